@@ -1,0 +1,43 @@
+# Đánh giá, xếp loại mức độ hoàn thành nhiệm vụ — the two commands a new machine needs:
+#   make report    set up .venv on first use, then build the default year's report
+#   make test      set up .venv on first use, then run the tests
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+YEAR   ?= 2020
+OUT    ?= outputs
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,lab]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## Create .venv and install the project (done automatically on first use)
+
+report: $(STAMP) ## Build the report of YEAR (default 2020) into OUT/YEAR (default outputs/2020)
+	$(PY) -m evaluation report --year $(YEAR) --out $(OUT)
+
+reports: $(STAMP) ## Build the report of every params/*.yaml, in parallel, and the index
+	$(PY) -m evaluation report --all --out $(OUT)
+
+test: $(STAMP) ## Run the test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+validate: $(STAMP) ## Check the inputs of YEAR without building anything
+	$(PY) -m evaluation validate --year $(YEAR)
+
+lab: $(STAMP) ## Open JupyterLab in the project's environment
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean: ## Remove generated outputs (keeps .venv)
+	find $(OUT) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
+
+.PHONY: help setup report reports test validate lab clean

@@ -1,0 +1,58 @@
+"""Numbers and counts written the Vietnamese way (decimal comma), through Babel.
+
+Text and tables for readers use these; machine outputs (CSV, JSON) keep dots.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from babel.numbers import format_decimal
+
+__all__ = ["LOCALE", "number", "numbers", "count", "fmt_bound", "percent"]
+
+LOCALE = "vi_VN"
+
+
+def number(value: object, decimals: int = 1, *, max_decimals: int | None = None) -> str:
+    """``87.6`` → ``"87,6"``; blank for a missing value.
+
+    Parameters
+    ----------
+    value : number or None
+    decimals : int
+        Digits always shown after the comma.
+    max_decimals : int, optional
+        Show up to this many digits when the value has them (``98.47`` → ``"98,47"``).
+    """
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    more = max(decimals, max_decimals or decimals)
+    pattern = "#,##0" + ("." + "0" * decimals + "#" * (more - decimals) if more else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)
+
+
+def numbers(values: pd.Series, decimals: int = 1, *, max_decimals: int | None = None) -> pd.Series:
+    """:func:`number` for a column (applied to its distinct values only)."""
+    unique = pd.Series(values.dropna().unique())
+    table = dict(zip(unique, unique.map(lambda v: number(v, decimals, max_decimals=max_decimals)),
+                     strict=True))
+    return values.map(table).fillna("").astype("string")
+
+
+def count(n: int) -> str:
+    """Counts as administrative reports write them: two digits at least (``05``)."""
+    return f"{int(n):02d}"
+
+
+def fmt_bound(value: Decimal | float | int) -> str:
+    """A bound or rule value without trailing zeros: ``0,5``, ``90``."""
+    d = Decimal(str(value)).normalize()
+    decimals = max(0, -d.as_tuple().exponent)
+    return number(d, 0, max_decimals=decimals)
+
+
+def percent(value: float, decimals: int = 1) -> str:
+    """``0.2204`` → ``"22,0%"``."""
+    return number(value * 100, decimals) + "%"

@@ -1,0 +1,221 @@
+"""One year, start to end: load and check every input, score, classify, rank, summarise.
+
+:func:`evaluate` is what the report notebook and the command line call.  It
+either returns a complete :class:`Evaluation` or raises one
+:class:`~evaluation.errors.InputError` listing every problem of every input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .classify import classify
+from .errors import InputError, Problem
+from .params import YearParams, load_params
+from .provenance import provenance_table
+from .rank import rank
+from .registry import Registry, load_registry
+from .rules import Rules, load_rules
+from .schemas import TABLES
+from .score import score_from_totals
+from .summarise import count_tiers, summary_sentences
+from .tables import read_table_text
+from .text import name_key
+from .validate import Checked, check_table
+
+__all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path"]
+
+
+def display_path(path: Path) -> str:
+    """A path as users should read it in messages: relative to the current folder when inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read for one year, checked."""
+
+    params: YearParams
+    rules: Rules
+    registry: Registry
+    tables: dict[str, Checked]
+    files: list[tuple[str, str, Path]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The results of one year, stage by stage (each a new table).
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame
+        Output of the score stage (one row per unit).
+    classified : pandas.DataFrame
+        Plus published score and tier.
+    ranked : pandas.DataFrame
+        Plus rank and display order; the table the report prints.
+    counts : pandas.DataFrame
+        Units by tier × group.
+    sentences : list of str
+        The summary sentences.
+    provenance : pandas.DataFrame
+        Each input file with its SHA-256.
+    renamed : pandas.DataFrame
+        Names in the inputs that differ from the registry's name for the unit
+        by more than spelling (misprints and abbreviations resolved).
+    """
+
+    inputs: Inputs
+    scores: pd.DataFrame
+    classified: pd.DataFrame
+    ranked: pd.DataFrame
+    counts: pd.DataFrame
+    sentences: list[str]
+    provenance: pd.DataFrame
+    renamed: pd.DataFrame
+
+    @property
+    def rules(self) -> Rules:
+        return self.inputs.rules
+
+    @property
+    def registry(self) -> Registry:
+        return self.inputs.registry
+
+    @property
+    def params(self) -> YearParams:
+        return self.inputs.params
+
+
+def load_inputs(params_path: Path | str) -> Inputs:
+    """Read and check the params, rules, registry and every input of a year.
+
+    Raises
+    ------
+    InputError
+        With every problem found, across all files.
+    """
+    year = load_params(params_path, label=display_path(Path(params_path)))
+    problems: list[Problem] = []
+    rules = registry = None
+    try:
+        rules = load_rules(year.rules_path, display_path(year.rules_path))
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        registry = load_registry(year.registry_path, label=display_path(year.registry_path))
+    except InputError as exc:
+        problems += exc.problems
+    if rules is None or registry is None:
+        raise InputError(problems)
+
+    units = registry.units
+    unknown_group = units[~units["group"].isin(rules.group_ids)]
+    problems += [Problem(registry.source, int(r), "group", g,
+                         "nhóm không có trong quy định; các nhóm: " + ", ".join(rules.group_ids))
+                 for r, g in zip(unknown_group["_row"], unknown_group["group"], strict=True)]
+
+    unknown_inputs = sorted(set(year.params.inputs) - set(TABLES))
+    problems += [Problem(display_path(year.path), None, f"inputs.{k}", k,
+                         "loại dữ liệu không được biết đến; các loại: " + ", ".join(TABLES))
+                 for k in unknown_inputs]
+    bounds = {"score": (rules.scale.score_min, rules.scale.score_max)}
+    codes = {"conditions": {c.id for c in rules.conditions}}
+    tables: dict[str, Checked] = {}
+    files = [("params", display_path(year.path), year.path),
+             ("rules", display_path(year.rules_path), year.rules_path),
+             ("registry", display_path(year.registry_path), year.registry_path)]
+    abbreviations = year.registry_path.parent / "abbreviations.csv"
+    if abbreviations.exists():
+        files.append(("registry", display_path(abbreviations), abbreviations))
+    for name, spec in TABLES.items():
+        path = year.input_path(name)
+        if path is None:
+            continue
+        label = display_path(path)
+        files.append((name, label, path))
+        raw, read_problems = read_table_text(path, label)
+        if read_problems:
+            problems += read_problems
+            continue
+        checked = check_table(raw, spec, label, registry=registry, year=year.year,
+                              bounds=bounds, codes=codes)
+        problems += checked.problems
+        tables[name] = checked
+
+    if "scores" not in year.params.inputs:
+        problems.append(Problem(display_path(year.path), None, "inputs.scores", None,
+                                "cần tệp điểm (inputs.scores)"))
+    elif "scores" in tables:
+        problems += _missing_units(tables["scores"], registry, rules, year.year,
+                                   display_path(year.input_path("scores")))
+    if problems:
+        raise InputError(problems)
+    return Inputs(year, rules, registry, tables, files)
+
+
+def _missing_units(scores: Checked, registry: Registry, rules: Rules, year: int,
+                   label: str) -> list[Problem]:
+    """Registry units valid this year (in a group the rules know) with no row in the scores."""
+    if scores.rejected is not None and len(scores.rejected):
+        # A rejected row may be the missing unit under a misspelt name: say it once, there.
+        return []
+    units = registry.units[registry.valid_in(year) & registry.units["group"].isin(rules.group_ids)]
+    missing = units[~units["id"].isin(scores.table["unit_id"])]
+    return [Problem(label, None, "Đơn vị", name,
+                    f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm")
+            for name in missing["name"]]
+
+
+def _renamed(inputs: Inputs) -> pd.DataFrame:
+    frames = []
+    for name, checked in inputs.tables.items():
+        if checked.names is None:
+            continue
+        names = checked.names.dropna(subset=["unit_id"]).drop_duplicates(["input", "unit_id"])
+        known = names["unit_id"].map(inputs.registry.units["short_name"])
+        official = names["unit_id"].map(inputs.registry.units["name"])
+        key = names["input"].map(name_key)
+        # Tone placement, case and spacing are not renames; misprints and abbreviations are.
+        differs = (key != known.map(name_key)) & (key != official.map(name_key))
+        frames.append(pd.DataFrame({"table": name, "input": names["input"], "unit_id": names["unit_id"],
+                                    "unit": known})[differs])
+    if not frames:
+        return pd.DataFrame(columns=["table", "input", "unit_id", "unit"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def evaluate(params_path: Path | str) -> Evaluation:
+    """Evaluate one year.
+
+    Parameters
+    ----------
+    params_path : Path or str
+        ``params/<year>.yaml``.
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    InputError
+        When any input has a problem (all problems listed).
+    """
+    inputs = load_inputs(params_path)
+    rules, registry = inputs.rules, inputs.registry
+    scores = score_from_totals(inputs.tables["scores"].table, registry)
+    conditions = inputs.tables["conditions"].table if "conditions" in inputs.tables else None
+    classified = classify(scores, rules, conditions)
+    ranked = rank(classified, rules)
+    counts = count_tiers(ranked, rules)
+    sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year)
+    return Evaluation(inputs, scores, classified, ranked, counts, sentences,
+                      provenance_table(inputs.files), _renamed(inputs))

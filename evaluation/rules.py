@@ -1,0 +1,273 @@
+"""The regulation as data: tiers, bounds, groups, precision, conditions and quotas.
+
+A rules file (``params/rules/*.yaml``) is read with ``yaml.safe_load`` and
+checked by the models below; every problem is reported at once with its
+place in the file (``tiers[2].min``).  Python holds no number, tier or group
+of any province: they all come from the file.
+
+Every item that the source document does not confirm carries
+``confirmed: false``; :meth:`Rules.unconfirmed` lists them for the report.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InputError, Problem
+
+__all__ = ["Rules", "Tier", "Group", "Precision", "load_rules", "load_yaml", "read_yaml_model"]
+
+
+def _decimal(value: Any) -> Any:
+    """Numbers as exact decimals; "0,5" (Vietnamese comma) is accepted as 0.5."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return value
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(_decimal)]
+Text = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+
+
+class _Model(BaseModel):
+    # Unknown keys are refused: a misspelt key would otherwise be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Confirmable(_Model):
+    confirmed: bool = True
+    source: str | None = None
+
+
+class Regulation(Confirmable):
+    id: Id
+    number: Text
+    date: str | None = None
+    title: Text
+
+
+class Scale(Confirmable):
+    appraisal_max: Number = Field(gt=0)
+    adjustment_max: Number = Field(ge=0)
+    score_min: Number = Decimal(0)
+    score_max: Number
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scale:
+        if self.score_max <= self.score_min:
+            raise ValueError("score_max phải lớn hơn score_min")
+        return self
+
+
+class Precision(Confirmable):
+    decimals: int = Field(ge=0, le=6)
+    rounding: Literal["down", "half_up", "half_even", "up"]
+    note: str | None = None
+
+
+class Tier(Confirmable):
+    id: Id
+    name: Text
+    short: Text
+    color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+    min: Number
+    max: Number | None = None
+
+
+class Group(Confirmable):
+    id: Id
+    numeral: Text
+    name: Text
+    count_label: Text
+    summary_label: Text
+    regulation: Id
+    kinds: list[Text] = []
+
+
+class Condition(Confirmable):
+    id: Id
+    name: Text
+    max_tier: Id
+
+
+class Quota(Confirmable):
+    tier: Id
+    max_ratio: Number = Field(gt=0)
+    of: Id | Literal["all"]
+    scope: Literal["all", "group"] = "all"
+    demote_to: Id | None = None
+    note: str | None = None
+
+
+class Rules(_Model):
+    """A whole rules file.  Tiers are listed best first."""
+
+    id: Id
+    name: Text
+    regulations: list[Regulation] = Field(min_length=1)
+    scale: Scale
+    precision: Precision
+    tiers: list[Tier] = Field(min_length=2)
+    groups: list[Group] = Field(min_length=1)
+    conditions: list[Condition] = []
+    quotas: list[Quota] = []
+    # Order of the groups in the summary sentences (default: the order of `groups`).
+    summary_order: list[Id] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> Rules:
+        errors: list[str] = []
+        for kind, items in (("tiers", self.tiers), ("groups", self.groups),
+                            ("regulations", self.regulations), ("conditions", self.conditions)):
+            ids = [i.id for i in items]
+            errors += [f"{kind}: mã «{i}» bị lặp" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        errors += _tier_problems(self.tiers, self.scale)
+        tier_ids = {t.id for t in self.tiers}
+        regs = {r.id for r in self.regulations}
+        errors += [f"groups[{i}].regulation: «{g.regulation}» không có trong regulations"
+                   for i, g in enumerate(self.groups) if g.regulation not in regs]
+        errors += [f"summary_order[{i}]: «{g}» không có trong groups"
+                   for i, g in enumerate(self.summary_order) if g not in {x.id for x in self.groups}]
+        errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
+                   for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
+        for i, q in enumerate(self.quotas):
+            for key in ("tier", "of", "demote_to"):
+                value = getattr(q, key)
+                if value is not None and value != "all" and value not in tier_ids:
+                    errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    # -- conveniences used by the stages ------------------------------------------
+    def tier(self, tier_id: str) -> Tier:
+        return next(t for t in self.tiers if t.id == tier_id)
+
+    def group(self, group_id: str) -> Group:
+        return next(g for g in self.groups if g.id == group_id)
+
+    @property
+    def tier_ids(self) -> list[str]:
+        return [t.id for t in self.tiers]
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.groups]
+
+    @property
+    def summary_groups(self) -> list[Group]:
+        order = self.summary_order or self.group_ids
+        return [self.group(g) for g in order] + [g for g in self.groups if g.id not in order]
+
+    def unconfirmed(self) -> list[tuple[str, str]]:
+        """Items not confirmed by the source: (place in the file, what it says)."""
+        out: list[tuple[str, str]] = []
+        if not self.scale.confirmed:
+            out.append(("scale", "thang điểm"))
+        if not self.precision.confirmed:
+            out.append(("precision", f"làm tròn {self.precision.decimals} chữ số thập phân "
+                                     f"({self.precision.rounding})"))
+        for i, t in enumerate(self.tiers):
+            if not t.confirmed:
+                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
+        for i, r in enumerate(self.regulations):
+            if not r.confirmed:
+                out.append((f"regulations[{i}]", r.number))
+        for i, c in enumerate(self.conditions):
+            if not c.confirmed:
+                out.append((f"conditions[{i}]", c.name))
+        for i, q in enumerate(self.quotas):
+            if not q.confirmed:
+                out.append((f"quotas[{i}]", f"hạn mức «{q.tier}»"))
+        return out
+
+
+def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
+    errors = []
+    for i, (upper, lower) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
+        if lower.min >= upper.min:
+            errors.append(f"tiers[{i}].min: {lower.min} phải nhỏ hơn ngưỡng của bậc trên "
+                          f"«{upper.name}» ({upper.min}); các bậc xếp từ cao xuống thấp")
+        if lower.max is not None and lower.max > upper.min:
+            errors.append(f"tiers[{i}].max: «{lower.name}» đến dưới {lower.max} chồng lên "
+                          f"«{upper.name}» từ {upper.min}")
+        elif lower.max is not None and lower.max < upper.min:
+            errors.append(f"tiers[{i}].max: khoảng trống giữa {lower.max} và {upper.min} "
+                          f"(giữa «{lower.name}» và «{upper.name}»)")
+    if tiers[-1].min > scale.score_min:
+        errors.append(f"tiers[{len(tiers) - 1}].min: bậc thấp nhất phải bắt đầu từ {scale.score_min} "
+                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào)")
+    if tiers[0].min > scale.score_max:
+        errors.append(f"tiers[0].min: {tiers[0].min} vượt điểm tối đa {scale.score_max}")
+    if tiers[0].max is not None and tiers[0].max <= tiers[0].min:
+        errors.append("tiers[0].max phải lớn hơn tiers[0].min")
+    return errors
+
+
+def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
+    """``yaml.safe_load`` a file; problems instead of exceptions."""
+    path = Path(path)
+    if not path.exists():
+        return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict):
+        return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
+    return data, []
+
+
+def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, list[Problem]]:
+    """Load a YAML file into a model; every validation error becomes a Problem."""
+    data, problems = load_yaml(path, label)
+    if problems:
+        return None, problems
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_problem_from_pydantic(label, err) for err in exc.errors()]
+
+
+def _problem_from_pydantic(label: str, err: dict[str, Any]) -> Problem:
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    value = err.get("input")
+    shown = None if isinstance(value, (dict, list)) else (None if value is None else str(value))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "khóa không được biết đến (viết sai tên khóa?)"
+    elif err["type"] == "missing":
+        msg = "thiếu khóa bắt buộc"
+    return Problem(label, None, loc or None, shown, msg)
+
+
+def load_rules(path: Path, label: str | None = None) -> Rules:
+    """Read a rules file.
+
+    Raises
+    ------
+    InputError
+        Listing every problem, each with its place in the file.
+    """
+    rules, problems = read_yaml_model(Rules, path, label or str(path))
+    if problems:
+        raise InputError(problems)
+    return rules

@@ -1,0 +1,163 @@
+"""Vietnamese text: normalisation, matching keys and number parsing.
+
+Everything users read or type goes through :func:`clean` (NFC, one kind of
+space).  Names are compared through :func:`name_key`, which is blind to the
+differences that do not change a name: Unicode form (NFC/NFD), old and new
+tone placement (``Hoá``/``Hóa``, ``Thuỷ``/``Thủy``), case, punctuation and
+spacing.  It is *not* blind to the letters or the tones themselves, so
+``Hoằng`` and ``Hoàng`` stay different names (the registry lists misprints
+as aliases instead).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+__all__ = [
+    "clean",
+    "clean_series",
+    "name_key",
+    "contract",
+    "parse_numbers",
+    "NUMBER_EXAMPLE",
+    "looks_like_legacy_encoding",
+]
+
+# Spaces that spreadsheets and web pages smuggle in; zero-width ones vanish.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Combining marks that carry the five Vietnamese tones; the vowel-quality marks
+# (circumflex U+0302, breve U+0306, horn U+031B) are part of the letter and stay.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_TONE_RE = re.compile(f"[{_TONES}]")
+_WORD_RE = re.compile(r"\w+")
+_PUNCT_RE = re.compile(r"[^\w\s]+")
+
+
+def clean(text: object) -> str:
+    """Return ``text`` as NFC with single ASCII spaces and no zero-width characters.
+
+    Parameters
+    ----------
+    text : object
+        Anything; ``None`` and NaN give ``""``.
+
+    Returns
+    -------
+    str
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    s = unicodedata.normalize("NFC", str(text)).translate(_ZERO_WIDTH)
+    return _SPACES.sub(" ", s).strip()
+
+
+def clean_series(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`clean` for a column of text (missing stays missing)."""
+    s = values.astype("string").str.normalize("NFC").str.translate(_ZERO_WIDTH)
+    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
+    return s
+
+
+def _canonical_syllable(match: re.Match[str]) -> str:
+    word = unicodedata.normalize("NFD", match.group(0))
+    tones = "".join(sorted(_TONE_RE.findall(word)))
+    # Tone mark moved to the end of the syllable: "hoá" and "hóa" become one key.
+    return _TONE_RE.sub("", word) + tones
+
+
+def name_key(text: object) -> str:
+    """Matching key of a name: equal keys mean "the same name, written differently".
+
+    Differences removed: Unicode form, tone placement, case, punctuation,
+    ``&`` versus ``và``, repeated or exotic spaces.
+
+    Examples
+    --------
+    >>> name_key("Hoàng Hoá") == name_key("hoàng  hóa")
+    True
+    >>> name_key("Hoằng Hóa") == name_key("Hoàng Hóa")
+    False
+    """
+    s = clean(text).casefold().replace("&", " và ")
+    s = _PUNCT_RE.sub(" ", s)
+    s = _WORD_RE.sub(_canonical_syllable, s)
+    return " ".join(s.split())
+
+
+def contract(key: str, phrases: Mapping[str, str]) -> str:
+    """Replace long phrases in a name key by their abbreviation (longest first).
+
+    Parameters
+    ----------
+    key : str
+        A key made by :func:`name_key`.
+    phrases : Mapping[str, str]
+        Key of a phrase or variant spelling -> key of its canonical abbreviation,
+        e.g. ``{"thành phố": "tp", "cd": "cđ"}`` (both sides as :func:`name_key` keys).
+    """
+    if not phrases:
+        return key
+    padded = f" {key} "
+    for long in sorted(phrases, key=len, reverse=True):
+        padded = padded.replace(f" {long} ", f" {phrases[long]} ")
+        # A second pass catches adjacent repeats ("tp tp") that share a space.
+        padded = padded.replace(f" {long} ", f" {phrases[long]} ")
+    return " ".join(padded.split())
+
+
+NUMBER_EXAMPLE = "87,6 hoặc 87.6"
+# One optional sign, digits, at most one decimal separator (comma or dot).
+_NUMBER_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$"
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse a text column of numbers written the Vietnamese or the English way.
+
+    ``"98,4"``, ``"98.4"`` and ``" 98.4 "`` all give 98.4.  Thousands separators
+    are refused (``"9.840,0"``): a score never needs one, and ``"1.234"`` would be
+    ambiguous.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (or numbers, e.g. from Excel).
+
+    Returns
+    -------
+    numbers : pandas.Series of float64
+        NaN where the cell is blank or invalid.
+    invalid : pandas.Series of bool
+        True where the cell is not blank and not a number.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        finite = numbers.where(numbers.abs() != float("inf"))
+        return finite, finite.isna() & values.notna()
+    text = clean_series(values)
+    blank = text.isna() | (text == "")
+    ok = text.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool)
+    numbers = pd.to_numeric(text.where(ok).str.replace(",", ".", regex=False), errors="coerce")
+    numbers = numbers.astype("float64")
+    invalid = ~blank & ~ok
+    return numbers, invalid
+
+
+# Letters of the Vietnamese alphabet that live in U+0080..U+00FF.  Any other
+# character of that block in a "UTF-8" file is the mark of text typed in a
+# legacy 8-bit encoding (TCVN3/ABC, VNI) and re-saved: "Së Tµi chÝnh".
+_VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+
+
+def looks_like_legacy_encoding(texts: Iterable[str]) -> bool:
+    """True if text decoded as Unicode still carries legacy-font artefacts."""
+    for text in texts:
+        for ch in text:
+            if "\u0080" <= ch <= "\u00ff" and ch not in _VIETNAMESE_LATIN1 and not ch.isspace():
+                return True
+    return False
