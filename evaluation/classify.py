@@ -134,7 +134,8 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
         cap = out["unit_id"].map(per_unit["cap"])
         capped = cap.notna() & (cap > level)
         level = level.where(~capped, cap).astype("int64")
-        reason = reason.mask(capped, "Không được xếp cao hơn «" + pd.Series(ids[level], index=out.index)
+        shorts = np.array([t.short for t in rules.tiers], dtype=object)
+        reason = reason.mask(capped, "Không được xếp cao hơn «" + pd.Series(shorts[level], index=out.index)
                              + "» do: " + out["unit_id"].map(per_unit["label"]).astype("string"))
 
     for quota in rules.quotas:

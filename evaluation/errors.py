@@ -50,7 +50,9 @@ class Problem:
         elif self.row is not None:
             where.append(f"dòng {self.row}")
         if self.column:
-            where.append(f"cột «{self.column}»")
+            # In a YAML file the place is a key path (tiers[2].min), not a column.
+            noun = "khóa" if self.file.endswith((".yaml", ".yml")) else "cột"
+            where.append(f"{noun} «{self.column}»")
         text = ", ".join(where)
         if self.value is not None:
             text += f": giá trị «{_short(self.value)}»"

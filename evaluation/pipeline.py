@@ -164,11 +164,12 @@ def load_inputs(params_path: Path | str) -> Inputs:
 def _missing_units(scores: Checked, registry: Registry, rules: Rules, year: int,
                    label: str) -> list[Problem]:
     """Registry units valid this year (in a group the rules know) with no row in the scores."""
-    if scores.rejected is not None and len(scores.rejected):
-        # A rejected row may be the missing unit under a misspelt name: say it once, there.
+    names = scores.names
+    if names is None or names["unit_id"].isna().any():
+        # Unreadable columns, or a name not matched: the missing unit may be that row. Say it once, there.
         return []
     units = registry.units[registry.valid_in(year) & registry.units["group"].isin(rules.group_ids)]
-    missing = units[~units["id"].isin(scores.table["unit_id"])]
+    missing = units[~units["id"].isin(names["unit_id"])]
     return [Problem(label, None, "Đơn vị", name,
                     f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm")
             for name in missing["name"]]

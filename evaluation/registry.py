@@ -5,13 +5,14 @@ input file is matched to a registry id here, in two steps:
 
 1. the *exact* key (:func:`evaluation.text.name_key`): same letters and tones,
    any Unicode form, tone placement, case, spacing or punctuation;
-2. the *loose* key: the exact key with the abbreviations of
-   ``data/abbreviations.csv`` contracted (``thành phố`` = ``TP``,
-   ``Cao đẳng`` = ``CĐ`` = ``CD``), ``và`` dropped and spaces removed.
+2. the *loose* keys: every reading of the name with the abbreviations of
+   ``data/abbreviations.csv`` written out (``TP`` = ``thành phố``, ``CD`` =
+   ``CĐ`` = ``cao đẳng``; ``TT`` has several readings), ``và`` dropped and
+   spaces removed.  A name matches the units that share one of its readings.
 
-A loose key shared by two units is ambiguous and never used to decide; a name
-that matches nothing, or only ambiguously, is an error that lists the closest
-registry names.
+A name whose readings lead to two units is ambiguous and never guessed; a
+name that matches nothing, or only ambiguously, is an error that lists the
+closest registry names.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .tables import read_csv_text
-from .text import clean, clean_series, contract, name_key
+from .text import clean, clean_series, name_key
 
 __all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS"]
 
@@ -37,6 +38,7 @@ _REQUIRED = ["id", "name", "short_name", "group"]
 _ID_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _LIST_SEP = "|"
 _DROPPED_WORDS = {name_key("và")}
+_MAX_READINGS = 256  # a name with many ambiguous abbreviations is not expanded further
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,20 @@ class Registry:
 
     units: pd.DataFrame
     source: str
-    phrases: dict[str, str] = field(default_factory=dict, repr=False)
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     exact: dict[str, str] = field(default_factory=dict, repr=False)
     loose: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # -- lookup -----------------------------------------------------------------
-    def loose_key(self, text: object) -> str:
-        words = contract(name_key(text), self.phrases).split()
-        return "".join(w for w in words if w not in _DROPPED_WORDS)
+    def readings(self, text: object) -> set[str]:
+        """Loose keys of a name: each way of writing out its abbreviations."""
+        out = [""]
+        for word in name_key(text).split():
+            if word in _DROPPED_WORDS:
+                continue
+            options = (word, *self.phrases.get(word, ()))
+            out = [o + "".join(opt.split()) for o in out for opt in options][:_MAX_READINGS]
+        return set(out)
 
     def valid_in(self, year: int | None) -> pd.Series:
         """Boolean mask of the units valid in ``year`` (all units if None)."""
@@ -101,7 +109,7 @@ class Registry:
         unit = self.exact.get(name_key(name))
         how = "exact"
         if unit is None:
-            ids = self.loose.get(self.loose_key(name), frozenset())
+            ids = frozenset().union(*(self.loose.get(k, frozenset()) for k in self.readings(name)))
             alive = sorted(i for i in ids if valid[i])
             if len(alive) == 1 or (len(ids) == 1 and not alive):
                 unit, how = (alive or sorted(ids))[0], "loose"
@@ -141,7 +149,7 @@ def _split_list(values: pd.Series) -> pd.Series:
     )
 
 
-def _load_phrases(path: Path | None, label: str) -> tuple[dict[str, str], list[Problem]]:
+def _load_phrases(path: Path | None, label: str) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
     if path is None or not path.exists():
         return {}, []
     frame, problems = read_csv_text(path, label)
@@ -151,14 +159,10 @@ def _load_phrases(path: Path | None, label: str) -> tuple[dict[str, str], list[P
     if missing:
         return {}, [Problem(label, 1, None, ", ".join(frame.columns),
                             "cần hai cột «abbreviation» và «phrase»")]
-    phrases: dict[str, str] = {}
-    canonical: dict[str, str] = {}
+    phrases: dict[str, tuple[str, ...]] = {}
     for abbr, phrase in zip(frame["abbreviation"], frame["phrase"], strict=True):
-        a, p = name_key(abbr), name_key(phrase)
-        canon = canonical.setdefault(p, a)
-        phrases[p] = canon
-        if a != canon:
-            phrases[a] = canon  # a variant spelling ("CD") of the canonical one ("CĐ")
+        a = name_key(abbr)
+        phrases[a] = (*phrases.get(a, ()), name_key(phrase))
     return phrases, []
 
 
@@ -267,7 +271,8 @@ def load_registry(path: Path, *, label: str | None = None,
     registry = Registry(units=units, source=label, phrases=phrases, exact=exact)
     loose: dict[str, set[str]] = defaultdict(set)
     for name, unit in zip(names["name"], names["id"], strict=True):
-        loose[registry.loose_key(name)].add(unit)
+        for key in registry.readings(name):
+            loose[key].add(unit)
     object.__setattr__(registry, "loose", {k: frozenset(v) for k, v in loose.items()})
     return registry
 

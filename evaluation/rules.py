@@ -11,6 +11,7 @@ Every item that the source document does not confirm carries
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -247,15 +248,43 @@ def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, l
         return None, [_problem_from_pydantic(label, err) for err in exc.errors()]
 
 
+# pydantic's messages, said in Vietnamese for the analysts who edit these files.
+_PYDANTIC_VI = {
+    "extra_forbidden": "khóa không được biết đến (viết sai tên khóa?)",
+    "missing": "thiếu khóa bắt buộc",
+    "string_pattern_mismatch": "sai dạng (cần khớp mẫu {pattern})",
+    "string_too_short": "không được để trống",
+    "string_type": "cần một chuỗi chữ",
+    "literal_error": "cần một trong các giá trị: {expected}",
+    "int_parsing": "cần một số nguyên",
+    "int_type": "cần một số nguyên",
+    "int_from_float": "cần một số nguyên",
+    "decimal_parsing": "cần một số",
+    "decimal_type": "cần một số",
+    "bool_parsing": "cần true hoặc false",
+    "bool_type": "cần true hoặc false",
+    "greater_than": "cần lớn hơn {gt}",
+    "greater_than_equal": "cần từ {ge} trở lên",
+    "less_than_equal": "cần không quá {le}",
+    "too_short": "cần ít nhất {min_length} mục",
+    "list_type": "cần một danh sách",
+    "dict_type": "cần một bảng khóa: giá trị",
+    "model_type": "cần một bảng khóa: giá trị",
+}
+
+
+def _fmt_ctx(value: Any) -> str:
+    text = re.sub(r"'([^']*)'", r"«\1»", str(value))
+    return text.replace(" or ", " hoặc ")
+
+
 def _problem_from_pydantic(label: str, err: dict[str, Any]) -> Problem:
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
     value = err.get("input")
     shown = None if isinstance(value, (dict, list)) else (None if value is None else str(value))
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "khóa không được biết đến (viết sai tên khóa?)"
-    elif err["type"] == "missing":
-        msg = "thiếu khóa bắt buộc"
+    msg = _PYDANTIC_VI.get(err["type"], err["msg"].removeprefix("Value error, "))
+    if "{" in msg:
+        msg = msg.format(**{k: _fmt_ctx(v) for k, v in (err.get("ctx") or {}).items()})
     return Problem(label, None, loc or None, shown, msg)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -21,7 +21,6 @@ __all__ = [
     "clean",
     "clean_series",
     "name_key",
-    "contract",
     "parse_numbers",
     "NUMBER_EXAMPLE",
     "looks_like_legacy_encoding",
@@ -88,27 +87,6 @@ def name_key(text: object) -> str:
     s = _PUNCT_RE.sub(" ", s)
     s = _WORD_RE.sub(_canonical_syllable, s)
     return " ".join(s.split())
-
-
-def contract(key: str, phrases: Mapping[str, str]) -> str:
-    """Replace long phrases in a name key by their abbreviation (longest first).
-
-    Parameters
-    ----------
-    key : str
-        A key made by :func:`name_key`.
-    phrases : Mapping[str, str]
-        Key of a phrase or variant spelling -> key of its canonical abbreviation,
-        e.g. ``{"thành phố": "tp", "cd": "cđ"}`` (both sides as :func:`name_key` keys).
-    """
-    if not phrases:
-        return key
-    padded = f" {key} "
-    for long in sorted(phrases, key=len, reverse=True):
-        padded = padded.replace(f" {long} ", f" {phrases[long]} ")
-        # A second pass catches adjacent repeats ("tp tp") that share a space.
-        padded = padded.replace(f" {long} ", f" {phrases[long]} ")
-    return " ".join(padded.split())
 
 
 NUMBER_EXAMPLE = "87,6 hoặc 87.6"

@@ -157,6 +157,7 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
             typed[col.name] = text.where(~blank)
 
     problems += _pandera_problems(typed, spec, label, by_name, bounds, bad)
+    problems.sort(key=lambda p: p.row or 0)  # stable: within a row, columns stay in order
     row_bad = bad.any(axis=1)
     rejected = raw[row_bad]
     table = typed[~row_bad]
@@ -206,7 +207,7 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         if col in unique_cols or check.startswith("field_uniqueness") or "unique" in check:
             if pd.isna(typed.loc[idx, unique_cols]).any():
                 continue
-            same = (typed[unique_cols] == typed.loc[idx, unique_cols]).all(axis=1)
+            same = (typed[unique_cols] == typed.loc[idx, unique_cols]).fillna(False).all(axis=1)
             first = int(typed.loc[same, ROW].min())
             if first == row:
                 continue
@@ -228,7 +229,6 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         problems.append(Problem(label, row, by_name.get(col, spec_col.header),
                                 None if pd.isna(value) else _num_text(value), expected))
         bad.loc[idx, col] = True
-    problems.sort(key=lambda p: (p.row or 0))
     return problems
 
 

@@ -1,0 +1,61 @@
+"""Command line: ``python -m evaluation <command>``.
+
+Exit status: 0 success; 2 bad input (every problem listed, nothing written);
+1 the report could not be built (the failing notebook cell is named).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import InputError, ReportError
+
+__all__ = ["main"]
+
+
+def _params_for(args: argparse.Namespace) -> Path:
+    return Path(args.params_dir) / f"{args.year}.yaml"
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .pipeline import evaluate
+
+    ev = evaluate(_params_for(args))
+    counts = ev.counts.loc["total", "total"]
+    print(f"{args.year}: dữ liệu hợp lệ — {counts} đơn vị.")
+    for sentence in ev.sentences:
+        print("  " + sentence)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation",
+        description="Đánh giá, xếp loại mức độ hoàn thành nhiệm vụ — chấm điểm, xếp loại và lập báo cáo.",
+    )
+    parser.add_argument("--params-dir", default="params", help="thư mục tham số (mặc định: params)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="kiểm tra dữ liệu của một năm, không ghi gì")
+    p.add_argument("--year", required=True, help="năm (tên tệp params/<năm>.yaml)")
+    p.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(exc.message(), file=sys.stderr)
+        return exc.exit_status
+    except ReportError as exc:
+        print(f"Không lập được báo cáo: {exc}", file=sys.stderr)
+        return exc.exit_status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

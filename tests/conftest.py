@@ -1,0 +1,73 @@
+"""Shared fixtures: paths of the repository, the seed and small fixture years."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = ROOT.parent / "shared" / "seed" / "bao-cao-xep-loai-2020.txt"
+PARAMS_2020 = ROOT / "params" / "2020.yaml"
+
+_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*(.+?)\s*\|$")
+_GROUP = re.compile(r"^\|\s*(I|II|III)\s*\|")
+
+
+def parse_seed_table(path: Path = SEED) -> pd.DataFrame:
+    """The 2020 table of the seed report, straight from its text (not from data/)."""
+    group = None
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := _GROUP.match(line):
+            group = m.group(1)
+        elif m := _ROW.match(line):
+            tt, name, self_score, score, tier = m.groups()
+            rows.append({"numeral": group, "tt": int(tt), "name": unicodedata.normalize("NFC", name),
+                         "self_score": float(self_score), "score": float(score),
+                         "tier_name": tier.strip()})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def seed_table() -> pd.DataFrame:
+    assert SEED.exists(), f"the seed report is expected at {SEED} (shared material)"
+    return parse_seed_table()
+
+
+@pytest.fixture(scope="session")
+def evaluation_2020():
+    from evaluation.pipeline import evaluate
+
+    return evaluate(PARAMS_2020)
+
+
+@pytest.fixture
+def fixture_dir() -> Path:
+    return FIXTURES
+
+
+def copy_year(dest: Path, *, scores: bytes | str | None = None, params_id: str = "2020") -> Path:
+    """A copy of the repository's params and data in ``dest``, optionally with another scores file.
+
+    Returns the copied params file.
+    """
+    import shutil
+
+    shutil.copytree(ROOT / "params", dest / "params")
+    shutil.copytree(ROOT / "data", dest / "data")
+    if scores is not None:
+        target = dest / "data" / "2020" / "scores.csv"
+        if isinstance(scores, str):
+            target.write_text(scores, encoding="utf-8")
+        else:
+            target.write_bytes(scores)
+    return dest / "params" / f"{params_id}.yaml"
+
+
+def scores_2020_text() -> str:
+    return (ROOT / "data" / "2020" / "scores.csv").read_text(encoding="utf-8")

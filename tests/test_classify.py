@@ -1,0 +1,104 @@
+"""Classification: published precision, inclusive bounds, float artefacts, conditions, quotas."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from evaluation.classify import classify, publish, tier_by_score
+from evaluation.rules import Precision, load_rules
+from tests.conftest import FIXTURES, ROOT
+
+
+@pytest.fixture(scope="module")
+def thanh_hoa():
+    return load_rules(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml")
+
+
+@pytest.fixture(scope="module")
+def regime2():
+    return load_rules(FIXTURES / "rules" / "four-tiers-quota.yaml")
+
+
+def tiers(rules, values):
+    return tier_by_score(publish(pd.Series(values, dtype="float64"), rules.precision), rules).tolist()
+
+
+def test_bounds_are_inclusive_at_published_precision(thanh_hoa):
+    got = tiers(thanh_hoa, [79.99, 80, 80.0, 89.99, 90, 100, 49.99, 50, 0])
+    assert got == ["hoan_thanh", "tot", "tot", "tot", "xuat_sac", "xuat_sac",
+                   "khong_hoan_thanh", "hoan_thanh", "khong_hoan_thanh"]
+
+
+def test_float_artefacts_do_not_cross_a_bound(thanh_hoa):
+    just_below = 89.99999999          # a real value below 90: never "xuất sắc"
+    artefact = sum([29.7, 30.1, 30.2])  # 90.00000000000001 in floating point
+    artefact_low = 0.1 * 3 * 300      # 90.00000000000001 or 89.99999999999999
+    almost = 89.99999999999999        # float noise around a true 90
+    assert tiers(thanh_hoa, [just_below, artefact, artefact_low, almost]) == \
+        ["tot", "xuat_sac", "xuat_sac", "xuat_sac"]
+    assert publish(pd.Series([just_below]), thanh_hoa.precision).iloc[0] == 89.9
+
+
+@pytest.mark.parametrize(("mode", "values", "expected"), [
+    ("down", [87.45, 87.49, -1.25], [87.4, 87.4, -1.2]),
+    ("up", [87.41, 87.4, 87.400000000001], [87.5, 87.4, 87.4]),
+    ("half_up", [87.45, 87.44, 87.35, 0.05], [87.5, 87.4, 87.4, 0.1]),
+    ("half_even", [87.45, 87.35, 87.351, 0.25], [87.4, 87.4, 87.4, 0.2]),
+])
+def test_rounding_modes_are_exact_decimal(mode, values, expected):
+    got = publish(pd.Series(values), Precision(decimals=1, rounding=mode)).tolist()
+    assert got == expected
+
+
+def test_second_regime_classifies_without_code_change(regime2):
+    # 2 decimals, half up; Khá from 60,5.
+    assert tiers(regime2, [85, 84.995, 84.994, 70, 69.99, 60.5, 60.49, 0]) == \
+        ["xs", "xs", "tot", "tot", "kha", "kha", "tb", "tb"]
+
+
+def frame(scores, groups=None):
+    n = len(scores)
+    return pd.DataFrame({
+        "unit_id": [f"u{i}" for i in range(n)],
+        "group": groups or ["a"] * n,
+        "final_score": pd.Series(scores, dtype="float64"),
+    })
+
+
+def test_quota_demotes_the_lowest_of_the_top_tier(regime2):
+    # 4 at "xs", 6 at "tot". k ≤ 0.2·(6 + 4 − k) → k ≤ 1.67 → 1 kept, 3 demoted.
+    scored = frame([99, 95, 90, 86, 80, 80, 75, 75, 72, 71])
+    out = classify(scored, regime2)
+    assert out["tier_by_score"].tolist()[:4] == ["xs"] * 4
+    assert out["tier"].tolist() == ["xs"] + ["tot"] * 9
+    assert out["tier_reason"].iloc[1].startswith("Vượt hạn mức «Xuất sắc» (tối đa 20% số đơn vị «Tốt»)")
+    assert out["tier_reason"].iloc[0] == ""
+    kept = (out["tier"] == "xs").sum()
+    assert kept <= 0.2 * (out["tier"] == "tot").sum()
+
+
+def test_quota_ties_at_the_cut_are_demoted_together(regime2):
+    # 11 "tot" + 2 "xs" tied: allowed = floor(0.2·13/1.2) = 2 → both kept;
+    # with 3 tied "xs": floor(0.2·14/1.2) = 2 < 3 tied → all three demoted, never over the quota.
+    two = classify(frame([90, 90] + [75] * 11), regime2)
+    assert (two["tier"] == "xs").sum() == 2
+    three = classify(frame([90, 90, 90] + [75] * 11), regime2)
+    assert (three["tier"] == "xs").sum() == 0
+
+
+def test_condition_caps_the_tier(regime2):
+    scored = frame([95, 80, 65, 30] + [75] * 20)
+    conditions = pd.DataFrame({"unit_id": ["u0", "u1", "u3"], "condition": ["ky_luat"] * 3})
+    out = classify(scored, regime2, conditions)
+    assert out["tier"].tolist()[:4] == ["kha", "kha", "kha", "tb"]
+    assert out["tier_reason"].iloc[0] == "Không được xếp cao hơn «Khá» do: Người đứng đầu bị kỷ luật"
+    assert out["tier_reason"].iloc[3] == ""  # already below the cap
+
+
+def test_classify_returns_a_new_table(thanh_hoa):
+    scored = frame([90.0, 85.0])
+    before = scored.copy()
+    out = classify(scored, thanh_hoa)
+    pd.testing.assert_frame_equal(scored, before)
+    assert {"score", "tier_by_score", "tier", "tier_reason"} <= set(out.columns)

@@ -1,0 +1,44 @@
+"""A second regime end to end (fixture year 2031): other tiers, bounds, precision, a quota and a condition."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaluation.pipeline import evaluate
+from evaluation.rank import rank
+from evaluation.rules import load_rules
+from tests.conftest import FIXTURES
+
+PARAMS = FIXTURES / "years" / "regime2" / "params" / "2031.yaml"
+
+
+def test_second_regime_by_hand():
+    ev = evaluate(PARAMS)
+    got = ev.ranked.set_index("unit_id")
+    # Published at 2 decimals, half up: 84.995 → 85.00 (xs by score), 69.994 → 69.99 (kha).
+    assert got.loc["a3", "score"] == 85.0 and got.loc["b6", "score"] == 69.99
+    assert got["tier_by_score"].to_dict() == {
+        "a1": "xs", "a2": "xs", "a3": "xs", "a4": "kha", "a5": "tb",
+        "b1": "xs", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
+    # B1 is capped at "kha" by its condition; then 3 xs vs 4 tot: k ≤ 0.2·(4 + 3 − k) → k = 1.
+    assert got["tier"].to_dict() == {
+        "a1": "xs", "a2": "tot", "a3": "tot", "a4": "kha", "a5": "tb",
+        "b1": "kha", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
+    # A2 and A3 tie at 85.00: same rank, printed order kept.
+    assert got.loc[["a2", "a3"], "rank"].tolist() == [2, 2]
+    assert got.loc[["a2", "a3"], "order"].tolist() == [2, 3]
+    assert ev.counts.loc["total"].tolist() == [5, 6, 11]
+    assert ev.counts["total"].tolist() == [1, 6, 3, 1, 11]
+    assert ev.sentences[1] == "01 cơ quan, đơn vị dự kiến xếp loại xuất sắc gồm: 01 đơn vị A."
+
+
+def test_rank_ties_min_method_and_stable_display_order():
+    rules = load_rules(FIXTURES / "rules" / "four-tiers-quota.yaml")
+    classified = pd.DataFrame({
+        "unit_id": list("pqrstu"), "group": ["a", "a", "a", "a", "b", "a"],
+        "score": [80.0, 90.0, 80.0, 70.0, 50.0, 80.0], "input_order": [1, 2, 3, 4, 5, 6],
+    })
+    out = rank(classified, rules)
+    assert out["unit_id"].tolist() == ["q", "p", "r", "u", "s", "t"]
+    assert out["rank"].tolist() == [1, 2, 2, 2, 5, 1]
+    assert out["order"].tolist() == [1, 2, 3, 4, 5, 1]

@@ -1,0 +1,139 @@
+"""The unit registry: its checks, and matching names from inputs to units."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+import pytest
+
+from evaluation.errors import InputError
+from evaluation.registry import load_registry
+from tests.conftest import ROOT
+
+REGISTRY = ROOT / "data" / "units.csv"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(REGISTRY, label="data/units.csv")
+
+
+def match_one(registry, name, year=2020):
+    return registry.match(pd.Series([name]), year=year).iloc[0]
+
+
+def test_registry_holds_the_61_units_of_2020(registry):
+    valid = registry.units[registry.valid_in(2020)]
+    assert len(valid) == 61
+    assert valid["group"].value_counts().to_dict() == {"ubnd_huyen": 27, "so_nganh": 20, "don_vi_su_nghiep": 14}
+    assert valid["id"].str.fullmatch(r"[a-z0-9-]+").all()
+    kinds = valid.loc[valid["group"] == "ubnd_huyen", "kind"].value_counts().to_dict()
+    assert kinds == {"huyện": 23, "thị xã": 2, "thành phố": 2}
+
+
+@pytest.mark.parametrize(("name", "unit"), [
+    ("TX Bìm Sơn", "tx-bim-son"),                 # the seed's misprint, an alias
+    ("thị xã Bỉm Sơn", "tx-bim-son"),
+    ("Hoàng Hoá", "huyen-hoang-hoa"),             # misprint + old tone placement
+    (unicodedata.normalize("NFD", "Hoằng Hóa"), "huyen-hoang-hoa"),
+    ("  quan   hoá ", "huyen-quan-hoa"),
+    ("Quan\u00a0Hóa", "huyen-quan-hoa"),
+    ("QUAN HOÁ", "huyen-quan-hoa"),
+    ("Cẩm Thuỷ", "huyen-cam-thuy"),
+    ("TP Thanh Hóa", "tp-thanh-hoa"),
+    ("Thành phố Thanh Hoá", "tp-thanh-hoa"),
+    ("UBND TP Sầm Sơn", "tp-sam-son"),
+    ("Ủy ban nhân dân thành phố Sầm Sơn", "tp-sam-son"),
+    ("Uỷ ban nhân dân thị xã Nghi Sơn", "tx-nghi-son"),   # old "Uỷ" for "Ủy"
+    ("Trường CD nghề Công nghiệp", "cd-nghe-cong-nghiep"),
+    ("Trường Cao đẳng nghề Công nghiệp", "cd-nghe-cong-nghiep"),
+    ("Trường ĐH Văn hoá, TT&DL", "dh-van-hoa-the-thao-du-lich"),
+    ("Trường Đại học Văn hóa, Thể thao và Du lịch", "dh-van-hoa-the-thao-du-lich"),
+    ("Sở Lao động, TB và XH", "so-lao-dong-tbxh"),
+    ("Sở Lao động - Thương binh và Xã hội", "so-lao-dong-tbxh"),
+    ("Sở LĐ-TB&XH", "so-lao-dong-tbxh"),
+    ("Sở Nông nghiệp và Phát triển nông thôn", "so-nong-nghiep-ptnt"),
+    ("Sở NN và PTNT", "so-nong-nghiep-ptnt"),
+    ("Trường CĐ nghề Nông nghiệp và PTNT", "cd-nghe-nong-nghiep-ptnt"),
+    ("Sở Kế hoạch và ĐT", "so-ke-hoach-dau-tu"),
+    ("Viện Nông nghiệp Thanh Hoá", "vien-nong-nghiep"),
+])
+def test_names_match_their_unit(registry, name, unit):
+    got = match_one(registry, name)
+    assert got["unit_id"] == unit, got["problem"]
+
+
+def test_unknown_name_names_the_closest_candidates(registry):
+    got = match_one(registry, "Sở Tài chánh")
+    assert pd.isna(got["unit_id"])
+    assert "không có trong danh mục" in got["problem"]
+    assert "«Sở Tài chính»" in got["problem"]
+
+
+def test_ambiguous_abbreviation_is_an_error_listing_both(tmp_path):
+    # "TT" stands for "trung tâm" and "thông tin": "TT Văn hóa" could be either unit.
+    (tmp_path / "abbreviations.csv").write_text(
+        (ROOT / "data" / "abbreviations.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    path = write(tmp_path, HEADER + "a,Trung tâm Văn hóa,Trung tâm Văn hóa,g,,,,,\n"
+                 + "b,Thông tin Văn hóa,Thông tin Văn hóa,g,,,,,\n")
+    reg = load_registry(path)
+    got = match_one(reg, "TT Văn hóa")
+    assert pd.isna(got["unit_id"])
+    assert got["problem"] == "tên mơ hồ, có thể là: Trung tâm Văn hóa; Thông tin Văn hóa — hãy ghi tên đầy đủ"
+    assert match_one(reg, "Trung tâm VH")["unit_id"] == "a"
+
+
+def test_abbreviation_with_a_single_meaning_here_matches(registry):
+    # "ĐT" is "đầu tư" or "đào tạo", but only one unit reads "Sở GD và ĐT".
+    assert match_one(registry, "Sở GD và ĐT")["unit_id"] == "so-giao-duc-dao-tao"
+
+
+def test_unit_not_valid_in_the_year_is_not_matched(registry):
+    got = match_one(registry, "Tĩnh Gia", year=2020)
+    assert pd.isna(got["unit_id"])
+    assert "không còn hiệu lực trong năm 2020" in got["problem"]
+    assert match_one(registry, "Tĩnh Gia", year=2019)["unit_id"] == "huyen-tinh-gia"
+    assert pd.isna(match_one(registry, "TX Nghi Sơn", year=2019)["unit_id"])
+
+
+def test_nghi_son_succeeds_tinh_gia(registry):
+    assert registry.units.at["tx-nghi-son", "predecessors"] == ("huyen-tinh-gia",)
+
+
+def write(tmp_path, text):
+    path = tmp_path / "units.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER = "id,name,short_name,group,kind,valid_from,valid_to,predecessors,aliases\n"
+
+
+def test_two_entries_equal_after_normalisation_are_refused(tmp_path):
+    path = write(tmp_path, HEADER
+                 + "a,Huyện Quan Hóa,Quan Hóa,g,,,,,\n"
+                 + "b,Huyện Quan Hoá,Quan Hoá khác,g,,,,,\n"
+                 + "c,Huyện X,X,g,,,,,QUAN  HÓA\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    text = str(info.value)
+    assert "units.csv, dòng 3, cột «name»: giá trị «Huyện Quan Hoá»" in text
+    assert "units.csv, dòng 4, cột «aliases»: giá trị «QUAN HÓA»" in text
+    assert "trùng (sau khi chuẩn hóa)" in text
+
+
+def test_registry_problems_are_all_reported(tmp_path):
+    path = write(tmp_path, HEADER
+                 + "Bad Id,Tên,Tên,g,,,,,\n"
+                 + "a,Tên A,A,,,2021,2020,zzz,\n"
+                 + "a,Tên B,B,g,,x,,,\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    msgs = [str(p) for p in info.value.problems]
+    assert any("dòng 2, cột «id»: giá trị «Bad Id»" in m for m in msgs)
+    assert any("dòng 3, cột «group»" in m and "không được để trống" in m for m in msgs)
+    assert any("dòng 3, cột «valid_to»" in m for m in msgs)
+    assert any("dòng 3, cột «predecessors»: giá trị «zzz»" in m for m in msgs)
+    assert any("dòng 4, cột «id»: giá trị «a» — mã đơn vị bị trùng" in m for m in msgs)
+    assert any("dòng 4, cột «valid_from»: giá trị «x»" in m for m in msgs)

@@ -1,0 +1,95 @@
+"""Rules files: what they may say, and every mistake reported with its place."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from evaluation.errors import InputError
+from evaluation.rules import load_rules
+from tests.conftest import FIXTURES, ROOT
+
+THANH_HOA = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
+
+
+def variant(tmp_path, edit) -> list[str]:
+    data = yaml.safe_load(THANH_HOA.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_thanh_hoa_rules_say_what_the_seed_says():
+    rules = load_rules(THANH_HOA)
+    assert rules.scale.appraisal_max == 90 and rules.scale.adjustment_max == 10
+    assert [(t.id, t.min, t.confirmed) for t in rules.tiers] == [
+        ("xuat_sac", 90, True), ("tot", 80, True), ("hoan_thanh", 50, False), ("khong_hoan_thanh", 0, False)]
+    assert [r.number for r in rules.regulations] == ["221/2016/QĐ-UBND", "4129/2014/QĐ-UBND"]
+    places = [p for p, _ in rules.unconfirmed()]
+    assert places == ["precision", "tiers[2]", "tiers[3]"]
+
+
+def test_vietnamese_decimal_comma_in_rules():
+    rules = load_rules(FIXTURES / "rules" / "four-tiers-quota.yaml")
+    assert rules.tier("kha").min == Decimal("60.5")
+
+
+def test_overlapping_tiers_are_refused(tmp_path):
+    def edit(d):
+        d["tiers"][2]["max"] = 85   # "hoàn thành" up to 85 overlaps "tốt" from 80
+    msgs = variant(tmp_path, edit)
+    assert any("tiers[2].max" in m and "chồng lên" in m for m in msgs), msgs
+
+
+def test_gap_between_tiers_is_refused(tmp_path):
+    def edit(d):
+        d["tiers"][2]["max"] = 75
+    msgs = variant(tmp_path, edit)
+    assert any("khoảng trống giữa 75 và 80" in m for m in msgs), msgs
+
+
+def test_gap_at_the_bottom_and_disorder_are_refused(tmp_path):
+    def edit(d):
+        d["tiers"][3]["min"] = 10
+        d["tiers"][3].pop("max")
+        d["tiers"][1]["min"] = 95
+    msgs = variant(tmp_path, edit)
+    assert any("tiers[1].min: 95 phải nhỏ hơn ngưỡng của bậc trên" in m for m in msgs), msgs
+    assert any("bậc thấp nhất phải bắt đầu từ 0" in m for m in msgs), msgs
+
+
+def test_every_mistake_is_reported_with_its_place(tmp_path):
+    def edit(d):
+        d["tiers"][0]["colour"] = "#000000"     # misspelt key
+        d["tiers"][1]["color"] = "blue"
+        del d["scale"]["appraisal_max"]
+        d["groups"][0]["regulation"] = "qd-999"
+        d["precision"]["rounding"] = "nearest"
+    msgs = variant(tmp_path, edit)
+    text = "\n".join(msgs)
+    assert "rules.yaml, khóa «tiers[0].colour»: giá trị «#000000» — khóa không được biết đến" in text
+    assert "rules.yaml, khóa «tiers[1].color»: giá trị «blue» — sai dạng" in text
+    assert "rules.yaml, khóa «scale.appraisal_max» — thiếu khóa bắt buộc" in text
+    assert "rules.yaml, khóa «precision.rounding»: giá trị «nearest» — cần một trong các giá trị: " \
+        "«down», «half_up», «half_even» hoặc «up»" in text
+    # Cross-checks run once the shape is right; shape errors come first, all together.
+    assert len(msgs) == 4
+
+
+def test_unsafe_yaml_is_not_executed(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("id: !!python/object/apply:os.system ['touch pwned']\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    assert "YAML không hợp lệ" in str(info.value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_missing_rules_file():
+    with pytest.raises(InputError, match="không tìm thấy tệp"):
+        load_rules(ROOT / "params" / "rules" / "nope.yaml", "params/rules/nope.yaml")
