@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import InputError, ReportError
+from .errors import InputError, Problem, ReportError
+from .pipeline import display_path
 
 __all__ = ["main"]
 
@@ -30,6 +31,34 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .build import build_report
+    from .params import find_params
+
+    if args.all:
+        paths = find_params(args.params_dir)
+        if not paths:
+            raise InputError([Problem(args.params_dir, None, None, None, "không có tệp tham số <năm>.yaml nào")])
+    else:
+        paths = [_params_for(args)]
+    failed: list[str] = []
+    for path in paths:
+        try:
+            built = build_report(path, args.out)
+        except (InputError, ReportError) as exc:
+            if not args.all:
+                raise
+            failed.append(path.stem)
+            text = exc.message() if isinstance(exc, InputError) else str(exc)
+            print(f"{path.stem}: LỖI\n{text}", file=sys.stderr)
+            continue
+        print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
+    if failed:
+        print("Các năm không lập được báo cáo: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m evaluation",
@@ -41,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="kiểm tra dữ liệu của một năm, không ghi gì")
     p.add_argument("--year", required=True, help="năm (tên tệp params/<năm>.yaml)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("report", help="lập báo cáo (HTML, PDF, CSV, Excel) của một năm hoặc mọi năm")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--year", help="năm (tên tệp params/<năm>.yaml)")
+    which.add_argument("--all", action="store_true", help="mọi tệp params/*.yaml")
+    p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 from babel.numbers import format_decimal
 
-__all__ = ["LOCALE", "number", "numbers", "count", "fmt_bound", "percent"]
+__all__ = ["LOCALE", "number", "numbers", "count", "fmt_bound", "percent", "tint"]
 
 LOCALE = "vi_VN"
 
@@ -56,3 +56,9 @@ def fmt_bound(value: Decimal | float | int) -> str:
 def percent(value: float, decimals: int = 1) -> str:
     """``0.2204`` → ``"22,0%"``."""
     return number(value * 100, decimals) + "%"
+
+
+def tint(color: str, amount: float = 0.82) -> str:
+    """A light version of ``#rrggbb`` (mixed with white), for backgrounds that keep text readable."""
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)

@@ -64,6 +64,7 @@ class YearParams:
     id: str
     path: Path
     params: Params
+    data_override: Path | None = None
 
     @property
     def base(self) -> Path:
@@ -83,6 +84,8 @@ class YearParams:
 
     @property
     def data_dir(self) -> Path:
+        if self.data_override is not None:
+            return Path(self.data_override).resolve()
         return (self.base / self.params.data).resolve()
 
     def input_path(self, name: str) -> Path | None:
@@ -90,8 +93,17 @@ class YearParams:
         return None if rel is None else self.data_dir / rel
 
 
-def load_params(path: Path | str, *, label: str | None = None) -> YearParams:
+def load_params(path: Path | str, *, label: str | None = None,
+                data_dir: Path | str | None = None) -> YearParams:
     """Read and check ``params/<year>.yaml``, including that the files it names exist.
+
+    Parameters
+    ----------
+    path : Path or str
+    label : str, optional
+        Name of the file in messages.
+    data_dir : Path or str, optional
+        Read the inputs from this folder instead of the one the params name.
 
     Raises
     ------
@@ -104,13 +116,15 @@ def load_params(path: Path | str, *, label: str | None = None) -> YearParams:
     params, problems = read_yaml_model(Params, path, label)
     if problems:
         raise InputError(problems)
-    year = YearParams(id=path.stem, path=path.resolve(), params=params)
+    year = YearParams(id=path.stem, path=path.resolve(), params=params,
+                      data_override=Path(data_dir) if data_dir else None)
     for key, target, kind in (("rules", year.rules_path, "tệp"),
                               ("registry", year.registry_path, "tệp"),
                               ("data", year.data_dir, "thư mục")):
         exists = target.is_dir() if kind == "thư mục" else target.is_file()
         if not exists:
-            problems.append(Problem(label, None, key, getattr(params, key),
+            shown = str(data_dir) if key == "data" and data_dir else getattr(params, key)
+            problems.append(Problem(label, None, key, shown,
                                     f"không tìm thấy {kind} {target}"))
     if year.data_dir.is_dir():
         for name, rel in params.inputs.items():

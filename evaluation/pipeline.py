@@ -38,6 +38,19 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def project_path(path: Path, project: Path) -> str:
+    """A path relative to the project folder (the parent of ``params/``), for reports.
+
+    Unlike :func:`display_path` it does not depend on where the command was run,
+    so two runs from different folders print the same provenance.
+    """
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything read for one year, checked."""
@@ -94,15 +107,17 @@ class Evaluation:
         return self.inputs.params
 
 
-def load_inputs(params_path: Path | str) -> Inputs:
+def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) -> Inputs:
     """Read and check the params, rules, registry and every input of a year.
+
+    ``data_dir``, when given, replaces the data folder named in the params.
 
     Raises
     ------
     InputError
         With every problem found, across all files.
     """
-    year = load_params(params_path, label=display_path(Path(params_path)))
+    year = load_params(params_path, label=display_path(Path(params_path)), data_dir=data_dir)
     problems: list[Problem] = []
     rules = registry = None
     try:
@@ -129,18 +144,19 @@ def load_inputs(params_path: Path | str) -> Inputs:
     bounds = {"score": (rules.scale.score_min, rules.scale.score_max)}
     codes = {"conditions": {c.id for c in rules.conditions}}
     tables: dict[str, Checked] = {}
-    files = [("params", display_path(year.path), year.path),
-             ("rules", display_path(year.rules_path), year.rules_path),
-             ("registry", display_path(year.registry_path), year.registry_path)]
+    project = year.path.parent.parent
+    files = [("params", project_path(year.path, project), year.path),
+             ("rules", project_path(year.rules_path, project), year.rules_path),
+             ("registry", project_path(year.registry_path, project), year.registry_path)]
     abbreviations = year.registry_path.parent / "abbreviations.csv"
     if abbreviations.exists():
-        files.append(("registry", display_path(abbreviations), abbreviations))
+        files.append(("registry", project_path(abbreviations, project), abbreviations))
     for name, spec in TABLES.items():
         path = year.input_path(name)
         if path is None:
             continue
         label = display_path(path)
-        files.append((name, label, path))
+        files.append((name, project_path(path, project), path))
         raw, read_problems = read_table_text(path, label)
         if read_problems:
             problems += read_problems
@@ -193,13 +209,15 @@ def _renamed(inputs: Inputs) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def evaluate(params_path: Path | str) -> Evaluation:
+def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> Evaluation:
     """Evaluate one year.
 
     Parameters
     ----------
     params_path : Path or str
         ``params/<year>.yaml``.
+    data_dir : Path or str, optional
+        Read the inputs from this folder instead of the params' ``data``.
 
     Returns
     -------
@@ -210,7 +228,7 @@ def evaluate(params_path: Path | str) -> Evaluation:
     InputError
         When any input has a problem (all problems listed).
     """
-    inputs = load_inputs(params_path)
+    inputs = load_inputs(params_path, data_dir=data_dir)
     rules, registry = inputs.rules, inputs.registry
     scores = score_from_totals(inputs.tables["scores"].table, registry)
     conditions = inputs.tables["conditions"].table if "conditions" in inputs.tables else None

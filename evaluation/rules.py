@@ -61,6 +61,14 @@ class Regulation(Confirmable):
     title: Text
 
 
+class Body(Confirmable):
+    """An appraising body and what it scores."""
+
+    id: Id
+    name: Text
+    role: str = ""
+
+
 class Scale(Confirmable):
     appraisal_max: Number = Field(gt=0)
     adjustment_max: Number = Field(ge=0)
@@ -122,6 +130,8 @@ class Rules(_Model):
     regulations: list[Regulation] = Field(min_length=1)
     scale: Scale
     precision: Precision
+    bodies: list[Body] = []
+    method_notes: list[Text] = []
     tiers: list[Tier] = Field(min_length=2)
     groups: list[Group] = Field(min_length=1)
     conditions: list[Condition] = []
@@ -132,7 +142,7 @@ class Rules(_Model):
     @model_validator(mode="after")
     def _check(self) -> Rules:
         errors: list[str] = []
-        for kind, items in (("tiers", self.tiers), ("groups", self.groups),
+        for kind, items in (("tiers", self.tiers), ("groups", self.groups), ("bodies", self.bodies),
                             ("regulations", self.regulations), ("conditions", self.conditions)):
             ids = [i.id for i in items]
             errors += [f"{kind}: mã «{i}» bị lặp" for i in sorted({i for i in ids if ids.count(i) > 1})]

@@ -1,0 +1,212 @@
+"""Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
+
+Everything is written into a temporary folder beside the destination and moved
+into place only when every step has succeeded, so a failed run never touches
+the previous good report.  Nothing here depends on the wall clock: the executed
+notebook is stripped of timings, cell ids are fixed, and the HTML of two runs on
+the same inputs is identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from .errors import ReportError
+from .pipeline import evaluate
+
+__all__ = ["build_report", "render_html", "write_pdf", "NOTEBOOK", "TEMPLATES", "EXPECTED_FILES"]
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
+TEMPLATES = PACKAGE / "templates"
+EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures")
+INJECTED_ID = "injected-parameters"
+
+log = logging.getLogger("evaluation.build")
+
+
+@dataclass(frozen=True)
+class Built:
+    """Where a report was written."""
+
+    year: str
+    folder: Path
+
+    @property
+    def html(self) -> Path:
+        return self.folder / "report.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "report.pdf"
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(v, (str, bool, int, float)) for v in value)
+
+
+def check_parameters(parameters: dict[str, object]) -> None:
+    """Refuse any parameter that is not plain data before papermill writes it into code."""
+    bad = {k: type(v).__name__ for k, v in parameters.items() if not _plain(v) or not str(k).isidentifier()}
+    if bad:
+        raise ReportError("tham số không phải dữ liệu thuần (chuỗi, số, đúng/sai hoặc danh sách của chúng): "
+                          + ", ".join(f"{k} ({t})" for k, t in bad.items()))
+
+
+def _strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove run timings and random ids so the executed notebook is reproducible."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if INJECTED_ID in cell.metadata.get("tags", []):
+            cell.id = INJECTED_ID
+    return nb
+
+
+def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
+            kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run ``notebook`` with papermill into ``output``; a failing cell becomes a ReportError.
+
+    The error names the cell (its index and id, and the first line of its source) and
+    the exception raised inside it.
+    """
+    import papermill as pm
+
+    check_parameters(parameters)
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
+                            cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                            # the kernel's own start-up notices are not the report's business
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except pm.PapermillExecutionError as exc:
+        # papermill adds marker cells to the failed notebook: find the cell by its source.
+        source = nbformat.read(notebook, as_version=4)
+        cell_id = next((c.id for c in source.cells if c.source.strip() == (exc.source or "").strip()), "?")
+        first = (exc.source or "").strip().splitlines()[0] if exc.source else ""
+        raise ReportError(
+            f"ô «{cell_id}» (ô số {exc.cell_index}, dòng đầu: {first!r}) của {notebook.name} gặp lỗi "
+            f"{exc.ename}: {exc.evalue}",
+            cell=exc.cell_index, source=first, error=f"{exc.ename}: {exc.evalue}") from None
+    nb = _strip_volatile(nbformat.read(output, as_version=4))
+    nbformat.write(nb, output)
+    return nb
+
+
+def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy without stderr streams (warnings go to the log, not into the report)."""
+    nb = nbformat.from_dict(nb)
+    messages = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                messages.append(out.get("text", "").strip())
+            else:
+                kept.append(out)
+        cell.outputs = kept
+    return nb, messages
+
+
+def render_html(nb: nbformat.NotebookNode, *, illustrative: bool = False, title: str = "") -> str:
+    """HTML of an executed notebook with the report template: no code, no prompts, nothing external."""
+    from nbconvert import HTMLExporter
+
+    readable, messages = _for_readers(nb)
+    if title:
+        readable.metadata["title"] = title
+    for m in messages:
+        log.warning("notebook stderr: %s", m)
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(
+        readable, resources={"illustrative": illustrative, "evaluation_version": __version__})
+    return body
+
+
+def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
+    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html, base_url=str(base_url)).write_pdf(target)
+
+
+def _replace(folder: Path, final: Path) -> None:
+    """Put ``folder`` at ``final``; the old ``final`` is removed only once the new one is in place."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+    folder.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
+                 notebook: Path = NOTEBOOK, kernel_name: str = "python3",
+                 data_dir: Path | str | None = None) -> Built:
+    """Build ``out_root/<year>/`` for one params file.
+
+    The inputs are checked first, in this process: bad input raises
+    :class:`~evaluation.errors.InputError` before any kernel starts and
+    nothing is written.
+
+    Raises
+    ------
+    InputError
+        Bad input (every problem listed).
+    ReportError
+        A notebook cell or a renderer failed; the previous report is untouched.
+    """
+    params_path = Path(params_path).resolve()
+    ev = evaluate(params_path, data_dir=data_dir)
+    year = ev.params.id
+    out_root = Path(out_root).resolve()
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{year}.building-", dir=out_root))
+    try:
+        parameters = {
+            "year": year,
+            "params_file": os.path.relpath(params_path, notebook.parent),
+            "data_dir": os.path.relpath(Path(data_dir).resolve(), notebook.parent) if data_dir else "",
+            "output_dir": str(work),
+        }
+        nb = execute(notebook, work / "report.ipynb", parameters, kernel_name=kernel_name)
+        html = render_html(nb, illustrative=ev.params.params.illustrative, title=ev.params.params.report.title)
+        (work / "report.html").write_text(html, encoding="utf-8")
+        try:
+            write_pdf(html, work / "report.pdf", base_url=work)
+        except Exception as exc:  # a renderer failure is a report failure, not a crash
+            raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+        missing = [f for f in EXPECTED_FILES if not (work / f).exists()]
+        if missing:
+            raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
+        final = out_root / year
+        work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
+        _replace(work, final)
+        (out_root / f"{year}.failed.ipynb").unlink(missing_ok=True)
+        return Built(year, final)
+    except BaseException:
+        failed = work / "report.ipynb"
+        if failed.exists():
+            keep = out_root / f"{year}.failed.ipynb"
+            shutil.copyfile(failed, keep)
+            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", keep)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
