@@ -11,7 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEED = ROOT.parent / "shared" / "seed" / "bao-cao-xep-loai-2020.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "bao-cao-xep-loai-2020.txt"
+SEED_COPY = FIXTURES / "seed" / "bao-cao-xep-loai-2020.txt"
+SEED = SHARED_SEED if SHARED_SEED.exists() else SEED_COPY
 PARAMS_2020 = ROOT / "params" / "2020.yaml"
 
 _ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*(.+?)\s*\|$")

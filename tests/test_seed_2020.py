@@ -90,3 +90,13 @@ def test_results_do_not_depend_on_row_order(evaluation_2020, tmp_path):
     base = evaluation_2020.ranked.set_index("unit_id")
     pd.testing.assert_series_equal(shuffled["tier"].sort_index(), base["tier"].sort_index())
     pd.testing.assert_series_equal(shuffled["rank"].sort_index(), base["rank"].sort_index())
+
+
+def test_the_seed_copy_is_the_shared_seed():
+    from tests.conftest import SEED_COPY, SHARED_SEED
+
+    if not SHARED_SEED.exists():
+        import pytest
+
+        pytest.skip("../shared is not beside this clone; the copy in tests/fixtures/seed is used")
+    assert SEED_COPY.read_bytes() == SHARED_SEED.read_bytes()
