@@ -181,6 +181,8 @@ def _structure(wb, ws) -> tuple[list[str], set[str]]:
     merged: list[str] = []
     uncached: set[str] = set()
     # openpyxl keeps the archive and the sheet's part name on read-only sheets (stable in 3.x).
+    if not _has_structure(wb._archive, ws._worksheet_path):
+        return merged, uncached  # most sheets: no formula, no merge; skip parsing the XML again
     with wb._archive.open(ws._worksheet_path) as src:
         for _, elem in iterparse(src, events=("end",)):
             tag = _local(elem.tag)
@@ -196,6 +198,20 @@ def _structure(wb, ws) -> tuple[list[str], set[str]]:
             elif tag == "mergeCell":
                 merged.append(elem.get("ref", ""))
     return merged, uncached
+
+
+_STRUCTURE_TAG = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
+
+
+def _has_structure(archive: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> bool:
+    """True if the sheet's XML has a formula or a merged range (a byte scan, no XML parsing)."""
+    tail = b""
+    with archive.open(part) as src:
+        while block := src.read(chunk):
+            if _STRUCTURE_TAG.search(tail + block):
+                return True
+            tail = block[-32:]
+    return False
 
 
 def _number_text(value: float | int, fmt: str) -> str:
