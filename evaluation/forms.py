@@ -66,10 +66,16 @@ def _fit(text: str, limit: int) -> str:
 
 
 def form_tables(rules: Rules, tables: Mapping[str, TableSpec] | None = None) -> list[TableSpec]:
-    """The tables a form workbook holds under ``rules``: every declared table whose code lists are not empty."""
+    """The tables a form workbook holds under ``rules``.
+
+    Every declared table, except those with a required code column whose list is
+    empty in the rules (no row of such a table could be valid).
+    """
     tables = TABLES if tables is None else tables
     lists = code_lists(rules, dict(tables))
-    return [spec for spec in tables.values() if all(lists[key] for key in spec.codes.values())]
+    return [spec for spec in tables.values()
+            if all(lists[spec.codes.get(c.name, c.name)] for c in spec.columns
+                   if c.kind == "code" and c.required and not c.nullable)]
 
 
 def form_units(registry: Registry, rules: Rules, year: int) -> pd.DataFrame:
@@ -114,13 +120,13 @@ def _column_note(col: ColumnSpec, bounds: Mapping[str, tuple[Decimal, Decimal]],
         parts.append("dấu thập phân là dấu phẩy hoặc dấu chấm")
     if col.kind == "code":
         items = lists[spec.codes.get(col.name, col.name)]
-        parts.append("; ".join(f"{code}: {name}" for code, name in items))
+        parts.append("; ".join(f"{code}: {name}" for code, name in items) or "quy định chưa có mã nào")
     parts.append("có thể để trống" if col.nullable or not col.required else "bắt buộc")
     return "; ".join(parts)
 
 
 def _validation(col: ColumnSpec, spec: TableSpec, note: str,
-                bounds: Mapping[str, tuple[Decimal, Decimal]]):
+                bounds: Mapping[str, tuple[Decimal, Decimal]], lists: Mapping[str, list[tuple[str, str]]]):
     from openpyxl.worksheet.datavalidation import DataValidation
 
     common = dict(allow_blank=True, showInputMessage=True, showErrorMessage=True, errorStyle="stop",
@@ -132,6 +138,8 @@ def _validation(col: ColumnSpec, spec: TableSpec, note: str,
                               error=_fit(f"Chọn tên đơn vị trong danh sách thả xuống (trang «{LISTS_SHEET}»).",
                                          _ERROR), **common)
     if col.kind == "code":
+        if not lists[spec.codes.get(col.name, col.name)]:
+            return DataValidation(type=None, **common)  # no code to choose: the cell stays blank
         return DataValidation(type="list", formula1=_list_name(spec.codes.get(col.name, col.name)),
                               errorTitle=_fit("Mã không có trong quy định", _ERROR_TITLE),
                               error=_fit(f"Chọn mã trong danh sách thả xuống (trang «{LISTS_SHEET}»).",
@@ -191,7 +199,7 @@ def _table_sheet(wb, spec: TableSpec, units: pd.DataFrame, lists, bounds, year: 
         head.fill = PatternFill("solid", fgColor=_HEADER_FILL)
         head.alignment = Alignment(wrap_text=True, vertical="center")
         note = _column_note(col, bounds, lists, spec, year)
-        dv = _validation(col, spec, note, bounds)
+        dv = _validation(col, spec, note, bounds, lists)
         if dv is not None:
             dv.add(f"{letter}2:{letter}{last}")
             ws.add_data_validation(dv)

@@ -189,9 +189,19 @@ def test_every_declared_title_is_a_valid_distinct_sheet_name():
         assert 0 < len(title) <= 31 and not re.search(r"[\[\]:*?/\\]", title), title
 
 
-def test_tables_with_an_empty_code_list_are_left_out(rules):
-    assert [t.name for t in form_tables(rules)] == ["scores"]
+def test_tables_with_an_empty_code_list_are_left_out(rules, registry, tmp_path):
     assert not rules.conditions
+    assert [t.name for t in form_tables(rules)] == ["scores"]
+    # ... unless the code may be left blank: then the table stays, without a list to choose from.
+    optional = TableSpec(name="notes", title="Ghi chú", columns=(
+        ColumnSpec("unit", ("Đơn vị",), "unit"),
+        ColumnSpec("condition", ("Mã điều kiện",), "code", required=False, nullable=True)),
+        unique=("unit_id",), codes={"condition": "conditions"})
+    tables = {**TABLES, "notes": optional}
+    assert [t.name for t in form_tables(rules, tables)] == ["scores", "notes"]
+    write_forms(tmp_path / "f.xlsx", rules, registry, 2021, tables=tables)
+    wb = load_workbook(tmp_path / "f.xlsx")
+    assert validations(wb["Ghi chú"])["B"].type is None and "DS_CONDITIONS" not in wb.defined_names
 
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
