@@ -34,10 +34,13 @@ test: $(STAMP) ## Run the test suite
 validate: $(STAMP) ## Check the inputs of YEAR without building anything
 	$(PY) -m evaluation validate --year $(YEAR)
 
+new-year: $(STAMP) ## Create params/YEAR.yaml and data/YEAR/ with the Excel input forms (FROM=previous year)
+	$(PY) -m evaluation new-year $(YEAR) $(if $(FROM),--from $(FROM))
+
 lab: $(STAMP) ## Open JupyterLab in the project's environment
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean: ## Remove generated outputs (keeps .venv)
 	find $(OUT) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 
-.PHONY: help setup report reports test validate lab clean
+.PHONY: help setup report reports test validate new-year lab clean

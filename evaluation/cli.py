@@ -59,6 +59,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_new_year(args: argparse.Namespace) -> int:
+    from .newyear import new_year
+
+    made = new_year(args.year, params_dir=args.params_dir, source=args.source)
+    print(f"{made.year}: đã tạo {display_path(made.params)} (từ {display_path(made.source)}) và "
+          f"{display_path(made.forms)} (các trang: {', '.join(made.tables)}).")
+    print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m evaluation",
@@ -77,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="mọi tệp params/*.yaml")
     p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("new-year", help="tạo tham số và biểu mẫu Excel cho một năm mới (không ghi đè)")
+    p.add_argument("year", type=int, help="năm mới, ví dụ 2021")
+    p.add_argument("--from", dest="source", help="tệp tham số làm mẫu (mặc định: năm gần nhất trước đó)")
+    p.set_defaults(func=_cmd_new_year)
     return parser
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .classify import classify
+from .domains import code_sets, value_bounds
 from .errors import InputError, Problem
 from .params import YearParams, load_params
 from .provenance import provenance_table
@@ -141,8 +142,8 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     problems += [Problem(display_path(year.path), None, f"inputs.{k}", k,
                          "loại dữ liệu không được biết đến; các loại: " + ", ".join(TABLES))
                  for k in unknown_inputs]
-    bounds = {"score": (rules.scale.score_min, rules.scale.score_max)}
-    codes = {"conditions": {c.id for c in rules.conditions}}
+    bounds = value_bounds(rules)
+    codes = code_sets(rules)
     tables: dict[str, Checked] = {}
     project = year.path.parent.parent
     files = [("params", project_path(year.path, project), year.path),
@@ -157,7 +158,7 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
             continue
         label = display_path(path)
         files.append((name, project_path(path, project), path))
-        raw, read_problems = read_table_text(path, label)
+        raw, read_problems = read_table_text(path, label, sheet=spec.title)  # sheet: workbooks only
         if read_problems:
             problems += read_problems
             continue

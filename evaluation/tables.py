@@ -145,7 +145,7 @@ def read_table_text(path: Path, label: str | None = None, *, sheet: str | None =
                     max_bytes: int = MAX_INPUT_BYTES) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a CSV or Excel table as strings (see :func:`read_csv_text`)."""
     suffix = Path(path).suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
+    if suffix in {".xlsx", ".xlsm", ".xls", ".ods"}:  # the last two get a "save as .xlsx" message
         from .workbook import read_sheet_text  # openpyxl only when a workbook is read
 
         return read_sheet_text(path, label or str(path), sheet=sheet, max_bytes=max_bytes)

@@ -13,8 +13,9 @@ Nothing is dropped silently: a row is either in :attr:`Checked.table` or in
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -77,6 +78,29 @@ def _header_map(raw: pd.DataFrame, spec: TableSpec, label: str) -> tuple[dict[st
     return found, problems
 
 
+def _with_cells(check):
+    """Give each problem of a table read from a workbook its cell address (``Điểm!C14``).
+
+    The reader (:mod:`evaluation.workbook`) leaves the sheet name and the column
+    letter of each header in ``raw.attrs``; a problem names its row and header,
+    which is all it takes.  Tables read from CSV have no such attrs and pass unchanged.
+    """
+    @functools.wraps(check)
+    def wrapper(raw: pd.DataFrame, *args, **kwargs) -> Checked:
+        checked = check(raw, *args, **kwargs)
+        sheet, letters = raw.attrs.get("sheet"), raw.attrs.get("column_letters")
+        if sheet and letters:
+            from .workbook import sheet_ref
+
+            checked.problems = [
+                replace(p, cell=sheet_ref(sheet, f"{letters[p.column]}{p.row}"))
+                if p.cell is None and p.row is not None and p.column in letters else p
+                for p in checked.problems]
+        return checked
+    return wrapper
+
+
+@_with_cells
 def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
                 registry: Registry | None = None, year: int | None = None,
                 bounds: Mapping[str, tuple[Decimal, Decimal]] | None = None,

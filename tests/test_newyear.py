@@ -1,0 +1,123 @@
+"""`python -m evaluation new-year`: a new year in one command, never overwriting an existing one."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from evaluation.cli import main
+from evaluation.errors import InputError
+from evaluation.newyear import new_year, shift_years
+from evaluation.params import load_params
+from evaluation.pipeline import evaluate
+from tests.conftest import FIXTURES, ROOT
+
+
+@pytest.fixture
+def clone(tmp_path, monkeypatch):
+    """What a fresh clone has: params/ and data/ (nothing generated), as the current folder."""
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_new_year_writes_params_and_forms(clone, capsys):
+    assert main(["new-year", "2021"]) == 0
+    out = capsys.readouterr().out
+    assert "params/2021.yaml (từ params/2020.yaml)" in out and "data/2021/bieu-mau-2021.xlsx" in out
+    year = load_params(clone / "params" / "2021.yaml")
+    old = load_params(clone / "params" / "2020.yaml")
+    assert year.year == 2021 and year.params.inputs == {"scores": "bieu-mau-2021.xlsx"}
+    assert year.data_dir == (clone / "data" / "2021").resolve()
+    assert (year.rules_path, year.registry_path) == (old.rules_path, old.registry_path)
+    report = year.params.report
+    assert report.title.endswith("nhiệm vụ năm 2021") and report.place_date == "Thanh Hóa, tháng 02 năm 2022"
+    assert report.signer_name == old.params.report.signer_name
+    assert report.source_note == "Số liệu: biểu mẫu «bieu-mau-2021.xlsx» do các cơ quan, đơn vị điền."
+    text = (clone / "params" / "2021.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# Tham số năm 2021 — tạo bằng «python -m evaluation new-year 2021 --from 2020»")
+    assert sorted(p.name for p in (clone / "data" / "2021").iterdir()) == ["bieu-mau-2021.xlsx"]
+    ws = load_workbook(clone / "data" / "2021" / "bieu-mau-2021.xlsx")["Điểm"]
+    names = [ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)]
+    assert len(names) == 61 and "TX Nghi Sơn" in names and "Tĩnh Gia" not in names
+
+
+def test_the_empty_forms_say_what_is_missing_cell_by_cell(clone, capsys):
+    assert main(["new-year", "2021"]) == 0
+    assert main(["validate", "--year", "2021"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Dữ liệu vào có 61 lỗi:"
+    assert err[1] == "  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D2, cột «Điểm đánh giá» — không được để trống"
+    assert err[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
+
+
+def test_filled_new_year_evaluates(clone, evaluation_2020):
+    new_year(2021)
+    form = clone / "data" / "2021" / "bieu-mau-2021.xlsx"
+    wb = load_workbook(form)
+    ws = wb["Điểm"]
+    scores = evaluation_2020.ranked.set_index("unit")["final_score"]
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=4, value=float(scores[ws.cell(row=r, column=2).value]))
+    wb.save(form)
+    ev = evaluate(clone / "params" / "2021.yaml")
+    assert len(ev.ranked) == 61 and ev.ranked["self_score"].isna().all()
+    assert ev.counts.loc["xuat_sac", "total"] == 11
+    assert ev.sentences[0].startswith("Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2021 của 61")
+
+
+def test_an_existing_year_is_never_overwritten(clone, capsys):
+    assert main(["new-year", "2021"]) == 0
+    before = {p: p.read_bytes() for p in [clone / "params" / "2021.yaml", clone / "data" / "2021" /
+                                          "bieu-mau-2021.xlsx"]}
+    capsys.readouterr()
+    assert main(["new-year", "2021"]) == 2
+    assert "params/2021.yaml — năm 2021 đã có tệp tham số: không ghi đè" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before
+    (clone / "params" / "2021.yaml").unlink()   # the data folder alone also blocks
+    assert main(["new-year", "2021"]) == 2
+    assert "data/2021 — thư mục số liệu năm 2021 đã có: không ghi đè" in capsys.readouterr().err
+    assert not (clone / "params" / "2021.yaml").exists()
+    assert main(["new-year", "2020"]) == 2   # the real year too
+
+
+def test_nothing_is_left_behind_when_writing_fails(clone, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("evaluation.newyear.write_forms", broken)
+    with pytest.raises(OSError):
+        new_year(2021)
+    assert not (clone / "params" / "2021.yaml").exists() and not (clone / "data" / "2021").exists()
+
+
+def test_from_another_regime_with_a_code_list(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES / "years" / "regime2", tmp_path / "years" / "regime2")
+    shutil.copytree(FIXTURES / "rules", tmp_path / "rules")   # the params name ../../../rules/
+    monkeypatch.chdir(tmp_path)
+    params = tmp_path / "years" / "regime2" / "params"
+    assert main(["--params-dir", str(params), "new-year", "2035", "--from", "2031"]) == 0
+    made = yaml.safe_load((params / "2035.yaml").read_text(encoding="utf-8"))
+    assert made["inputs"] == {"scores": "bieu-mau-2035.xlsx", "conditions": "bieu-mau-2035.xlsx"}
+    assert made["rules"] == "../../../rules/four-tiers-quota.yaml" and made["data"] == "../data/2035"
+    assert load_workbook(tmp_path / "years" / "regime2" / "data" / "2035" / "bieu-mau-2035.xlsx").sheetnames == [
+        "Hướng dẫn", "Điểm", "Điều kiện", "Danh mục"]
+    assert made["report"]["title"] == "Báo cáo thử nghiệm năm 2035"
+
+
+def test_without_an_earlier_year(clone, capsys):
+    assert main(["new-year", "2019"]) == 2
+    assert "không có tệp tham số của năm nào trước năm 2019" in capsys.readouterr().err
+    assert main(["new-year", "2019", "--from", "1999"]) == 2
+    assert not (clone / "data" / "2019").exists()
+
+
+def test_shift_years():
+    assert shift_years("năm 2020, tháng 02 năm 2021 (02/2021)", 2020, 2023) == (
+        "năm 2023, tháng 02 năm 2024 (02/2024)")
+    assert shift_years("Quyết định 221/2016/QĐ-UBND; mã 120201", 2020, 2021) == (
+        "Quyết định 221/2016/QĐ-UBND; mã 120201")

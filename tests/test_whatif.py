@@ -1,0 +1,76 @@
+"""What-if: re-classify a year under modified rules; hand-computed on the 2020 table of the seed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from evaluation.errors import InputError
+from evaluation.whatif import checked, reclassify, tier_changes, tier_counts, with_quota, with_tier_min
+
+
+def test_unchanged_rules_change_nothing(evaluation_2020):
+    ev = evaluation_2020
+    assert tier_changes(ev, ev.rules).empty
+    pd.testing.assert_frame_equal(reclassify(ev, ev.rules), ev.ranked)
+
+
+def test_raising_the_top_bound_to_91(evaluation_2020, seed_table):
+    ev = evaluation_2020
+    before = ev.ranked.copy()
+    rules = with_tier_min(ev.rules, "xuat_sac", 91)
+    assert rules.tier("xuat_sac").min == Decimal(91) and rules.tier("tot").max == Decimal(91)
+    changes = tier_changes(ev, rules)
+    # From the seed: the excellent units scoring 90.0–90.9 are Sở Y tế 90.5, Trường ĐH Văn hoá 90,
+    # Hoằng Hóa 90.6 and Cẩm Thủy 90.3.
+    expected = seed_table[(seed_table["score"] >= 90) & (seed_table["score"] < 91)]
+    assert len(expected) == 4
+    assert changes["unit_id"].tolist() == ["so-y-te", "dh-van-hoa-the-thao-du-lich", "huyen-hoang-hoa",
+                                           "huyen-cam-thuy"]
+    assert changes["score"].tolist() == [90.5, 90.0, 90.6, 90.3]
+    assert set(changes["tier_before"]) == {"xuat_sac"} and set(changes["tier_after"]) == {"tot"}
+    assert changes["move"].tolist() == [-1] * 4
+    assert tier_counts(ev, rules).loc[["xuat_sac", "tot"], ["before", "after", "change"]].values.tolist() == [
+        [11, 7, -4], [50, 54, 4]]
+    pd.testing.assert_frame_equal(ev.ranked, before)   # the evaluation itself is not touched
+
+
+def test_lowering_the_top_bound_to_88_point_2(evaluation_2020):
+    changes = tier_changes(evaluation_2020, with_tier_min(evaluation_2020.rules, "xuat_sac", "88,2"))
+    # The bound is inclusive: Khoa học và Công nghệ 88.3, Ngoại vụ 88.2 and Yên Định 88.6 move up;
+    # Lao động, TB và XH (88.1) and Đài Phát thanh truyền hình (88.0) do not.
+    assert changes["unit"].tolist() == ["Sở Khoa học và Công nghệ", "Sở Ngoại vụ", "Yên Định"]
+    assert changes["move"].tolist() == [1, 1, 1]
+
+
+def test_a_cap_of_20_percent_of_good_province_wide(evaluation_2020):
+    # 11 xuất sắc, 50 tốt: k ≤ 0.2·(50 + 11 − k) → k ≤ 10.17 → 10; the lowest (ĐH Văn hoá, 90.0) moves down.
+    rules = with_quota(evaluation_2020.rules, "xuat_sac", 0.2, of="tot")
+    changes = tier_changes(evaluation_2020, rules)
+    assert changes["unit_id"].tolist() == ["dh-van-hoa-the-thao-du-lich"]
+    assert changes["reason"].iloc[0] == "Vượt hạn mức «Xuất sắc» (tối đa 20% số đơn vị «Tốt»): xếp «Tốt»"
+
+
+def test_a_cap_of_20_percent_of_good_per_group(evaluation_2020):
+    # I: 5 vs 15 → 3 allowed (Văn phòng UBND tỉnh 91.9 and Sở Y tế 90.5 move down);
+    # II: 1 vs 13 → 2 allowed (nobody moves); III: 5 vs 22 → 4 allowed (Cẩm Thủy 90.3 moves down).
+    rules = with_quota(evaluation_2020.rules, "xuat_sac", "0,2", of="tot", scope="group")
+    changes = tier_changes(evaluation_2020, rules)
+    assert changes["unit_id"].tolist() == ["van-phong-ubnd-tinh", "so-y-te", "huyen-cam-thuy"]
+    assert tier_counts(evaluation_2020, rules).at["xuat_sac", "after"] == 8
+
+
+def test_rules_made_with_model_copy_are_checked(evaluation_2020):
+    rules = evaluation_2020.rules
+    overlapping = rules.model_copy(update={"tiers": [rules.tiers[0], rules.tiers[1].model_copy(
+        update={"min": Decimal(95)}), *rules.tiers[2:]]})
+    with pytest.raises(InputError) as info:
+        tier_changes(evaluation_2020, overlapping)
+    assert "tiers[1].min: 95 phải nhỏ hơn ngưỡng của bậc trên" in str(info.value)
+    with pytest.raises(InputError):
+        with_quota(rules, "gioi", 0.2)
+    with pytest.raises(KeyError):
+        with_tier_min(rules, "gioi", 90)
+    assert checked(rules) == rules
