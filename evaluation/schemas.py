@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["ColumnSpec", "TableSpec", "SCORES", "CONDITIONS", "TABLES"]
+__all__ = ["ColumnSpec", "TableSpec", "SCORES", "CONDITIONS", "CRITERIA", "SURVEY", "ADJUSTMENTS", "TABLES",
+           "NOT_APPLICABLE"]
 
 Kind = Literal["text", "number", "integer", "unit", "code"]
 
@@ -37,6 +38,10 @@ class ColumnSpec:
         A cell may be blank.
     bounds : str or None
         Name of the range the number must lie in (resolved from the rules).
+    not_applicable : bool
+        A number column that also accepts "không áp dụng" (see
+        :data:`NOT_APPLICABLE`); the checked table gets a boolean column
+        ``<name>_na`` and NaN in the number column for those cells.
     """
 
     name: str
@@ -45,6 +50,7 @@ class ColumnSpec:
     required: bool = True
     nullable: bool = False
     bounds: str | None = None
+    not_applicable: bool = False
 
     @property
     def header(self) -> str:
@@ -72,12 +78,18 @@ class TableSpec:
     unique: tuple[str, ...] = ()
     description: str = ""
     codes: dict[str, str] = field(default_factory=dict)
+    # What a duplicate breaks, said after "bị trùng với dòng N: ".
+    unique_rule: str = "mỗi đơn vị chỉ có một dòng"
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
 
 NOTE = ColumnSpec("note", ("Ghi chú", "note"), "text", required=False, nullable=True)
+
+# Ways of writing "không áp dụng" (not applicable) in a points cell; compared by name_key,
+# so case, tone placement and spacing do not matter.
+NOT_APPLICABLE = ("không áp dụng", "KAD", "KÁD", "N/A", "NA")
 
 SCORES = TableSpec(
     name="scores",
@@ -108,4 +120,61 @@ CONDITIONS = TableSpec(
     codes={"condition": "conditions"},
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, CONDITIONS)}
+CRITERIA = TableSpec(
+    name="criteria",
+    title="Điểm theo tiêu chí",
+    description=("Điểm tự chấm và điểm thẩm định của mỗi đơn vị theo từng tiêu chí của bộ tiêu chí của "
+                 "đơn vị; ghi «không áp dụng» khi tiêu chí không áp dụng (điểm được quy đổi theo phần áp "
+                 "dụng). Tiêu chí chấm qua phiếu đánh giá để trống điểm thẩm định khi có tệp phiếu."),
+    columns=(
+        ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
+        ColumnSpec("criterion", ("Mã tiêu chí", "Tiêu chí", "criterion"), "code"),
+        ColumnSpec("self_points", ("Điểm tự chấm", "Tự chấm", "self_points"), "number", nullable=True,
+                   bounds="points", not_applicable=True),
+        ColumnSpec("points", ("Điểm thẩm định", "Điểm đánh giá", "points"), "number", nullable=True,
+                   bounds="points", not_applicable=True),
+        ColumnSpec("evidence", ("Minh chứng", "Tài liệu minh chứng", "evidence"), "text", required=False,
+                   nullable=True),
+        NOTE,
+    ),
+    unique=("unit_id", "criterion"),
+    codes={"criterion": "criteria"},
+    unique_rule="mỗi đơn vị chỉ có một dòng cho mỗi tiêu chí",
+)
+
+SURVEY = TableSpec(
+    name="survey",
+    title="Phiếu đánh giá",
+    description=("Mỗi dòng là câu trả lời của một người đánh giá (loại và mã người đánh giá) về một đơn vị, "
+                 "cho một câu hỏi của phiếu, trên thang điểm của phiếu."),
+    columns=(
+        ColumnSpec("rater_kind", ("Loại người đánh giá", "Loại", "rater_kind"), "code"),
+        ColumnSpec("rater", ("Mã người đánh giá", "Người đánh giá", "rater"), "text"),
+        ColumnSpec("unit", ("Đơn vị được đánh giá", "Đơn vị", "unit"), "unit"),
+        ColumnSpec("question", ("Mã câu hỏi", "Câu hỏi", "question"), "code"),
+        ColumnSpec("answer", ("Điểm", "Trả lời", "answer"), "number"),
+    ),
+    unique=("rater_kind", "rater", "unit_id", "question"),
+    codes={"rater_kind": "rater_kinds", "question": "questions"},
+    unique_rule="mỗi người đánh giá trả lời mỗi câu hỏi về một đơn vị một lần",
+)
+
+ADJUSTMENTS = TableSpec(
+    name="adjustments",
+    title="Điểm thưởng, điểm trừ",
+    description=("Mỗi dòng là một nội dung thưởng hoặc trừ của một đơn vị: số lần (nội dung có mức điểm cố "
+                 "định) hoặc số điểm Hội đồng cho (nội dung «tối đa»), cơ quan đề nghị và minh chứng."),
+    columns=(
+        ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
+        ColumnSpec("item", ("Mã nội dung", "Nội dung", "item"), "code"),
+        ColumnSpec("count", ("Số lần", "Số lượng", "count"), "integer", required=False, nullable=True,
+                   bounds="count"),
+        ColumnSpec("amount", ("Số điểm", "amount"), "number", required=False, nullable=True, bounds="amount"),
+        ColumnSpec("source", ("Cơ quan đề nghị", "Nguồn", "source"), "text"),
+        ColumnSpec("evidence", ("Minh chứng", "Văn bản", "evidence"), "text", required=False, nullable=True),
+        NOTE,
+    ),
+    codes={"item": "items"},
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, CONDITIONS, CRITERIA, SURVEY, ADJUSTMENTS)}
