@@ -111,11 +111,12 @@ def survey_rows(plan: dict, rng: np.random.Generator, rules, units: pd.DataFrame
                               for sv in rules.surveys for q in sv.questions],
                              columns=["survey", "question", "lo", "hi"])
     # The form's overall impression, then each answer around it.
-    level = np.clip(frame["unit_id"].map(quality).to_numpy() + rng.normal(0, 0.08, len(frame)), 0, 1)
+    level = np.clip(frame["unit_id"].map(quality).to_numpy() + rng.normal(0, 0.10, len(frame)), 0, 1)
     answers = frame.assign(level=level, form=np.arange(len(frame))).merge(questions, on="survey", sort=False)
     answers = answers.sort_values(["form", "question"], kind="stable")
     target = answers["lo"] + (answers["hi"] - answers["lo"]) * answers["level"]
-    value = np.clip(np.round(target + rng.normal(0, 0.7, len(answers))), answers["lo"], answers["hi"])
+    spread = 0.14 * (answers["hi"] - answers["lo"])
+    value = np.clip(np.round(target + rng.normal(0, 1, len(answers)) * spread), answers["lo"], answers["hi"])
     table = pd.DataFrame({"kind": answers["rater_kind"], "rater": answers["rater"],
                           "unit": answers["unit_id"].map(units["short_name"]), "question": answers["question"],
                           "answer": value.map(_vi)})
@@ -132,9 +133,19 @@ def adjustment_rows(plan: dict, rng: np.random.Generator, rules, units: pd.DataF
     picks = list(extra)
     for kind, n in plan["random_adjustments"].items():
         picks += list(rng.choice(items.index[items["kind"] == kind].to_numpy(), size=n))
+    taken = {(r["unit"], r["item"]) for r in rows}
     for it in picks:
         allowed = scope.loc[scope["item"] == it, "unit_id"].tolist()
+        # An item that can happen once a year ("được thưởng 02 điểm") is not drawn twice for a unit:
+        # the planned cases show that cap; random rows should look like real decisions.
+        once = items.at[it, "rate"] != "amount" and items.at[it, "cap"] <= np.nan_to_num(
+            items.at[it, "points"], nan=items.at[it, "up_to"])
+        if once:
+            allowed = [u for u in allowed if (u, it) not in taken]
+            if not allowed:
+                continue
         unit = allowed[int(rng.integers(len(allowed)))]
+        taken.add((unit, it))
         rate = items.at[it, "rate"]
         row = {"unit": unit, "item": it}
         if rate == "points":

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections import defaultdict
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 import yaml
