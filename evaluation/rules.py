@@ -71,6 +71,11 @@ class Body(Confirmable):
     id: Id
     name: Text
     role: str = ""
+    short: str = ""          # column heading in the report's tables (default: the name)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
 
 class Scale(Confirmable):
@@ -148,10 +153,15 @@ class CriteriaSet(Confirmable):
 
     id: Id
     name: Text
+    short: str = ""          # column heading in the report's tables (default: the name)
     group: Id
     kinds: list[Text] = []
     units: list[Id] = []
     criteria: list[Criterion] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
     @property
     def total(self) -> Decimal:
@@ -341,7 +351,9 @@ class Rules(_Model):
             if not cs.confirmed:
                 out.append((f"criteria_sets[{i}]", f"các đơn vị thuộc bộ tiêu chí «{cs.name}»"))
             loose = [c.code for c in cs.criteria if not c.confirmed]
-            if loose:
+            if len(loose) == len(cs.criteria):
+                out.append((f"criteria_sets[{i}].criteria", f"điểm tối đa của mọi tiêu chí trong bộ «{cs.name}»"))
+            elif loose:
                 out.append((f"criteria_sets[{i}].criteria",
                             f"điểm tối đa các tiêu chí của bộ «{cs.name}»: " + ", ".join(loose)))
         for i, s in enumerate(self.surveys):
@@ -349,9 +361,10 @@ class Rules(_Model):
                 out.append((f"surveys[{i}]", f"thang điểm, công thức và số phiếu tối thiểu của «{s.name}»"))
         if not self.adjustments.confirmed:
             out.append(("adjustments.bound", "cách giới hạn tổng điểm thưởng, điểm trừ"))
-        for i, it in enumerate(self.adjustments.items):
-            if not it.confirmed:
-                out.append((f"adjustments.items[{i}]", f"{it.code} «{it.name}»"))
+        loose_items = [it.code for it in self.adjustments.items if not it.confirmed]
+        if loose_items:
+            out.append(("adjustments.items", "phạm vi áp dụng hoặc cách tách các nội dung thưởng, trừ: "
+                        + ", ".join(loose_items)))
         return out
 
     def unconfirmed(self) -> list[tuple[str, str]]:

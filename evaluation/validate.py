@@ -146,6 +146,8 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
     for col in spec.columns:
         if col.name not in by_name:
             typed[col.name] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            if col.not_applicable:
+                typed[col.name + "_na"] = False
             continue
         text = clean_series(raw[by_name[col.name]])
         blank = text.isna() | (text == "")
