@@ -77,7 +77,9 @@ def method(ev: Evaluation) -> str:
              f"{_mark(rules.adjustments.confirmed)} và điểm đánh giá trong khoảng {fmt_bound(s.score_min)}–"
              f"{fmt_bound(s.score_max)}. Tiêu chí không áp dụng với một đơn vị được quy đổi: điểm các tiêu chí "
              f"áp dụng được nhân lên theo tỷ lệ (ví dụ đạt 54/60 điểm áp dụng = 90%, tiêu chí 30 điểm không áp "
-             f"dụng được tính 27 điểm). Mỗi mức tối đa, giới hạn đã áp dụng được ghi lại cùng số điểm bị loại.</p>"]
+             f"dụng được tính 27 điểm). Mỗi mức tối đa, giới hạn đã áp dụng được ghi lại cùng số điểm bị loại. "
+             f"Điểm tự chấm trong các bảng là tổng điểm đơn vị tự chấm theo tiêu chí (quy đổi như trên) cộng "
+             f"điều chỉnh thưởng, trừ của Hội đồng, nên chênh lệch với điểm đánh giá chỉ do thẩm định.</p>"]
     # Criteria × sets: the maxima side by side.
     sets = rules.criteria_sets
     codes: dict[str, tuple[str, str]] = {}

@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaluation.adjust import adjust, unit_adjustments
-from evaluation.criteria import appraise, body_totals, unit_totals
+from evaluation.criteria import appraise, body_totals, criterion_gaps, unit_totals
 from evaluation.detailed import score_detail
 from evaluation.score import score_from_components
 from evaluation.survey import answer_distribution, response_counts, score_survey, survey_forms
@@ -51,6 +53,10 @@ def test_a_criterion_that_does_not_apply_is_credited_the_ratio_on_the_others():
     # By body: b1 holds A and B (54 of 60), b2 holds the credited C (27 of 30).
     bodies = body_totals(lines).set_index("body")
     assert bodies.loc["b1", "final_points"] == 54 and bodies.loc["b2", "final_points"] == pytest.approx(27)
+    # Self above appraisal: A by 3 (10 % of its maximum), B by 1,5; C does not apply and is left out.
+    gaps = criterion_gaps(lines)
+    assert gaps["criterion"].tolist() == ["A", "B"] and gaps["gap"].tolist() == [3.0, 1.5]
+    assert gaps["share"].tolist() == [0.1, 0.05]
 
 
 def test_the_issue_example_300_of_330():
@@ -257,3 +263,30 @@ def test_score_detail_end_to_end_and_the_log_explains_every_difference():
     assert s["appraisal"] == pytest.approx(81) and s["bonus"] == 2 and s["penalty"] == 1
     assert s["final_score"] == pytest.approx(82)
     assert s["final_score"] == pytest.approx(s["appraisal"] + s["bonus_raw"] - s["penalty_raw"] + d.log["effect"].sum())
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+ROW = st.tuples(st.sampled_from(["hi", "lo", "mid"]), st.sampled_from(ITEMS["item"].tolist()),
+                st.integers(0, 6), st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.5]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROW, max_size=25), st.lists(st.floats(0, 90, allow_nan=False), min_size=3, max_size=3),
+       st.sampled_from(["net", "each"]))
+def test_every_difference_from_the_raw_arithmetic_is_a_logged_cap(data, appraisals, bound):
+    fixed = ITEMS.set_index("item")["rate"].eq("points")
+    items = rows([(u, it, float(c), None if fixed[it] else a) for u, it, c, a in data])
+    _, per_item, log = adjust(items, ITEMS)
+    scores, score_log = score_from_components(
+        totals_frame(dict(zip(["hi", "lo", "mid"], appraisals, strict=True))), unit_adjustments(per_item), UNITS,
+        appraisal_max=90, adjustment_max=10, score_min=0, score_max=100, bound=bound)
+    effects = pd.concat([log, score_log]).groupby("unit_id")["effect"].sum()
+    s = scores.set_index("unit_id")
+    rebuilt = s["appraisal"] + s["bonus_raw"] - s["penalty_raw"] + effects.reindex(s.index).fillna(0.0)
+    assert np.allclose(rebuilt, s["final_score"], atol=1e-9)
+    assert (s["adjustment"].abs() <= 10 + 1e-12).all()
+    assert ((s["final_score"] >= 0) & (s["final_score"] <= 100)).all()
+    caps = per_item.merge(ITEMS[["item", "cap"]], on="item", suffixes=("", "_rule"))
+    assert (caps["points"] <= caps["cap_rule"].fillna(np.inf) + 1e-12).all()
+    assert (pd.concat([log, score_log])["removed"] > 0).all(), "only caps that bite are logged"

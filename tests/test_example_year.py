@@ -134,6 +134,12 @@ def test_the_example_has_every_kind_of_case(ev):
     assert set(ev.inputs.tables["survey"].table["rater_kind"]) == {r.id for r in rules.rater_kinds}
     assert d.survey_counts.query("rater_kind == 'doanh-nghiep'")["raters"].max() == 300
     assert set(d.scores["criteria_set"]) == {cs.id for cs in rules.criteria_sets}
+    # Items for districts only and for named departments were applied there, and only there.
+    where = d.adjustment_items.groupby("item")["unit_id"].apply(set)
+    groups = ev.registry.units["group"]
+    assert all(groups[u] == "ubnd_huyen" for u in where["TH04"] | where["TH06"] | where["TR07"])
+    assert where["TR19"] == where["TR20"] == {"so-giao-thong-van-tai"} and where["TR15"] == {"so-lao-dong-tbxh"}
+    assert where["TR13"] <= {"so-nong-nghiep-ptnt", "so-cong-thuong", "so-y-te"}
     for name in ("criteria.csv", "survey.csv", "adjustments.csv"):
         assert (DATA / name).stat().st_size < 2_000_000, name
 
