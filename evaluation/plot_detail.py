@@ -16,6 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from .export import ILLUSTRATIVE
 from .fmt import fmt_bound, number
 from .plot import STYLE, _WIDTH, _height, _score_axis, _wrap, save_figure
 from .rules import Rules
@@ -120,12 +121,14 @@ def answers_by_survey(answers: pd.DataFrame, rules: Rules) -> Figure:
                       bbox_to_anchor=(0, 1.0), handlelength=1.2, columnspacing=0.8, borderaxespad=0.15)
         axes[-1, 0].xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{number(v * 100, 0)}%"))
         axes[-1, 0].set_xlabel("Tỷ lệ câu trả lời theo mức điểm (đỏ: thấp, xanh: cao)")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.18 / fig.get_figheight()))   # room for a stamp at the top
     return fig
 
 
 def draw(ev, kind: str, folder: Path) -> list[str]:
     """Draw a detailed chart kind and save it; ``[]`` for a totals-only year.
+
+    A figure of an illustrative year is stamped "DỮ LIỆU MINH HỌA".
 
     Parameters
     ----------
@@ -136,10 +139,11 @@ def draw(ev, kind: str, folder: Path) -> list[str]:
     d = ev.detail
     if d is None:
         return []
+    stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
     if kind == "answers":
         if d.answers is None or d.answers.empty:
             return []
-        return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi")]
+        return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi", stamp=stamp)]
     present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any()]
-    return [save_figure(criteria_by_group(d.lines, ev.ranked, ev.rules, g), folder, f"diem-theo-tieu-chi-{g}")
-            for g in present]
+    return [save_figure(criteria_by_group(d.lines, ev.ranked, ev.rules, g), folder, f"diem-theo-tieu-chi-{g}",
+                        stamp=stamp) for g in present]

@@ -28,6 +28,19 @@ def test_totals_only_years_get_no_detailed_section(evaluation_2020, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_charts_of_an_illustrative_year_are_stamped(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from evaluation.plot import save_figure
+
+    fig, ax = plt.subplots()
+    save_figure(fig, tmp_path, "x", stamp=ILLUSTRATIVE)
+    assert [t.get_text() for t in fig.texts] == ["DỮ LIỆU MINH HỌA"]
+    plain, _ = plt.subplots()
+    save_figure(plain, tmp_path, "y")
+    assert plain.texts == []
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
