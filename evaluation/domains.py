@@ -18,17 +18,38 @@ from .schemas import TABLES, TableSpec
 __all__ = ["value_bounds", "code_lists", "code_sets"]
 
 
-def value_bounds(rules: Rules) -> dict[str, tuple[Decimal, Decimal]]:
-    """Named ranges of numbers, inclusive: ``{"score": (0, 100)}``."""
-    return {"score": (rules.scale.score_min, rules.scale.score_max)}
+def value_bounds(rules: Rules) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """Named ranges of numbers, inclusive; ``None`` as the upper end means "no upper limit".
+
+    ``points`` is the widest a criterion's points can be (each criterion's own maximum is
+    checked row by row against the unit's criteria set).
+    """
+    return {"score": (rules.scale.score_min, rules.scale.score_max),
+            "points": (Decimal(0), rules.scale.appraisal_max),
+            "count": (Decimal(0), None),
+            "amount": (Decimal(0), None)}
+
+
+def _unique(pairs) -> list[tuple[str, str]]:
+    return list(dict((code, name) for code, name in pairs).items())
+
+
+# The code lists the schemas name, each made from the rules as (code, Vietnamese name).
+_LISTS = {
+    "conditions": lambda r: [(c.id, c.name) for c in r.conditions],
+    "criteria": lambda r: _unique((c.code, c.name) for cs in r.criteria_sets for c in cs.criteria),
+    "rater_kinds": lambda r: [(k.id, k.name) for k in r.rater_kinds],
+    "questions": lambda r: _unique((q.code, q.text) for s in r.surveys for q in s.questions),
+    "items": lambda r: [(it.code, it.name) for it in r.adjustments.items],
+}
 
 
 def code_lists(rules: Rules, tables: dict[str, TableSpec] | None = None) -> dict[str, list[tuple[str, str]]]:
     """Every code list the tables refer to, as ``(code, Vietnamese name)`` in the rules' order.
 
-    A table's ``codes`` maps a column to a list of the rules file (``"conditions"``
-    → ``rules.conditions``); every item of that list has an ``id`` (the code) and a
-    ``name``.
+    A table's ``codes`` maps a column to a named list (``"conditions"``,
+    ``"criteria"``, ``"rater_kinds"``, ``"questions"``, ``"items"``), each made from the
+    rules.
 
     Raises
     ------
@@ -42,9 +63,9 @@ def code_lists(rules: Rules, tables: dict[str, TableSpec] | None = None) -> dict
         for key in spec.codes.values():
             if key in out:
                 continue
-            if key not in type(rules).model_fields:
-                raise KeyError(f"table {spec.name!r} takes codes from rules.{key}, which does not exist")
-            out[key] = [(item.id, getattr(item, "name", item.id)) for item in getattr(rules, key)]
+            if key not in _LISTS:
+                raise KeyError(f"table {spec.name!r} takes codes from a list {key!r} that no rule makes")
+            out[key] = _LISTS[key](rules)
     return out
 
 

@@ -78,14 +78,18 @@ class InputError(Exception):
 
     exit_status = 2
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], *, notes: Iterable[str] = (), checked: dict | None = None):
         self.problems = list(problems)
+        # Lines said after the problems (e.g. rows read, kept and rejected per file).
+        self.notes = list(notes)
+        # The checked tables, when the loader got that far: rows kept are not lost, only not used.
+        self.checked = dict(checked or {})
         super().__init__(self.message())
 
     def message(self) -> str:
         n = len(self.problems)
         head = f"Dữ liệu vào có {n} lỗi:" if n != 1 else "Dữ liệu vào có 1 lỗi:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        return "\n".join([head, *(f"  - {p}" for p in self.problems), *self.notes])
 
     def table(self) -> pd.DataFrame:
         return problems_frame(self.problems)

@@ -17,8 +17,10 @@ import pandas as pd
 
 from .fmt import tint
 from .pipeline import Evaluation
+from .present_detail import stage_names
 
-__all__ = ["results_table", "neutralise", "write_csv", "write_xlsx", "write_results", "ILLUSTRATIVE"]
+__all__ = ["results_table", "neutralise", "write_csv", "write_xlsx", "write_results", "ILLUSTRATIVE",
+           "detail_tables"]
 
 ILLUSTRATIVE = "Dữ liệu minh họa"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,9 +49,77 @@ def results_table(ev: Evaluation) -> pd.DataFrame:
         "Xếp loại": r["tier"].map(tier_names),
         "Ghi chú xếp loại": r["tier_reason"],
     })
+    if ev.detail is not None:
+        table = pd.concat([table, _detail_columns(ev)], axis=1)
     if ev.params.params.illustrative:
         table["Dữ liệu"] = ILLUSTRATIVE
     return table
+
+
+def _detail_columns(ev: Evaluation) -> pd.DataFrame:
+    """The parts of each final score, and every cap that bit (detailed years)."""
+    r = ev.ranked
+    d = ev.detail
+    stage = stage_names(ev.rules)
+    log = d.log.assign(text=lambda f: f["stage"].map(stage) + f["item"].map(lambda i: f" ({i})", na_action="ignore")
+                       .fillna("") + ": " + f["removed"].round(6).astype(str))
+    per_unit = log.groupby("unit_id").agg(effect=("effect", "sum"), text=("text", "; ".join))
+    totals = d.totals
+    return pd.DataFrame({
+        "Bộ tiêu chí": r["criteria_set"].map({cs.id: cs.name for cs in ev.rules.criteria_sets}),
+        "Điểm tự chấm theo tiêu chí": r["self_appraisal"],
+        "Điểm thẩm định theo tiêu chí": r["appraisal"],
+        "Số tiêu chí không áp dụng": r["unit_id"].map(totals["not_applicable"]).astype("int64"),
+        "Số tiêu chí thiếu phiếu": r["unit_id"].map(totals["flagged"]).astype("int64"),
+        "Điểm thưởng đề nghị": r["bonus_raw"],
+        "Điểm thưởng": r["bonus"],
+        "Điểm trừ đề nghị": r["penalty_raw"],
+        "Điểm trừ": r["penalty"],
+        "Điều chỉnh (sau giới hạn)": r["adjustment"],
+        "Điểm trước khi công bố": r["final_score"],
+        "Điểm thay đổi do giới hạn": r["unit_id"].map(per_unit["effect"]).fillna(0.0),
+        "Giới hạn đã áp dụng (điểm bị loại)": r["unit_id"].map(per_unit["text"]).fillna(""),
+    }, index=r.index)
+
+
+def detail_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
+    """Machine-readable detail of a detailed year: criteria lines, bonus/penalty rows, caps."""
+    d = ev.detail
+    if d is None:
+        return {}
+    names = ev.registry.units["short_name"]
+    lines = d.lines
+    criteria = pd.DataFrame({
+        "Mã đơn vị": lines["unit_id"], "Đơn vị": lines["unit_id"].map(names), "Bộ tiêu chí": lines["criteria_set"],
+        "Mã tiêu chí": lines["criterion"], "Cơ quan thẩm định": lines["body"], "Điểm tối đa": lines["max_points"],
+        "Áp dụng": lines["applicable"].map({True: "có", False: "không"}),
+        "Nguồn điểm": lines["source"].map({"input": "thẩm định", "survey": "phiếu đánh giá"}),
+        "Thiếu phiếu": lines["flag"].map({True: "có", False: ""}),
+        "Điểm tự chấm": lines["self_points"], "Điểm thẩm định": lines["points"],
+        "Điểm quy đổi (không áp dụng)": lines["credited"], "Điểm tính": lines["final_points"],
+        "Minh chứng": lines["evidence"] if "evidence" in lines else "",
+    })
+    a = d.adjustment_lines
+    items = {it.code: it.name for it in ev.rules.adjustments.items}
+    adjustments = pd.DataFrame({
+        "Dòng dữ liệu vào": a["_row"], "Mã đơn vị": a["unit_id"], "Đơn vị": a["unit_id"].map(names),
+        "Mã nội dung": a["item"], "Nội dung": a["item"].map(items),
+        "Loại": a["kind"].map({"bonus": "thưởng", "penalty": "trừ"}), "Số lần": a["count"], "Số điểm ghi": a["amount"],
+        "Điểm đề nghị": a["raw"], "Điểm sau mức tối đa mỗi lần": a["points"], "Cơ quan đề nghị": a["source"],
+        "Minh chứng": a["evidence"] if "evidence" in a else "",
+    })
+    log = d.log
+    caps = pd.DataFrame({
+        "Mã đơn vị": log["unit_id"], "Đơn vị": log["unit_id"].map(names),
+        "Giới hạn": log["stage"].map(stage_names(ev.rules)), "Mã nội dung": log["item"],
+        "Loại": log["kind"].map({"bonus": "thưởng", "penalty": "trừ"}), "Trước": log["before"], "Mức": log["limit"],
+        "Sau": log["after"], "Điểm bị loại": log["removed"], "Thay đổi điểm đánh giá": log["effect"],
+        "Dòng dữ liệu vào": log["row"],
+    })
+    out = {"results-criteria": criteria, "results-adjustments": adjustments, "results-caps": caps}
+    if ev.params.params.illustrative:
+        out = {k: v.assign(**{"Dữ liệu": ILLUSTRATIVE}) for k, v in out.items()}
+    return out
 
 
 def neutralise(values: pd.Series) -> pd.Series:
@@ -137,5 +207,7 @@ def write_results(ev: Evaluation, folder: Path) -> pd.DataFrame:
     write_csv(table, folder / "results.csv", decimals=decimals)
     fills = {t.name: tint(t.color, 0.8) for t in ev.rules.tiers}
     write_xlsx(table, folder / "results.xlsx", decimals=decimals, fills=fills)
+    for name, extra in detail_tables(ev).items():
+        write_csv(extra, folder / f"{name}.csv", decimals=decimals)
     return table
 

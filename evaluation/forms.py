@@ -115,7 +115,7 @@ def _column_note(col: ColumnSpec, bounds: Mapping[str, tuple[Decimal, Decimal]],
         parts.append(f"đơn vị có hiệu lực năm {year}")
     if col.bounds:
         lo, hi = bounds[col.bounds]
-        parts.append(f"từ {fmt_bound(lo)} đến {fmt_bound(hi)}")
+        parts.append(f"từ {fmt_bound(lo)} đến {fmt_bound(hi)}" if hi is not None else f"từ {fmt_bound(lo)} trở lên")
     if col.kind == "number":
         parts.append("dấu thập phân là dấu phẩy hoặc dấu chấm")
     if col.kind == "code":
@@ -147,6 +147,11 @@ def _validation(col: ColumnSpec, spec: TableSpec, note: str,
     if col.kind in ("number", "integer"):
         kind = "decimal" if col.kind == "number" else "whole"
         what = "một số" if col.kind == "number" else "một số nguyên"
+        if col.bounds and bounds[col.bounds][1] is None:
+            lo = bounds[col.bounds][0]
+            return DataValidation(type=kind, operator="greaterThanOrEqual", formula1=_plain(lo),
+                                  errorTitle=_fit("Giá trị không hợp lệ", _ERROR_TITLE),
+                                  error=_fit(f"Cần {what} từ {fmt_bound(lo)} trở lên.", _ERROR), **common)
         if col.bounds:
             lo, hi = bounds[col.bounds]
             error = f"Cần {what} từ {fmt_bound(lo)} đến {fmt_bound(hi)}."

@@ -21,6 +21,7 @@ import yaml
 
 from .errors import InputError, Problem
 from .forms import write_forms
+from .schemas import mode_of, tables_for
 from .params import find_params, load_params
 from .pipeline import display_path
 from .registry import load_registry
@@ -128,9 +129,13 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
     wrote = False
     try:
         heading = " — ".join(t for t in (report["issuer_parent"], report["issuer"]) if t)
-        tables = write_forms(forms, rules, registry, year, heading=heading)
+        # The new year is scored like the one it is copied from: totals, or points by criterion.
+        offered = tables_for(mode_of(src.params.inputs))
+        tables = write_forms(forms, rules, registry, year, heading=heading, tables=offered)
         params = src.params.model_dump()
-        params.update(year=year, data=data_rel, inputs={t.name: name for t in tables}, report=report)
+        # The forms will hold the agencies' real numbers, even when the model year was illustrative.
+        params.update(year=year, data=data_rel, inputs={t.name: name for t in tables}, report=report,
+                      illustrative=False)
         text = yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
         with open(target, "x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
             wrote = True

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from .classify import classify
+from .detail_inputs import DETAIL_TABLES, criteria_coverage, detail_checks
+from .detailed import Detail, evaluate_detail
 from .domains import code_sets, value_bounds
 from .errors import InputError, Problem
 from .params import YearParams, load_params
@@ -61,6 +63,8 @@ class Inputs:
     registry: Registry
     tables: dict[str, Checked]
     files: list[tuple[str, str, Path]] = field(default_factory=list)
+    # unit_id → criteria_set of the units evaluated (detailed years; None otherwise).
+    sets: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class Evaluation:
     renamed : pandas.DataFrame
         Names in the inputs that differ from the registry's name for the unit
         by more than spelling (misprints and abbreviations resolved).
+    detail : Detail or None
+        The scoring by criterion, survey and bonus/penalty item, for years
+        whose inputs give them (None for totals-only years).
     """
 
     inputs: Inputs
@@ -94,6 +101,7 @@ class Evaluation:
     sentences: list[str]
     provenance: pd.DataFrame
     renamed: pd.DataFrame
+    detail: Detail | None = None
 
     @property
     def rules(self) -> Rules:
@@ -142,6 +150,9 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     problems += [Problem(display_path(year.path), None, f"inputs.{k}", k,
                          "loại dữ liệu không được biết đến; các loại: " + ", ".join(TABLES))
                  for k in unknown_inputs]
+    listed = set(year.params.inputs)
+    detail = detail_checks(rules, registry, year.year, display_path(year.rules_path), listed)
+    problems += detail.problems
     bounds = value_bounds(rules)
     codes = code_sets(rules)
     tables: dict[str, Checked] = {}
@@ -163,19 +174,40 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
             problems += read_problems
             continue
         checked = check_table(raw, spec, label, registry=registry, year=year.year,
-                              bounds=bounds, codes=codes)
+                              bounds=bounds, codes=codes, row_checks=detail.row_checks.get(name))
         problems += checked.problems
         tables[name] = checked
 
-    if "scores" not in year.params.inputs:
-        problems.append(Problem(display_path(year.path), None, "inputs.scores", None,
-                                "cần tệp điểm (inputs.scores)"))
+    params_label = display_path(year.path)
+    if "scores" in listed and "criteria" in listed:
+        problems.append(Problem(params_label, None, "inputs", "scores, criteria",
+                                "chỉ ghi một trong hai: tổng điểm (inputs.scores) hoặc điểm theo tiêu chí "
+                                "(inputs.criteria)"))
+    elif "scores" not in listed and "criteria" not in listed:
+        problems.append(Problem(params_label, None, "inputs.scores", None,
+                                "cần tệp điểm (inputs.scores)" + (" hoặc điểm theo tiêu chí (inputs.criteria)"
+                                                                  if rules.detailed else "")))
     elif "scores" in tables:
         problems += _missing_units(tables["scores"], registry, rules, year.year,
                                    display_path(year.input_path("scores")))
+    elif "criteria" in tables:
+        problems += criteria_coverage(tables["criteria"], detail.sets, rules, registry,
+                                      survey_given="survey" in listed,
+                                      label=display_path(year.input_path("criteria")), year=year.year)
+    problems += [Problem(params_label, None, f"inputs.{k}", k,
+                         "phiếu đánh giá và điểm thưởng, điểm trừ chỉ dùng được cùng điểm theo tiêu chí "
+                         "(inputs.criteria)")
+                 for k in DETAIL_TABLES[1:] if k in listed and "criteria" not in listed]
     if problems:
-        raise InputError(problems)
-    return Inputs(year, rules, registry, tables, files)
+        raise InputError(problems, notes=_row_notes(tables), checked=tables)
+    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None)
+
+
+def _row_notes(tables: dict[str, Checked]) -> list[str]:
+    """Rows read, kept and rejected, for each table that lost rows (nothing disappears unsaid)."""
+    return [f"{c.problems[0].file if c.problems else name}: {c.rows_in} dòng dữ liệu — {c.rows_used} dòng hợp lệ "
+            f"được giữ, {c.rows_rejected} dòng bị loại (xem các lỗi ở trên)"
+            for name, c in tables.items() if c.rows_rejected]
 
 
 def _missing_units(scores: Checked, registry: Registry, rules: Rules, year: int,
@@ -231,11 +263,16 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     """
     inputs = load_inputs(params_path, data_dir=data_dir)
     rules, registry = inputs.rules, inputs.registry
-    scores = score_from_totals(inputs.tables["scores"].table, registry)
+    detail = None
+    if "criteria" in inputs.tables:
+        detail = evaluate_detail(inputs.tables, rules, registry, inputs.sets)
+        scores = detail.scores
+    else:
+        scores = score_from_totals(inputs.tables["scores"].table, registry)
     conditions = inputs.tables["conditions"].table if "conditions" in inputs.tables else None
     classified = classify(scores, rules, conditions)
     ranked = rank(classified, rules)
     counts = count_tiers(ranked, rules)
     sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year)
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
-                      provenance_table(inputs.files), _renamed(inputs))
+                      provenance_table(inputs.files), _renamed(inputs), detail)

@@ -202,13 +202,21 @@ def render_svg(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def save_figure(fig: Figure, folder: Path, name: str, svg: str | None = None) -> str:
+def save_figure(fig: Figure, folder: Path, name: str, svg: str | None = None, *,
+                stamp: str | None = None) -> str:
     """Write ``name.svg`` and ``name.png`` (for pasting into documents); return the SVG text.
 
-    The figure is closed afterwards: it is drawn once, rendered twice at most.
+    ``stamp`` (e.g. "Dữ liệu minh họa") is written in the figure's top right corner, so a chart
+    copied out of an illustrative report still says so.  The figure is closed afterwards: it is
+    drawn once, rendered twice at most.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if stamp:
+        with plt.rc_context(STYLE):
+            fig.text(0.995, 0.995, stamp.upper(), ha="right", va="top", color="#b2182b", fontsize=7.5,
+                     fontweight="bold")
+        svg = None
     svg = svg if svg is not None else render_svg(fig)
     (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
     with plt.rc_context(STYLE):
@@ -223,7 +231,7 @@ _KINDS = {
 }
 
 
-def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path) -> list[str]:
+def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: str | None = None) -> list[str]:
     """Draw one chart kind (per group for ``scores`` and ``dumbbell``), save it, return the SVGs.
 
     Parameters
@@ -231,11 +239,13 @@ def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path) -> list[st
     kind : {"scores", "dumbbell", "distribution"}
     folder : Path
         Where ``<name>.svg`` and ``<name>.png`` are written.
+    stamp : str, optional
+        Written on every figure (see :func:`save_figure`).
     """
     if kind == "distribution":
-        return [save_figure(distribution(ranked, rules), folder, "phan-bo-diem")]
+        return [save_figure(distribution(ranked, rules), folder, "phan-bo-diem", stamp=stamp)]
     prefix, make = _KINDS[kind]
     present = [g for g in rules.group_ids if (ranked["group"] == g).any()]
     if kind == "dumbbell":
         present = [g for g in present if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
-    return [save_figure(make(ranked, rules, g), folder, f"{prefix}-{g}") for g in present]
+    return [save_figure(make(ranked, rules, g), folder, f"{prefix}-{g}", stamp=stamp) for g in present]

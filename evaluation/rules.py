@@ -21,7 +21,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .errors import InputError, Problem
 
-__all__ = ["Rules", "Tier", "Group", "Precision", "load_rules", "load_yaml", "read_yaml_model"]
+__all__ = ["Rules", "Tier", "Group", "Precision", "Criterion", "CriteriaSet", "RaterKind", "Survey",
+           "Item", "Scope", "Adjustments", "load_rules", "load_yaml", "read_yaml_model"]
 
 
 def _decimal(value: Any) -> Any:
@@ -42,6 +43,9 @@ def _decimal(value: Any) -> Any:
 Number = Annotated[Decimal, BeforeValidator(_decimal)]
 Text = Annotated[str, Field(min_length=1)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+# Codes typed by users in input files (criteria, questions, bonus/penalty items): upper case.
+Code = Annotated[str, Field(pattern=r"^[A-Z0-9]+(?:[-_.][A-Z0-9]+)*$")]
+Positive = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -67,6 +71,11 @@ class Body(Confirmable):
     id: Id
     name: Text
     role: str = ""
+    short: str = ""          # column heading in the report's tables (default: the name)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
 
 class Scale(Confirmable):
@@ -122,6 +131,134 @@ class Quota(Confirmable):
     note: str | None = None
 
 
+# -- detailed scoring: criteria, survey forms, bonus and penalty items -------------------------
+
+
+class Criterion(Confirmable):
+    """One criterion of a criteria set: its maximum and the body that appraises it."""
+
+    code: Code
+    name: Text
+    max: Positive
+    body: Id
+
+
+class CriteriaSet(Confirmable):
+    """The criteria of one kind of unit; maxima sum to ``scale.appraisal_max``.
+
+    A unit uses the set whose ``group`` is its group, whose ``kinds`` (when
+    given) include its kind and whose ``units`` (when given) name it.  Every
+    unit must use exactly one set (checked against the registry).
+    """
+
+    id: Id
+    name: Text
+    short: str = ""          # column heading in the report's tables (default: the name)
+    group: Id
+    kinds: list[Text] = []
+    units: list[Id] = []
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.max for c in self.criteria), Decimal(0))
+
+
+class RaterKind(Confirmable):
+    """Who fills in survey forms (districts, departments, enterprises, other agencies)."""
+
+    id: Id
+    name: Text
+
+
+class Question(_Model):
+    code: Code
+    text: Text
+
+
+class Survey(Confirmable):
+    """A survey form (phiếu đánh giá) that scores one criterion from answers.
+
+    ``formula``: ``mean_over_max`` — mean answer ÷ scale maximum × criterion
+    maximum; ``mean_min_max`` — (mean − scale minimum) ÷ (maximum − minimum) ×
+    criterion maximum.  The mean is over forms (one rater's answers averaged
+    first, so every form weighs the same).  With fewer than ``min_responses``
+    forms the criterion is flagged and ``below_minimum`` says what it counts:
+    ``not_applicable`` (prorated like a criterion that does not apply),
+    ``zero`` or ``score`` (scored anyway, flagged).
+    """
+
+    id: Id
+    name: Text
+    criterion: Code
+    sets: list[Id] = Field(min_length=1)
+    raters: list[Id] = Field(min_length=1)
+    scale_min: Number = Decimal(1)
+    scale_max: Number
+    formula: Literal["mean_over_max", "mean_min_max"] = "mean_over_max"
+    min_responses: int = Field(ge=1)
+    below_minimum: Literal["not_applicable", "zero", "score"] = "not_applicable"
+    questions: list[Question] = Field(min_length=1)
+
+
+class Scope(_Model):
+    """Which units an item applies to; empty means every unit.
+
+    A unit is in scope when its group is in ``groups`` (and, if ``kinds`` is
+    given, its kind is in ``kinds``), or when ``units`` names it.
+    """
+
+    groups: list[Id] = []
+    kinds: list[Text] = []
+    units: list[Id] = []
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.groups or self.kinds or self.units)
+
+
+class Item(Confirmable):
+    """A bonus or penalty item decided by the council.
+
+    ``points``: fixed points per occurrence (the input gives a count).
+    ``up_to``: the council gives an amount, at most ``up_to`` per occurrence.
+    Neither: the council gives an amount bounded only by ``cap`` and the total bound.
+    ``cap``: at most this much per unit for the item, whatever the occurrences.
+    """
+
+    code: Code
+    kind: Literal["bonus", "penalty"]
+    name: Text
+    text: Text
+    points: Positive | None = None
+    up_to: Positive | None = None
+    cap: Positive | None = None
+    scope: Scope = Scope()
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Item:
+        if self.points is not None and self.up_to is not None:
+            raise ValueError("chỉ ghi một trong hai khóa «points» (điểm cố định) hoặc «up_to» (tối đa)")
+        if self.cap is not None and self.points is not None and self.cap < self.points:
+            raise ValueError(f"cap ({self.cap}) nhỏ hơn điểm một lần ({self.points})")
+        return self
+
+
+class Adjustments(Confirmable):
+    """Bonus and penalty items and how their total is bounded by ``scale.adjustment_max``.
+
+    ``bound``: ``net`` — bonus − penalty is kept within ±adjustment_max;
+    ``each`` — bonus and penalty are each at most adjustment_max.
+    """
+
+    bound: Literal["net", "each"] = "net"
+    items: list[Item] = []
+
+
 class Rules(_Model):
     """A whole rules file.  Tiers are listed best first."""
 
@@ -138,6 +275,11 @@ class Rules(_Model):
     quotas: list[Quota] = []
     # Order of the groups in the summary sentences (default: the order of `groups`).
     summary_order: list[Id] = []
+    # Detailed scoring (years that publish points by criterion): empty for totals-only rules.
+    criteria_sets: list[CriteriaSet] = []
+    rater_kinds: list[RaterKind] = []
+    surveys: list[Survey] = []
+    adjustments: Adjustments = Adjustments()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:
@@ -160,6 +302,7 @@ class Rules(_Model):
                 value = getattr(q, key)
                 if value is not None and value != "all" and value not in tier_ids:
                     errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
+        errors += _detail_problems(self)
         if errors:
             raise ValueError("; ".join(errors))
         return self
@@ -183,6 +326,46 @@ class Rules(_Model):
     def summary_groups(self) -> list[Group]:
         order = self.summary_order or self.group_ids
         return [self.group(g) for g in order] + [g for g in self.groups if g.id not in order]
+
+    @property
+    def detailed(self) -> bool:
+        """True when the rules carry a criteria catalogue."""
+        return bool(self.criteria_sets)
+
+    def criteria_set(self, set_id: str) -> CriteriaSet:
+        return next(c for c in self.criteria_sets if c.id == set_id)
+
+    def survey(self, survey_id: str) -> Survey:
+        return next(s for s in self.surveys if s.id == survey_id)
+
+    def body(self, body_id: str) -> Body:
+        return next(b for b in self.bodies if b.id == body_id)
+
+    def unconfirmed_detail(self) -> list[tuple[str, str]]:
+        """Unconfirmed items of the detailed scoring (criteria, surveys, bonus/penalty items).
+
+        Kept apart from :meth:`unconfirmed` so that a totals-only report does not list them.
+        """
+        out: list[tuple[str, str]] = []
+        for i, cs in enumerate(self.criteria_sets):
+            if not cs.confirmed:
+                out.append((f"criteria_sets[{i}]", f"các đơn vị thuộc bộ tiêu chí «{cs.name}»"))
+            loose = [c.code for c in cs.criteria if not c.confirmed]
+            if len(loose) == len(cs.criteria):
+                out.append((f"criteria_sets[{i}].criteria", f"điểm tối đa của mọi tiêu chí trong bộ «{cs.name}»"))
+            elif loose:
+                out.append((f"criteria_sets[{i}].criteria",
+                            f"điểm tối đa các tiêu chí của bộ «{cs.name}»: " + ", ".join(loose)))
+        for i, s in enumerate(self.surveys):
+            if not s.confirmed:
+                out.append((f"surveys[{i}]", f"thang điểm, công thức và số phiếu tối thiểu của «{s.name}»"))
+        if not self.adjustments.confirmed:
+            out.append(("adjustments.bound", "cách giới hạn tổng điểm thưởng, điểm trừ"))
+        loose_items = [it.code for it in self.adjustments.items if not it.confirmed]
+        if loose_items:
+            out.append(("adjustments.items", "phạm vi áp dụng hoặc cách tách các nội dung thưởng, trừ: "
+                        + ", ".join(loose_items)))
+        return out
 
     def unconfirmed(self) -> list[tuple[str, str]]:
         """Items not confirmed by the source: (place in the file, what it says)."""
@@ -226,6 +409,58 @@ def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
         errors.append(f"tiers[0].min: {tiers[0].min} vượt điểm tối đa {scale.score_max}")
     if tiers[0].max is not None and tiers[0].max <= tiers[0].min:
         errors.append("tiers[0].max phải lớn hơn tiers[0].min")
+    return errors
+
+
+def _duplicates(kind: str, ids: list[str]) -> list[str]:
+    return [f"{kind}: mã «{i}» bị lặp" for i in sorted({i for i in ids if ids.count(i) > 1})]
+
+
+def _detail_problems(rules: Rules) -> list[str]:
+    """Cross-checks of the criteria sets, surveys and bonus/penalty items."""
+    errors: list[str] = []
+    groups = {g.id: g for g in rules.groups}
+    bodies = {b.id for b in rules.bodies}
+    errors += _duplicates("criteria_sets", [c.id for c in rules.criteria_sets])
+    for i, cs in enumerate(rules.criteria_sets):
+        where = f"criteria_sets[{i}]"
+        group = groups.get(cs.group)
+        if group is None:
+            errors.append(f"{where}.group: «{cs.group}» không có trong groups")
+        elif group.kinds:
+            errors += [f"{where}.kinds: «{k}» không có trong kinds của nhóm «{cs.group}»"
+                       for k in cs.kinds if k not in group.kinds]
+        errors += [f"{where}.{e}" for e in _duplicates("criteria", [c.code for c in cs.criteria])]
+        errors += [f"{where}.criteria[{j}].body: «{c.body}» không có trong bodies"
+                   for j, c in enumerate(cs.criteria) if c.body not in bodies]
+        if cs.total != rules.scale.appraisal_max:
+            errors.append(f"{where}: tổng điểm tối đa các tiêu chí là {cs.total}, phải bằng "
+                          f"scale.appraisal_max ({rules.scale.appraisal_max})")
+    sets = {c.id: c for c in rules.criteria_sets}
+    kinds = {r.id for r in rules.rater_kinds}
+    errors += _duplicates("rater_kinds", [r.id for r in rules.rater_kinds])
+    errors += _duplicates("surveys", [s.id for s in rules.surveys])
+    errors += _duplicates("surveys[].questions", [q.code for s in rules.surveys for q in s.questions])
+    scored: dict[tuple[str, str], str] = {}
+    for i, sv in enumerate(rules.surveys):
+        where = f"surveys[{i}]"
+        if sv.scale_max <= sv.scale_min:
+            errors.append(f"{where}.scale_max: phải lớn hơn scale_min ({sv.scale_min})")
+        errors += [f"{where}.raters: «{r}» không có trong rater_kinds" for r in sv.raters if r not in kinds]
+        for s in sv.sets:
+            if s not in sets:
+                errors.append(f"{where}.sets: «{s}» không có trong criteria_sets")
+            elif sv.criterion not in {c.code for c in sets[s].criteria}:
+                errors.append(f"{where}.criterion: «{sv.criterion}» không có trong bộ tiêu chí «{s}»")
+            elif (s, sv.criterion) in scored:
+                errors.append(f"{where}: tiêu chí «{sv.criterion}» của bộ «{s}» đã được chấm bằng phiếu "
+                              f"«{scored[(s, sv.criterion)]}»")
+            else:
+                scored[(s, sv.criterion)] = sv.id
+    errors += _duplicates("adjustments.items", [it.code for it in rules.adjustments.items])
+    for i, it in enumerate(rules.adjustments.items):
+        errors += [f"adjustments.items[{i}].scope.groups: «{g}» không có trong groups"
+                   for g in it.scope.groups if g not in groups]
     return errors
 
 

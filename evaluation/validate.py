@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -24,11 +24,17 @@ import pandera.pandas as pa
 from .errors import Problem
 from .fmt import fmt_bound
 from .registry import Registry
-from .schemas import ColumnSpec, TableSpec
+from .schemas import NOT_APPLICABLE, ColumnSpec, TableSpec
 from .tables import ROW
 from .text import NUMBER_EXAMPLE, clean_series, name_key, parse_numbers
 
-__all__ = ["Checked", "check_table"]
+__all__ = ["Checked", "check_table", "RowCheck"]
+
+# A check across columns (e.g. points within the maximum of the row's criterion): it receives the
+# typed table and returns (rows that fail, column name in the spec, what was expected).  Cells
+# already reported in that column are not reported again.
+RowCheck = Callable[[pd.DataFrame], Iterable[tuple[pd.Series, str, "str | pd.Series"]]]
+_NA_KEYS = frozenset(name_key(v) for v in NOT_APPLICABLE)
 
 
 @dataclass
@@ -46,6 +52,14 @@ class Checked:
     rows_in : int
         Data rows read from the file.
     """
+
+    @property
+    def rows_used(self) -> int:
+        return len(self.table)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected)
 
     table: pd.DataFrame
     rejected: pd.DataFrame
@@ -103,8 +117,9 @@ def _with_cells(check):
 @_with_cells
 def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
                 registry: Registry | None = None, year: int | None = None,
-                bounds: Mapping[str, tuple[Decimal, Decimal]] | None = None,
-                codes: Mapping[str, set[str]] | None = None) -> Checked:
+                bounds: Mapping[str, tuple[Decimal, Decimal | None]] | None = None,
+                codes: Mapping[str, set[str]] | None = None,
+                row_checks: RowCheck | None = None) -> Checked:
     """Check and type one input table.
 
     Parameters
@@ -120,9 +135,12 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
     year : int, optional
         Units must be valid in this year.
     bounds : mapping, optional
-        ``{"score": (0, 100)}``: ranges named by the columns' ``bounds``.
+        ``{"score": (0, 100)}``: ranges named by the columns' ``bounds``
+        (an upper bound of None means "from the lower bound up").
     codes : mapping, optional
         Allowed values of ``code`` columns, keyed by ``spec.codes`` names.
+    row_checks : callable, optional
+        Checks across columns (see :data:`RowCheck`), run on the typed rows.
 
     Returns
     -------
@@ -152,12 +170,23 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
     for col in spec.columns:
         if col.name not in by_name:
             typed[col.name] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            if col.not_applicable:
+                typed[col.name + "_na"] = False
             continue
         text = clean_series(raw[by_name[col.name]])
         blank = text.isna() | (text == "")
         if col.kind in ("number", "integer"):
+            if col.not_applicable:
+                # name_key on the distinct texts only: a points column holds few distinct values.
+                distinct = text.dropna().unique()
+                is_na = {v: name_key(v) in _NA_KEYS for v in distinct}
+                na = (~blank & text.map(is_na)).fillna(False).astype(bool)
+                typed[col.name + "_na"] = na.to_numpy()
+                text = text.where(~na)
             numbers, invalid = parse_numbers(text)
             what = "số nguyên" if col.kind == "integer" else f"một số (ví dụ {NUMBER_EXAMPLE})"
+            if col.not_applicable:
+                what += " hoặc «không áp dụng»"
             report(invalid, col, text, f"không phải số: cần {what}, không dùng dấu phân cách hàng nghìn")
             if col.kind == "integer":
                 frac = numbers.notna() & (numbers % 1 != 0)
@@ -181,6 +210,13 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
             typed[col.name] = text.where(~blank)
 
     problems += _pandera_problems(typed, spec, label, by_name, bounds, bad)
+    if row_checks is not None:
+        for mask, name, expected in row_checks(typed):
+            col = spec.column(name)
+            fresh = mask.fillna(False).astype(bool) & ~bad[name]
+            shown = clean_series(raw[by_name[name]]) if name in by_name else pd.Series(pd.NA, index=raw.index)
+            shown = shown.where(shown != "")
+            report(fresh, col, shown, expected)
     problems.sort(key=lambda p: p.row or 0)  # stable: within a row, columns stay in order
     row_bad = bad.any(axis=1)
     rejected = raw[row_bad]
@@ -194,7 +230,10 @@ def _schema(spec: TableSpec, bounds: Mapping[str, tuple[Decimal, Decimal]]) -> p
         checks = []
         if col.bounds:
             lo, hi = bounds[col.bounds]
-            checks.append(pa.Check.in_range(float(lo), float(hi), error=f"in_range|{col.bounds}"))
+            if hi is None:
+                checks.append(pa.Check.ge(float(lo), error=f"in_range|{col.bounds}"))
+            else:
+                checks.append(pa.Check.in_range(float(lo), float(hi), error=f"in_range|{col.bounds}"))
         dtype = float if col.kind in ("number", "integer") else None
         columns[col.name] = pa.Column(dtype, checks, nullable=col.nullable, required=False,
                                       coerce=False)
@@ -211,6 +250,10 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
     for col in spec.columns:
         if col.name in frame and col.name in bad:
             frame.loc[bad[col.name], col.name] = 0.0 if col.kind in ("number", "integer") else "?"
+        if col.not_applicable and col.name + "_na" in frame:
+            # "không áp dụng" is a value, not a blank: it passes the not-null and range checks.
+            frame.loc[frame[col.name + "_na"].astype(bool), col.name] = (
+                float(bounds[col.bounds][0]) if col.bounds else 0.0)
     if "unit_id" in frame:
         unit_bad = bad[next(c.name for c in spec.columns if c.kind == "unit")]
         frame.loc[unit_bad, "unit_id"] = pd.NA
@@ -238,14 +281,15 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
             shown = next((c for c in spec.columns if c.kind == "unit"), spec.columns[0])
             problems.append(Problem(label, row, by_name.get(shown.name, shown.header),
                                     str(typed.at[idx, shown.name]),
-                                    f"bị trùng với dòng {first}: mỗi đơn vị chỉ có một dòng"))
+                                    f"bị trùng với dòng {first}: {spec.unique_rule}"))
             bad.loc[idx, shown.name] = True
             continue
         spec_col = spec.column(col)
         value = typed.at[idx, col]
         if check.startswith("in_range"):
             lo, hi = bounds[spec_col.bounds]
-            expected = f"ngoài khoảng cho phép: cần từ {fmt_bound(lo)} đến {fmt_bound(hi)}"
+            expected = (f"ngoài khoảng cho phép: cần từ {fmt_bound(lo)} trở lên" if hi is None else
+                        f"ngoài khoảng cho phép: cần từ {fmt_bound(lo)} đến {fmt_bound(hi)}")
         elif "null" in check:
             expected = "không được để trống"
         else:

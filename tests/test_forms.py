@@ -17,7 +17,7 @@ from evaluation.forms import HELP_SHEET, LISTS_SHEET, form_tables, form_units, w
 from evaluation.pipeline import evaluate, load_inputs
 from evaluation.registry import load_registry
 from evaluation.rules import load_rules
-from evaluation.schemas import TABLES, ColumnSpec, TableSpec
+from evaluation.schemas import TABLES, ColumnSpec, TableSpec, tables_for
 from tests.conftest import FIXTURES, ROOT, copy_year
 
 RULES = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
@@ -62,7 +62,7 @@ def use_forms(params: Path, name: str) -> None:
 def filled_2020(tmp_path, rules, registry, evaluation_2020):
     params = copy_year(tmp_path)
     form = tmp_path / "data" / "2020" / "bieu-mau-2020.xlsx"
-    write_forms(form, rules, registry, 2020)
+    write_forms(form, rules, registry, 2020, tables=tables_for("totals"))
     fill_2020(form, evaluation_2020)
     use_forms(params, form.name)
     return params, form
@@ -107,7 +107,7 @@ def test_wrong_cells_are_reported_with_sheet_and_address(filled_2020, monkeypatc
 
 def test_form_layout(tmp_path, rules, registry):
     form = tmp_path / "f.xlsx"
-    write_forms(form, rules, registry, 2021)
+    write_forms(form, rules, registry, 2021, tables=tables_for("totals"))
     wb = load_workbook(form)
     assert wb.sheetnames == [HELP_SHEET, "Điểm", LISTS_SHEET]   # no conditions in these rules: no sheet
     ws = wb["Điểm"]
@@ -174,7 +174,7 @@ def test_sheets_come_from_the_declarations(tmp_path, rules, registry):
             ColumnSpec("evidence", ("Văn bản",), "text", required=False, nullable=True),
         ), unique=("unit_id", "evidence"))
     form = tmp_path / "f.xlsx"
-    write_forms(form, rules, registry, 2021, tables={**TABLES, "items": extra})
+    write_forms(form, rules, registry, 2021, tables={**tables_for("totals"), "items": extra})
     wb = load_workbook(form)
     assert wb.sheetnames == [HELP_SHEET, "Điểm", "Thưởng, trừ điểm", LISTS_SHEET]
     dv = validations(wb["Thưởng, trừ điểm"])
@@ -191,13 +191,13 @@ def test_every_declared_title_is_a_valid_distinct_sheet_name():
 
 def test_tables_with_an_empty_code_list_are_left_out(rules, registry, tmp_path):
     assert not rules.conditions
-    assert [t.name for t in form_tables(rules)] == ["scores"]
+    assert [t.name for t in form_tables(rules, tables_for("totals"))] == ["scores"]
     # ... unless the code may be left blank: then the table stays, without a list to choose from.
     optional = TableSpec(name="notes", title="Ghi chú", columns=(
         ColumnSpec("unit", ("Đơn vị",), "unit"),
         ColumnSpec("condition", ("Mã điều kiện",), "code", required=False, nullable=True)),
         unique=("unit_id",), codes={"condition": "conditions"})
-    tables = {**TABLES, "notes": optional}
+    tables = {**tables_for("totals"), "notes": optional}
     assert [t.name for t in form_tables(rules, tables)] == ["scores", "notes"]
     write_forms(tmp_path / "f.xlsx", rules, registry, 2021, tables=tables)
     wb = load_workbook(tmp_path / "f.xlsx")
@@ -212,7 +212,7 @@ def test_forms_open_in_libreoffice_with_their_drop_downs(tmp_path, rules, regist
     """LibreOffice (headless) reads the form and writes it back with every validation in place."""
     assert SOFFICE, "LibreOffice Calc is needed (.ci/run installs libreoffice-calc-nogui)"
     form = tmp_path / "bieu-mau-2021.xlsx"
-    write_forms(form, rules, registry, 2021)
+    write_forms(form, rules, registry, 2021, tables=tables_for("totals"))
     out = tmp_path / "out"
     profile = (tmp_path / "profile").as_uri()
     for target in ("ods", "xlsx:Calc MS Excel 2007 XML"):

@@ -52,7 +52,9 @@ def test_the_empty_forms_say_what_is_missing_cell_by_cell(clone, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "Dữ liệu vào có 61 lỗi:"
     assert err[1] == "  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D2, cột «Điểm đánh giá» — không được để trống"
-    assert err[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
+    problems = [line for line in err if line.startswith("  - ")]
+    assert len(problems) == 61 and problems[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
+    assert err[-1].endswith("61 dòng dữ liệu — 0 dòng hợp lệ được giữ, 61 dòng bị loại (xem các lỗi ở trên)")
 
 
 def test_filled_new_year_evaluates(clone, evaluation_2020):
@@ -121,3 +123,14 @@ def test_shift_years():
         "năm 2023, tháng 02 năm 2024 (02/2024)")
     assert shift_years("Quyết định 221/2016/QĐ-UBND; mã 120201", 2020, 2021) == (
         "Quyết định 221/2016/QĐ-UBND; mã 120201")
+
+
+def test_a_year_scored_by_criteria_gets_the_detailed_forms(clone):
+    """Copied from the illustrative detailed year: the forms are the detailed tables, not the totals."""
+    assert main(["new-year", "2022", "--from", "example-2021"]) == 0
+    year = load_params(clone / "params" / "2022.yaml")
+    assert set(year.params.inputs) == {"criteria", "survey", "adjustments"}
+    assert year.params.illustrative is False
+    wb = load_workbook(clone / "data" / "2022" / "bieu-mau-2022.xlsx")
+    assert "Điểm" not in wb.sheetnames
+    assert {"Điểm theo tiêu chí", "Phiếu đánh giá", "Điểm thưởng, điểm trừ"} <= set(wb.sheetnames)
