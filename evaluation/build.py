@@ -20,6 +20,7 @@ import nbformat
 
 from . import __version__
 from .errors import ReportError
+from .kernels import IsolatedKernelManager
 from .pipeline import evaluate
 
 __all__ = ["build_report", "render_html", "write_pdf", "NOTEBOOK", "TEMPLATES", "EXPECTED_FILES"]
@@ -89,7 +90,10 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
                             cwd=str(notebook.parent), progress_bar=False, log_output=False,
                             # the kernel's own start-up notices are not the report's business
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            # sockets in a private folder, not TCP ports: kernels started together
+                            # in a batch cannot race for a port (papermill issue 511)
+                            kernel_manager_class=IsolatedKernelManager)
     except pm.PapermillExecutionError as exc:
         # papermill adds marker cells to the failed notebook: find the cell by its source.
         source = nbformat.read(notebook, as_version=4)
