@@ -10,6 +10,7 @@ the same inputs is identical.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -23,17 +24,18 @@ import nbformat
 from . import __version__
 from .errors import ReportError
 from .kernels import IsolatedKernelManager
-from .pipeline import evaluate
+from .pipeline import Evaluation, evaluate
 
 __all__ = ["build_report", "build_comparison", "comparison_name", "render_html", "write_pdf", "NOTEBOOK",
-           "COMPARE_NOTEBOOK", "TEMPLATES", "EXPECTED_FILES", "COMPARE_FILES", "COMPARE_DIR"]
+           "COMPARE_NOTEBOOK", "TEMPLATES", "EXPECTED_FILES", "COMPARE_FILES", "SUMMARY", "COMPARE_DIR"]
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
 COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare.ipynb"
 TEMPLATES = PACKAGE / "templates"
-EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures")
+SUMMARY = "summary.json"
+EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures", SUMMARY)
 COMPARE_FILES = ("compare.ipynb", "compare.html", "compare.pdf", "changes.csv", "figures")
 COMPARE_DIR = "compare"
 INJECTED_ID = "injected-parameters"
@@ -170,7 +172,8 @@ def _replace(folder: Path, final: Path) -> None:
 
 
 def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
-           expected: Sequence[str], title: str, illustrative: bool, kernel_name: str) -> None:
+           expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
+           before_swap: Callable[[Path], None] | None = None) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -188,6 +191,8 @@ def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], 
             write_pdf(html, work / f"{stem}.pdf", base_url=work)
         except Exception as exc:  # a renderer failure is a report failure, not a crash
             raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+        if before_swap is not None:
+            before_swap(work)
         missing = [f for f in expected if not (work / f).exists()]
         if missing:
             raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
@@ -201,6 +206,35 @@ def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], 
             log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", failed_copy)
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def year_summary(ev: Evaluation) -> dict[str, object]:
+    """What the index page shows of a year: title, data kind, tiers and counts by group.
+
+    Written beside the report as ``summary.json``, so the index describes the
+    reports that are on disk, including an older one kept after a failed run.
+    """
+    counts = ev.counts
+    return {
+        "id": ev.params.id,
+        "year": ev.params.year,
+        "title": ev.params.params.report.title,
+        "issuer": [ev.params.params.report.issuer_parent, ev.params.params.report.issuer],
+        "illustrative": ev.params.params.illustrative,
+        "rules": {"id": ev.rules.id, "name": ev.rules.name},
+        "tiers": [{"id": t.id, "name": t.name, "short": t.short, "color": t.color} for t in ev.rules.tiers],
+        "groups": [{"id": g.id, "numeral": g.numeral, "name": g.name} for g in ev.rules.groups],
+        "counts": {t: {g: int(counts.at[t, g]) for g in counts.columns} for t in counts.index},
+        "units": int(counts.at["total", "total"]),
+        "inputs": {f: h for f, h in zip(ev.provenance["file"], ev.provenance["sha256"], strict=True)},
+        "evaluation_version": __version__,
+    }
+
+
+def write_json(data: object, path: Path) -> None:
+    """JSON as people and diff tools read it: UTF-8, sorted keys, indented, newline at the end."""
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
+                          encoding="utf-8")
 
 
 def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
@@ -234,7 +268,7 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
 
     _build(out_root / year, "report", notebook, parameters, expected=EXPECTED_FILES,
            title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-           kernel_name=kernel_name)
+           kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
     return Built(year, out_root / year)
 
 
