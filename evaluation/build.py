@@ -36,7 +36,7 @@ COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare.ipynb"
 TEMPLATES = PACKAGE / "templates"
 SUMMARY = "summary.json"
 EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures", SUMMARY)
-COMPARE_FILES = ("compare.ipynb", "compare.html", "compare.pdf", "changes.csv", "figures")
+COMPARE_FILES = ("compare.ipynb", "compare.html", "compare.pdf", "changes.csv", "figures", SUMMARY)
 COMPARE_DIR = "compare"
 INJECTED_ID = "injected-parameters"
 
@@ -304,6 +304,11 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
     def parameters(work: Path) -> dict[str, object]:
         return {"params_files": [os.path.relpath(p, notebook.parent) for p in paths], "output_dir": str(work)}
 
+    summary = {"ids": [ev.params.id for ev in cmp.years], "labels": cmp.labels, "title": cmp.title,
+               "illustrative": cmp.illustrative,
+               "rules_differ": [list(pair.labels) for pair in cmp.pairs if not pair.comparable],
+               "evaluation_version": __version__}
     _build(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
-           illustrative=cmp.illustrative, kernel_name=kernel_name)
+           illustrative=cmp.illustrative, kernel_name=kernel_name,
+           before_swap=lambda work: write_json(summary, work / SUMMARY))
     return Built(name, final, stem="compare")

@@ -77,7 +77,7 @@ def _year_cell(entry: YearEntry) -> str:
     s = entry.summary or {}
     text = f"<strong>{_e(s.get('year', entry.id))}</strong>"
     if s.get("illustrative"):
-        text += '<br><span class="tier" style="border-left-color:#b2182b">minh họa</span>'
+        text += '<br><span class="muted">(minh họa)</span>'
     return text
 
 
@@ -138,9 +138,17 @@ def _comparisons(out_root: Path, failed: str) -> str:
     if not found:
         parts.append("<p>Chưa có báo cáo so sánh: cần ít nhất hai năm có dữ liệu hợp lệ.</p>")
         return "\n".join(parts)
-    items = "".join(f'<li>Các năm {_e(name)}: <a href="{COMPARE_DIR}/{_e(name)}/compare.html">HTML</a> · '
-                    f'<a href="{COMPARE_DIR}/{_e(name)}/compare.pdf">PDF</a> · '
-                    f'<a href="{COMPARE_DIR}/{_e(name)}/changes.csv">CSV</a></li>' for name in found)
+    items = []
+    for name in found:
+        path = folder / name / SUMMARY
+        about = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        years = ", ".join(about.get("labels", [])) or name
+        differ = "; ".join(f"{a} và {b}" for a, b in about.get("rules_differ", []))
+        note = f' <span class="muted">(quy định khác nhau giữa năm {_e(differ)})</span>' if differ else ""
+        links = " · ".join(f'<a href="{COMPARE_DIR}/{_e(name)}/{f}">{label}</a>'
+                           for f, label in (("compare.html", "HTML"), ("compare.pdf", "PDF"), ("changes.csv", "CSV")))
+        items.append(f"<li>Các năm {_e(years)}: {links}{note}</li>")
+    items = "".join(items)
     parts.append(f"<ul>{items}</ul>")
     return "\n".join(parts)
 

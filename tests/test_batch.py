@@ -101,13 +101,14 @@ def test_the_index_lists_every_year_and_the_comparison(batch):
     assert "2034 báo cáo lập bằng phiên bản trước, không có số liệu tổng hợp Lần lập gần nhất bị lỗi" in text
     assert text.index("2031 Báo cáo") < text.index("2034 báo cáo"), "in the order of the years"
     assert 'href="compare/2031-2033/compare.html"' in page
+    assert "Các năm 2031, 2032, 2033: HTML · PDF · CSV (quy định khác nhau giữa năm 2032 và 2033)" in text
 
 
 @pytest.mark.slow
 def test_the_comparison_report(batch):
     folder = batch["out"] / "compare" / "2031-2033"
     for name in ("compare.html", "compare.pdf", "compare.ipynb", "changes.csv", "figures/so-sanh-a.svg",
-                 "figures/so-sanh-b.svg"):
+                 "figures/so-sanh-b.svg", SUMMARY):
         assert (folder / name).exists(), name
     html = (folder / "compare.html").read_text(encoding="utf-8")
     assert "Quy định năm 2032 và năm 2033 khác nhau" in html

@@ -35,6 +35,8 @@ def test_every_year_with_its_counts_and_links(tmp_path, summaries):
     _write(tmp_path, summaries, "2031", "2032")
     (tmp_path / "compare" / "2031-2032").mkdir(parents=True)
     (tmp_path / "compare" / "2031-2032" / "compare.html").write_text("x", encoding="utf-8")
+    write_json({"labels": ["2031", "2032 (minh họa)"], "rules_differ": [["2031", "2032 (minh họa)"]]},
+               tmp_path / "compare" / "2031-2032" / SUMMARY)
     page = write_index(tmp_path, ["2032", "2031"]).read_text(encoding="utf-8")
     text = _text(page)
     # Same tiers in both years: one column per tier, rows oldest first (2031 then 2032).
@@ -44,6 +46,8 @@ def test_every_year_with_its_counts_and_links(tmp_path, summaries):
         for name in ("report.html", "report.pdf", "results.csv", "results.xlsx"):
             assert f'href="{year_id}/{name}"' in page
     assert 'href="compare/2031-2032/compare.html"' in page
+    assert "Các năm 2031, 2032 (minh họa): HTML · PDF · CSV (quy định khác nhau giữa năm 2031 và 2032 (minh họa))" \
+        in text
     assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page
     assert "<script" not in page and "http" not in page.split("</style>")[1]
     assert "--serif" in page, "the report's stylesheet, inlined"
@@ -74,7 +78,7 @@ def test_illustrative_years_are_labelled_and_text_is_escaped(tmp_path, summaries
     (tmp_path / "2031").mkdir()
     (tmp_path / "2031" / SUMMARY).write_text(json.dumps(s, ensure_ascii=False), encoding="utf-8")
     page = write_index(tmp_path, ["2031"]).read_text(encoding="utf-8")
-    assert "minh họa</span>" in page
+    assert "(minh họa)</span>" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 
