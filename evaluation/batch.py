@@ -25,13 +25,13 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
-from .build import COMPARE_NOTEBOOK, NOTEBOOK, build_comparison, build_report, comparison_name
+from .build import COMPARE_NOTEBOOK, NOTEBOOK, Built, build_comparison, build_report, comparison_name
 from .errors import InputError, ReportError
 from .fmt import number
 from .index import write_index
@@ -39,8 +39,9 @@ from .pipeline import Evaluation, display_path, evaluate
 
 __all__ = ["Outcome", "BatchResult", "run_batch", "choose_comparison", "default_jobs"]
 
+T = TypeVar("T")
 # Imported once by the fork server, inherited by every year's process.
-_PRELOAD = ["evaluation.build", "evaluation.compare", "papermill", "nbconvert"]
+_PRELOAD = ["evaluation.build", "evaluation.compare", "papermill", "nbconvert", "weasyprint"]
 
 
 @dataclass(frozen=True)
@@ -96,39 +97,33 @@ def _say(stream: TextIO, text: str) -> None:
 # -- the tasks, run in their own processes ------------------------------------------------------
 
 
-def _outcome(name: str, run, *, comparison: bool = False) -> Outcome:
-    """Run ``run()`` and turn any failure into an Outcome (exceptions do not cross processes well)."""
+def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tuple[T | None, Outcome]:
+    """Run ``run()``; any failure becomes an Outcome (exceptions do not cross processes well)."""
     try:
-        built = run()
+        value = run()
     except InputError as exc:
-        return Outcome(name, False, exc.message(), input_error=True, comparison=comparison)
+        return None, Outcome(name, False, exc.message(), input_error=True, comparison=comparison)
     except ReportError as exc:
-        return Outcome(name, False, str(exc), comparison=comparison)
+        return None, Outcome(name, False, str(exc), comparison=comparison)
     except Exception as exc:  # noqa: BLE001 - one year's unexpected failure must not stop the batch
-        return Outcome(name, False, f"{type(exc).__name__}: {exc}", comparison=comparison)
-    return Outcome(name, True, folder=built.folder, comparison=comparison)
+        return None, Outcome(name, False, f"{type(exc).__name__}: {exc}", comparison=comparison)
+    return value, Outcome(name, True, comparison=comparison)
+
+
+def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> Outcome:
+    built, outcome = _attempt(name, run, comparison=comparison)
+    return replace(outcome, folder=built.folder) if built is not None else outcome
 
 
 def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
-    return _outcome(Path(params_path).stem, lambda: build_report(params_path, out_root, notebook=Path(notebook)))
+    return _built(Path(params_path).stem, lambda: build_report(params_path, out_root, notebook=Path(notebook)))
 
 
 def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str) -> Outcome:
-    return _outcome(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook)),
-                    comparison=True)
+    return _built(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook)), comparison=True)
 
 
 # -- the batch ---------------------------------------------------------------------------------
-
-
-def _check(path: Path) -> tuple[Evaluation | None, Outcome | None]:
-    """Evaluate one year here, before any kernel starts: the evaluation, or the failure."""
-    try:
-        return evaluate(path), None
-    except InputError as exc:
-        return None, Outcome(path.stem, False, exc.message(), input_error=True)
-    except Exception as exc:  # noqa: BLE001 - one year's unexpected failure must not stop the batch
-        return None, Outcome(path.stem, False, f"{type(exc).__name__}: {exc}")
 
 
 def choose_comparison(years: Sequence[Evaluation]) -> tuple[list[Evaluation], list[str]]:
@@ -196,13 +191,13 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
     # 1. Inputs of every year, here, before any kernel.
     good: list[Evaluation] = []
     for path in paths:
-        ev, failure = _check(path)
+        ev, outcome = _attempt(path.stem, lambda p=path: evaluate(p))
         if ev is not None:
             good.append(ev)
             _say(stream, f"[{ev.params.id}] dữ liệu hợp lệ: {ev.counts.loc['total', 'total']} đơn vị")
         else:
-            result.outcomes.append(failure)
-            _say(stream, f"[{failure.name}] LỖI — không lập báo cáo:\n{failure.message}")
+            result.outcomes.append(outcome)
+            _say(stream, f"[{outcome.name}] LỖI — không lập báo cáo:\n{outcome.message}")
 
     # 2. The tasks: every good year, and the comparison of all of them.
     tasks: list[tuple[str, object, tuple]] = [
@@ -255,12 +250,10 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                 name, started = running.pop(future)
                 elapsed = time.perf_counter() - started
                 try:
-                    outcome = future.result()
+                    outcome = replace(future.result(), seconds=elapsed)
                 except Exception as exc:  # noqa: BLE001 - e.g. the process died
-                    outcome = Outcome(name, False, f"{type(exc).__name__}: {exc}",
+                    outcome = Outcome(name, False, f"{type(exc).__name__}: {exc}", elapsed,
                                       comparison=name.startswith("so sánh"))
-                outcome = Outcome(outcome.name, outcome.ok, outcome.message, elapsed, outcome.folder,
-                                  outcome.input_error, outcome.comparison)
                 outcomes.append(outcome)
                 if outcome.ok:
                     _say(stream, f"[{name}] xong sau {_seconds(elapsed)}: {display_path(outcome.folder)}")

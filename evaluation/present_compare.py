@@ -122,10 +122,10 @@ def _rank_text(row: pd.Series) -> str:
     ra, rb = row["rank_a"], row["rank_b"]
     shown = [("" if pd.isna(r) else str(int(r))) for r in (ra, rb)]
     if pd.isna(row["delta_rank"]):
-        return " → ".join(s or "–" for s in shown)
+        return "&nbsp;→ ".join(s or "–" for s in shown)
     delta = int(row["delta_rank"])
     moved = f" (+{delta})" if delta > 0 else (f" ({delta})" if delta < 0 else "")
-    return f"{shown[0]} → {shown[1]}{moved}"
+    return f"{shown[0]}&nbsp;→ {shown[1]}{moved}"
 
 
 def _lineage_note(row: pd.Series, pair: YearPair) -> str:
@@ -139,8 +139,15 @@ def _lineage_note(row: pd.Series, pair: YearPair) -> str:
     return f"{CHANGE_NAMES[change]} năm {_e(pair.labels[1] if change == NEW else pair.labels[0])}"
 
 
-def _move(row: pd.Series) -> str:
-    return {"up": " ↑", "down": " ↓"}.get(str(row["tier_move"]), "")
+def _tier_text(row: pd.Series, pair: YearPair, mark: str) -> str:
+    """Both years' tiers; a tier that did not change (same tiers in both years) is shown once."""
+    a, b = _tier(pair.a.rules, row["tier_a"]), _tier(pair.b.rules, row["tier_b"])
+    if row["change"] not in ("same", "renamed"):
+        return f"{a} → {b}" if a and b else (a or b)
+    if row["tier_move"] == "same":
+        return b + mark
+    arrow = {"up": " ↑", "down": " ↓"}.get(str(row["tier_move"]), "")  # none when the tiers differ
+    return f"{a} → {b}{arrow}{mark}"
 
 
 def change_tables(cmp: Comparison) -> str:
@@ -158,18 +165,17 @@ def change_tables(cmp: Comparison) -> str:
             for _, row in part.iterrows():  # presentation of at most a few dozen rows
                 followed = row["change"] in ("same", "renamed")
                 delta = _signed(row["delta_score"], max(da, db))
+                note = _lineage_note(row, pair)
                 rows.append([
-                    _e(row["unit"]),
+                    _e(row["unit"]) + (f'<br><span class="muted italic">{note}</span>' if note else ""),
                     number(row["score_a"], da), number(row["score_b"], db),
                     (delta + mark) if followed and delta else delta,
                     _rank_text(row),
-                    f"{_tier(pair.a.rules, row['tier_a'])} → {_tier(pair.b.rules, row['tier_b'])}"
-                    + (_move(row) + mark if followed else ""),
-                    _lineage_note(row, pair),
+                    _tier_text(row, pair, mark),
                 ])
             out.append(_table(["Đơn vị", f"Điểm {_e(a)}", f"Điểm {_e(b)}", "Thay đổi", "Thứ hạng",
-                               "Xếp loại", "Ghi chú"], rows, cls="changes", numeric=(1, 2, 3),
-                              widths=(24, 10, 10, 10, 12, 20, 14),
+                               "Xếp loại"], rows, cls="changes", numeric=(1, 2, 3),
+                              widths=(31, 11, 11, 11, 15, 21),
                               caption=f"{_group_name(pair, group)} — năm {_e(a)} → năm {_e(b)}"
                               + (f" ({MARK} {_NOT_COMPARABLE.lower()})" if not pair.comparable else "")))
     return "\n".join(out)
