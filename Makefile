@@ -10,6 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 YEAR   ?= 2020
 OUT    ?= outputs
+JOBS   ?=
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,8 +26,8 @@ setup: $(STAMP) ## Create .venv and install the project (done automatically on f
 report: $(STAMP) ## Build the report of YEAR (default 2020) into OUT/YEAR (default outputs/2020)
 	$(PY) -m evaluation report --year $(YEAR) --out $(OUT)
 
-reports: $(STAMP) ## Build the report of every params/*.yaml, in parallel, and the index
-	$(PY) -m evaluation report --all --out $(OUT)
+reports: $(STAMP) ## Build every params/*.yaml in parallel (JOBS=n at a time), the comparison and the index
+	$(PY) -m evaluation report --all --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
 
 test: $(STAMP) ## Run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

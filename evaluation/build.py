@@ -1,4 +1,5 @@
-"""Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
+"""Build a year's report, or the comparison of years: check inputs, run the notebook with papermill,
+render HTML and PDF.
 
 Everything is written into a temporary folder beside the destination and moved
 into place only when every step has succeeded, so a failed run never touches
@@ -9,10 +10,12 @@ the same inputs is identical.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +23,21 @@ import nbformat
 
 from . import __version__
 from .errors import ReportError
-from .pipeline import evaluate
+from .kernels import IsolatedKernelManager
+from .pipeline import Evaluation, evaluate
 
-__all__ = ["build_report", "render_html", "write_pdf", "NOTEBOOK", "TEMPLATES", "EXPECTED_FILES"]
+__all__ = ["build_report", "build_comparison", "comparison_name", "render_html", "write_pdf", "NOTEBOOK",
+           "COMPARE_NOTEBOOK", "TEMPLATES", "EXPECTED_FILES", "COMPARE_FILES", "SUMMARY", "COMPARE_DIR"]
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
+COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare.ipynb"
 TEMPLATES = PACKAGE / "templates"
-EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures")
+SUMMARY = "summary.json"
+EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures", SUMMARY)
+COMPARE_FILES = ("compare.ipynb", "compare.html", "compare.pdf", "changes.csv", "figures", SUMMARY)
+COMPARE_DIR = "compare"
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.build")
@@ -40,14 +49,15 @@ class Built:
 
     year: str
     folder: Path
+    stem: str = "report"
 
     @property
     def html(self) -> Path:
-        return self.folder / "report.html"
+        return self.folder / f"{self.stem}.html"
 
     @property
     def pdf(self) -> Path:
-        return self.folder / "report.pdf"
+        return self.folder / f"{self.stem}.pdf"
 
 
 def _plain(value: object) -> bool:
@@ -89,7 +99,10 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
                             cwd=str(notebook.parent), progress_bar=False, log_output=False,
                             # the kernel's own start-up notices are not the report's business
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            # sockets in a private folder, not TCP ports: kernels started together
+                            # in a batch cannot race for a port (papermill issue 511)
+                            kernel_manager_class=IsolatedKernelManager)
     except pm.PapermillExecutionError as exc:
         # papermill adds marker cells to the failed notebook: find the cell by its source.
         source = nbformat.read(notebook, as_version=4)
@@ -158,6 +171,72 @@ def _replace(folder: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
+           expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
+           before_swap: Callable[[Path], None] | None = None) -> None:
+    """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
+
+    ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
+    On any failure the temporary folder is removed, the executed notebook is kept
+    as ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
+    failed_copy = final.parent / f"{final.name}.failed.ipynb"
+    try:
+        nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
+        html = render_html(nb, illustrative=illustrative, title=title)
+        (work / f"{stem}.html").write_text(html, encoding="utf-8")
+        try:
+            write_pdf(html, work / f"{stem}.pdf", base_url=work)
+        except Exception as exc:  # a renderer failure is a report failure, not a crash
+            raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+        if before_swap is not None:
+            before_swap(work)
+        missing = [f for f in expected if not (work / f).exists()]
+        if missing:
+            raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
+        work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
+        _replace(work, final)
+        failed_copy.unlink(missing_ok=True)
+    except BaseException:
+        failed = work / f"{stem}.ipynb"
+        if failed.exists():
+            shutil.copyfile(failed, failed_copy)
+            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", failed_copy)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def year_summary(ev: Evaluation) -> dict[str, object]:
+    """What the index page shows of a year: title, data kind, tiers and counts by group.
+
+    Written beside the report as ``summary.json``, so the index describes the
+    reports that are on disk, including an older one kept after a failed run.
+    """
+    counts = ev.counts
+    return {
+        "id": ev.params.id,
+        "year": ev.params.year,
+        "title": ev.params.params.report.title,
+        "issuer": [ev.params.params.report.issuer_parent, ev.params.params.report.issuer],
+        "illustrative": ev.params.params.illustrative,
+        "rules": {"id": ev.rules.id, "name": ev.rules.name},
+        "tiers": [{"id": t.id, "name": t.name, "short": t.short, "color": t.color} for t in ev.rules.tiers],
+        "groups": [{"id": g.id, "numeral": g.numeral, "name": g.name} for g in ev.rules.groups],
+        "counts": {t: {g: int(counts.at[t, g]) for g in counts.columns} for t in counts.index},
+        "units": int(counts.at["total", "total"]),
+        "inputs": {f: h for f, h in zip(ev.provenance["file"], ev.provenance["sha256"], strict=True)},
+        "evaluation_version": __version__,
+    }
+
+
+def write_json(data: object, path: Path) -> None:
+    """JSON as people and diff tools read it: UTF-8, sorted keys, indented, newline at the end."""
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
+                          encoding="utf-8")
+
+
 def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
                  notebook: Path = NOTEBOOK, kernel_name: str = "python3",
                  data_dir: Path | str | None = None) -> Built:
@@ -178,35 +257,58 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     ev = evaluate(params_path, data_dir=data_dir)
     year = ev.params.id
     out_root = Path(out_root).resolve()
-    out_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{year}.building-", dir=out_root))
-    try:
-        parameters = {
+
+    def parameters(work: Path) -> dict[str, object]:
+        return {
             "year": year,
             "params_file": os.path.relpath(params_path, notebook.parent),
             "data_dir": os.path.relpath(Path(data_dir).resolve(), notebook.parent) if data_dir else "",
             "output_dir": str(work),
         }
-        nb = execute(notebook, work / "report.ipynb", parameters, kernel_name=kernel_name)
-        html = render_html(nb, illustrative=ev.params.params.illustrative, title=ev.params.params.report.title)
-        (work / "report.html").write_text(html, encoding="utf-8")
-        try:
-            write_pdf(html, work / "report.pdf", base_url=work)
-        except Exception as exc:  # a renderer failure is a report failure, not a crash
-            raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
-        missing = [f for f in EXPECTED_FILES if not (work / f).exists()]
-        if missing:
-            raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
-        final = out_root / year
-        work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
-        _replace(work, final)
-        (out_root / f"{year}.failed.ipynb").unlink(missing_ok=True)
-        return Built(year, final)
-    except BaseException:
-        failed = work / "report.ipynb"
-        if failed.exists():
-            keep = out_root / f"{year}.failed.ipynb"
-            shutil.copyfile(failed, keep)
-            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", keep)
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+
+    _build(out_root / year, "report", notebook, parameters, expected=EXPECTED_FILES,
+           title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
+           kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
+    return Built(year, out_root / year)
+
+
+def comparison_name(ids: Sequence[str]) -> str:
+    """Folder of a comparison under ``outputs/compare/``: ``<first>-<last>`` of the params ids."""
+    return f"{ids[0]}-{ids[-1]}"
+
+
+def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = "outputs", *,
+                     notebook: Path = COMPARE_NOTEBOOK, kernel_name: str = "python3") -> Built:
+    """Build ``out_root/compare/<first>-<last>/`` comparing the years of ``params_paths``.
+
+    Every year's inputs are checked, and the comparison computed, in this process
+    first: bad input raises :class:`~evaluation.errors.InputError` before any
+    kernel starts and nothing is written.  Then as :func:`build_report`: the
+    notebook ``compare.ipynb`` through papermill, HTML and PDF with the report's
+    template, an atomic swap into place.
+
+    Raises
+    ------
+    InputError
+        Bad input in any year (every problem listed), or fewer than two years.
+    ReportError
+        A notebook cell or a renderer failed; the previous comparison is untouched.
+    """
+    from .compare import compare_years
+
+    cmp = compare_years(params_paths)
+    paths = [ev.params.path for ev in cmp.years]  # oldest first
+    name = comparison_name([ev.params.id for ev in cmp.years])
+    final = Path(out_root).resolve() / COMPARE_DIR / name
+
+    def parameters(work: Path) -> dict[str, object]:
+        return {"params_files": [os.path.relpath(p, notebook.parent) for p in paths], "output_dir": str(work)}
+
+    summary = {"ids": [ev.params.id for ev in cmp.years], "labels": cmp.labels, "title": cmp.title,
+               "illustrative": cmp.illustrative,
+               "rules_differ": [list(pair.labels) for pair in cmp.pairs if not pair.comparable],
+               "evaluation_version": __version__}
+    _build(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
+           illustrative=cmp.illustrative, kernel_name=kernel_name,
+           before_swap=lambda work: write_json(summary, work / SUMMARY))
+    return Built(name, final, stem="compare")

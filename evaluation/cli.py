@@ -1,7 +1,9 @@
 """Command line: ``python -m evaluation <command>``.
 
 Exit status: 0 success; 2 bad input (every problem listed, nothing written);
-1 the report could not be built (the failing notebook cell is named).
+1 the report could not be built (the failing notebook cell is named).  With
+``report --all`` every year is tried: 2 when only bad input failed, 1 when a
+report could not be built, and the failed years are named.
 """
 
 from __future__ import annotations
@@ -36,26 +38,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .params import find_params
 
     if args.all:
+        from .batch import run_batch
+
         paths = find_params(args.params_dir)
         if not paths:
             raise InputError([Problem(args.params_dir, None, None, None, "không có tệp tham số <năm>.yaml nào")])
-    else:
-        paths = [_params_for(args)]
-    failed: list[str] = []
-    for path in paths:
-        try:
-            built = build_report(path, args.out)
-        except (InputError, ReportError) as exc:
-            if not args.all:
-                raise
-            failed.append(path.stem)
-            text = exc.message() if isinstance(exc, InputError) else str(exc)
-            print(f"{path.stem}: LỖI\n{text}", file=sys.stderr)
-            continue
-        print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
-    if failed:
-        print("Các năm không lập được báo cáo: " + ", ".join(failed), file=sys.stderr)
-        return 1
+        result = run_batch(paths, args.out, jobs=args.jobs)
+        for o in result.outcomes:
+            if o.ok:
+                print(f"{o.name}: {display_path(o.folder)}")
+        return result.exit_status
+    built = build_report(_params_for(args), args.out)
+    print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
     return 0
 
 
@@ -67,6 +61,22 @@ def _cmd_new_year(args: argparse.Namespace) -> int:
           f"{display_path(made.forms)} (các trang: {', '.join(made.tables)}).")
     print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
     return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .build import build_comparison
+
+    paths = [Path(args.params_dir) / f"{year}.yaml" for year in args.years]
+    built = build_comparison(paths, args.out)
+    print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
+    return 0
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("cần một số nguyên từ 1 trở lên")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,12 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--year", help="năm (tên tệp params/<năm>.yaml)")
     which.add_argument("--all", action="store_true", help="mọi tệp params/*.yaml")
     p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.add_argument("--jobs", type=_jobs, default=None,
+                   help="với --all: số năm lập cùng lúc (mặc định: số lõi CPU)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("new-year", help="tạo tham số và biểu mẫu Excel cho một năm mới (không ghi đè)")
     p.add_argument("year", type=int, help="năm mới, ví dụ 2021")
     p.add_argument("--from", dest="source", help="tệp tham số làm mẫu (mặc định: năm gần nhất trước đó)")
     p.set_defaults(func=_cmd_new_year)
+    p = sub.add_parser("compare", help="lập báo cáo so sánh các năm (HTML, PDF, CSV)")
+    p.add_argument("--years", nargs="+", required=True, metavar="NĂM",
+                   help="hai năm trở lên (tên tệp params/<năm>.yaml)")
+    p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -1,0 +1,212 @@
+"""Years side by side on the fixture series 2031–2033 (tests/fixtures/years/series).
+
+2031 and 2032 use the regime2 rules; 2033 raises the bound of «Tốt» from 70 to 75.
+A5 becomes A6 in 2032 (renamed), B6 exists only in 2031 (gone), B7 from 2032
+(new), and B4 + B5 merge into B8 in 2033.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from evaluation import present_compare
+from evaluation.compare import (
+    Comparison, changes_table, compare, load_years, rule_differences, transitions, unit_changes,
+)
+from evaluation.errors import InputError
+from evaluation.rules import Rules, load_rules
+from tests.conftest import FIXTURES, ROOT
+
+SERIES = FIXTURES / "years" / "series" / "params"
+PATHS = [SERIES / f"{y}.yaml" for y in (2031, 2032, 2033)]
+
+
+@pytest.fixture(scope="module")
+def years():
+    return load_years(PATHS)
+
+
+@pytest.fixture(scope="module")
+def cmp(years) -> Comparison:
+    return compare(years, top=3)
+
+
+def _row(changes: pd.DataFrame, **where) -> pd.Series:
+    sel = pd.Series(True, index=changes.index)
+    for column, value in where.items():
+        sel &= changes[column] == value
+    assert sel.sum() == 1, where
+    return changes[sel].iloc[0]
+
+
+def test_tier_transitions_equal_a_hand_count(years):
+    # Tiers by hand from the scores (xs ≥ 85, tot ≥ 70, kha ≥ 60.5, else tb):
+    # 2031  A1 90 xs, A2 84 tot, A3 72 tot, A4 65 kha, A5 58 tb; B1 82 tot, B2 75 tot, B3 68 kha,
+    #       B4 71 tot, B5 61 kha, B6 55 tb.
+    # 2032  A1 86 xs, A2 80 tot, A3 69 kha, A4 71 tot, A6 62 kha; B1 84.5 tot, B2 74 tot, B3 70 tot,
+    #       B4 60 tb, B5 61 kha, B7 66 kha.
+    a, b = years[0], years[1]
+    table = transitions(unit_changes(a, b), a.rules, b.rules)
+    expected = {
+        # group A: A1 xs→xs; A2 tot→tot; A3 tot→kha; A4 kha→tot; A5→A6 tb→kha (renamed, followed).
+        "a": {("xs", "xs"): 1, ("tot", "tot"): 1, ("tot", "kha"): 1, ("kha", "tot"): 1, ("tb", "kha"): 1},
+        # group B: B1, B2 tot→tot; B3 kha→tot; B4 tot→tb; B5 kha→kha; B7 new→kha; B6 tb→gone.
+        "b": {("tot", "tot"): 2, ("kha", "tot"): 1, ("tot", "tb"): 1, ("kha", "kha"): 1,
+              ("new", "kha"): 1, ("tb", "gone"): 1},
+    }
+    expected["total"] = {k: expected["a"].get(k, 0) + expected["b"].get(k, 0)
+                         for k in {*expected["a"], *expected["b"]}}
+    assert list(table) == ["a", "b", "total"]
+    for group, cells in expected.items():
+        got = table[group]
+        assert got.index.tolist() == ["xs", "tot", "kha", "tb", "new"]
+        assert got.columns.tolist() == ["xs", "tot", "kha", "tb", "gone"]
+        nonzero = {(f, t): int(v) for (f, t), v in got.stack().items() if v}
+        assert nonzero == cells, group
+    assert int(table["total"].to_numpy().sum()) == 12   # 11 units of 2031 + 1 new in 2032
+
+
+def test_a_renamed_unit_is_followed_across_years(years):
+    changes = unit_changes(years[0], years[1])
+    row = _row(changes, id_a="a5")
+    assert (row["id_b"], row["change"]) == ("a6", "renamed")
+    assert (row["score_a"], row["score_b"], row["delta_score"]) == (58.0, 62.0, 4.0)
+    assert (row["tier_a"], row["tier_b"], row["tier_move"]) == ("tb", "kha", "up")
+    assert (row["rank_a"], row["rank_b"], row["delta_rank"]) == (5, 5, 0)
+    assert (row["unit_a"], row["unit_b"]) == ("A5", "A6")
+
+
+def test_units_present_in_one_year_only_are_new_or_gone(years):
+    changes = unit_changes(years[0], years[1])
+    new = _row(changes, change="new")
+    gone = _row(changes, change="gone")
+    assert (new["id_b"], new["tier_b"], new["score_b"]) == ("b7", "kha", 66.0)
+    assert pd.isna(new["id_a"]) and pd.isna(new["delta_score"])
+    assert (gone["id_a"], gone["tier_a"], gone["score_a"]) == ("b6", "tb", 55.0)
+    assert pd.isna(gone["id_b"]) and pd.isna(gone["delta_score"])
+    # Every unit of both years appears exactly once on its side.
+    assert sorted(changes["id_a"].dropna()) == sorted(years[0].ranked["unit_id"])
+    assert sorted(changes["id_b"].dropna()) == sorted(years[1].ranked["unit_id"])
+
+
+def test_merged_units_are_shown_as_such_and_not_subtracted(cmp):
+    changes = cmp.pairs[1].changes
+    merged = changes[changes["change"] == "merged"]
+    assert sorted(merged["id_a"]) == ["b4", "b5"] and set(merged["id_b"]) == {"b8"}
+    assert merged["delta_score"].isna().all() and merged["tier_move"].isna().all()
+    assert int(cmp.pairs[1].transitions["b"].to_numpy().sum()) == 4   # B1, B2, B3, B7 only
+
+
+def test_deltas_and_moves(cmp):
+    changes = cmp.pairs[0].changes
+    b4 = _row(changes, id_a="b4")
+    assert (b4["delta_score"], b4["delta_rank"], b4["tier_move"]) == (-11.0, -3, "down")
+    b1 = _row(changes, id_a="b1")
+    assert (b1["delta_score"], b1["tier_move"]) == (2.5, "same")
+
+
+def test_the_rules_note_appears_when_the_rules_differ_and_not_when_they_match(cmp):
+    same, changed = cmp.pairs
+    assert same.differences == [] and same.comparable
+    assert changed.differences == ["Ngưỡng xếp loại khác nhau: «Tốt» từ 70 (năm 2032) và từ 75 (năm 2033)."]
+    html = present_compare.comparability(cmp)
+    assert "Quy định năm 2032 và năm 2033 khác nhau" in html
+    assert "Quy định năm 2031 và năm 2032 khác nhau" not in html
+    assert "Năm 2031 và năm 2032 áp dụng cùng các mức xếp loại" in html
+    # Beside the numbers: every followed change of 2032→2033 carries the mark, none of 2031→2032.
+    tables = present_compare.change_tables(cmp)
+    first, second = tables.split("<h3>")[1:]
+    assert present_compare.MARK not in first
+    assert second.count(present_compare.MARK) >= 2 * 8   # 8 followed units: score and tier cells
+
+
+def _rules() -> Rules:
+    return load_rules(FIXTURES / "rules" / "four-tiers-quota.yaml")
+
+
+def test_wording_sources_and_colours_do_not_make_rules_differ():
+    a = _rules()
+    tiers = [t.model_copy(update={"name": t.name + " (tên khác)", "source": "khác", "color": "#000000"})
+             for t in a.tiers]
+    b = a.model_copy(update={"id": "other", "name": "Tên khác", "tiers": tiers, "method_notes": ["ghi chú"]})
+    assert rule_differences(a, a, "1", "2") == []
+    assert rule_differences(a, b.model_copy(update={"tiers": [t.model_copy(update={"name": o.name})
+                                                           for t, o in zip(tiers, a.tiers, strict=True)]}),
+                            "1", "2") == []
+
+
+def test_each_kind_of_rules_difference_is_named():
+    a = _rules()
+    fewer = a.model_copy(update={"tiers": a.tiers[:2] + a.tiers[3:]})
+    assert rule_differences(a, fewer, "1", "2")[0].startswith("Các mức xếp loại khác nhau")
+    precision = a.model_copy(update={"precision": a.precision.model_copy(update={"decimals": 1})})
+    assert rule_differences(a, precision, "1", "2") == [
+        "Cách làm tròn điểm khác nhau: 2 chữ số thập phân (half_up) năm 1, 1 chữ số thập phân (half_up) năm 2."]
+    scale = a.model_copy(update={"scale": a.scale.model_copy(update={"appraisal_max": Decimal(90)})})
+    assert rule_differences(a, scale, "1", "2")[0].startswith("Thang điểm khác nhau")
+    quota = a.model_copy(update={"quotas": []})
+    assert rule_differences(a, quota, "1", "2") == ["Hạn mức số đơn vị khác nhau giữa năm 1 và năm 2."]
+
+
+def test_a_section_added_later_such_as_criteria_is_compared_too():
+    class WithCriteria(Rules):
+        criteria: list[dict] = []
+
+    a = WithCriteria.model_validate({**_rules().model_dump(), "criteria": [{"code": "c1", "max": 30}]})
+    b = a.model_copy(update={"criteria": [{"code": "c1", "max": 25}]})
+    assert rule_differences(a, b, "1", "2") == ["Quy định về tiêu chí chấm điểm khác nhau giữa năm 1 và năm 2."]
+    same_but_reworded = a.model_copy(update={"criteria": [{"code": "c1", "max": 30, "name": "khác"}]})
+    assert rule_differences(a, same_but_reworded, "1", "2") == []
+
+
+def test_gaps_are_followed_year_after_year(cmp):
+    gaps = cmp.gaps.set_index("thread")
+    # A5 (2031: 70 − 58) then A6 (2032: 80 − 62; 2033: 85 − 70): one unit, three years.
+    assert gaps.loc["a6", ["2031", "2032", "2033"]].tolist() == [12.0, 18.0, 15.0]
+    assert (gaps.loc["a6", "mean_gap"], gaps.loc["a6", "years"]) == (15.0, 3)
+    assert "a5" not in gaps.index
+    assert "a3" not in gaps.index   # no self score in any year
+    # Largest three of each year (top=3): 2031 B5 18, B3 17, A4 15; 2032 B4 25, B5 19, A6 18 or B3 18.
+    assert gaps.loc["b5", "years_in_top"] == 2
+    assert cmp.gaps["mean_gap"].is_monotonic_decreasing
+
+
+def test_loading_reports_every_problem_and_refuses_a_single_or_doubled_year(tmp_path):
+    with pytest.raises(InputError, match="cần ít nhất hai năm"):
+        load_years(PATHS[:1])
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    params = tmp_path / "fixtures" / "years" / "series" / "params"
+    shutil.copyfile(params / "2031.yaml", params / "twin.yaml")
+    with pytest.raises(InputError, match="trùng năm"):
+        load_years([params / "2031.yaml", params / "twin.yaml"])
+    for year in ("2032", "2033"):
+        scores = params.parent / "data" / year / "scores.csv"
+        scores.write_text(scores.read_text(encoding="utf-8").replace("1,A1,", "1,A1,nhiều,"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_years([params / f"{y}.yaml" for y in (2031, 2032, 2033)])
+    files = {Path(p.file).parts[-2] for p in info.value.problems}
+    assert files == {"2032", "2033"}, "the problems of every year, together"
+
+
+def test_changes_table_for_the_csv(cmp):
+    table = changes_table(cmp)
+    assert len(table) == len(cmp.pairs[0].changes) + len(cmp.pairs[1].changes)
+    a6 = table[(table["Năm trước"] == "2031") & (table["Mã đơn vị năm sau"] == "a6")].iloc[0]
+    assert (a6["Thay đổi đơn vị"], a6["Chênh lệch điểm"], a6["Xếp loại năm sau"]) == ("đổi tên", 4.0, "Khá")
+    assert set(table["Quy định khác nhau"]) == {"có", "không"}
+
+
+def test_compare_notebook_is_stored_thin_without_outputs():
+    nb = nbformat.read(ROOT / "notebooks" / "compare.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert code[0].id == "parameters" and "parameters" in code[0].metadata["tags"]
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
+    assert max(len(c.source.splitlines()) for c in code) <= 12, "logic belongs in the package"
