@@ -41,7 +41,10 @@ new-year: $(STAMP) ## Create params/YEAR.yaml and data/YEAR/ with the Excel inpu
 lab: $(STAMP) ## Open JupyterLab in the project's environment
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+bench: $(STAMP) ## Measure report, batch and national-size engine (outputs/bench/bench.json, bench.md)
+	$(PY) bench/bench.py --runs $(or $(RUNS),3)
+
 clean: ## Remove generated outputs (keeps .venv)
 	find $(OUT) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 
-.PHONY: help setup report reports test validate new-year lab clean
+.PHONY: help setup report reports test validate new-year lab clean bench

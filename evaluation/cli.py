@@ -43,7 +43,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         paths = find_params(args.params_dir)
         if not paths:
             raise InputError([Problem(args.params_dir, None, None, None, "không có tệp tham số <năm>.yaml nào")])
-        result = run_batch(paths, args.out, jobs=args.jobs)
+        result = run_batch(paths, args.out, jobs=args.jobs, compare=not args.no_compare)
         for o in result.outcomes:
             if o.ok:
                 print(f"{o.name}: {display_path(o.folder)}")
@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--year", help="năm (tên tệp params/<năm>.yaml)")
     which.add_argument("--all", action="store_true", help="mọi tệp params/*.yaml")
     p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.add_argument("--no-compare", action="store_true",
+                   help="với --all: không lập báo cáo so sánh các năm")
     p.add_argument("--jobs", type=_jobs, default=None,
                    help="với --all: số năm lập cùng lúc (mặc định: số lõi CPU)")
     p.set_defaults(func=_cmd_report)

@@ -1,0 +1,215 @@
+"""Benchmark: the yearly report, the parallel batch and the scoring engine at national size.
+
+Run by ``make bench``; writes ``outputs/bench/bench.json`` (exactly the keys below)
+and ``outputs/bench/bench.md`` (the same figures with every run, the machine and
+the targets).  Each figure is the median of several runs.
+
+* ``report_seconds``: one year (2020) end to end — inputs checked, papermill,
+  HTML, PDF — and ``floor_seconds``: the same steps for a notebook that only
+  receives the parameters; ``report_ratio`` = report / floor.
+* ``batch_seconds``: N years built in parallel (one process and kernel per year),
+  ``serial_seconds``: the same years one after another; ``parallel_speedup``.
+* ``national_seconds`` and ``national_peak_mb``: the scoring engine (criteria,
+  surveys, bonus/penalty, final score, classification, ranks) on generated data
+  of 12,000 units × 60 criteria, 3,000,000 answers and 50,000 items, each size in
+  a fresh process so the peak is its own; ``growth`` = full size / half size.
+
+Targets (2-core machine): report_ratio ≤ 1.5, parallel_speedup ≥ 1.7,
+national_seconds ≤ 5, national_peak_mb ≤ 2000, growth ≤ 2.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+KEYS = ["report_seconds", "floor_seconds", "report_ratio", "batch_seconds", "serial_seconds",
+        "parallel_speedup", "national_seconds", "national_peak_mb", "growth"]
+TARGETS = {"report_ratio": ("≤", 1.5), "parallel_speedup": ("≥", 1.7), "national_seconds": ("≤", 5.0),
+           "national_peak_mb": ("≤", 2000.0), "growth": ("≤", 2.2)}
+SCALES = (0.125, 0.25, 0.5, 1.0)
+
+
+def _median_time(fn, runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+# -- a. one report, and the floor ------------------------------------------------------------
+
+def _floor_notebook(folder: Path) -> Path:
+    """A notebook with the report's parameters cell and nothing else."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from evaluation.build import NOTEBOOK
+
+    report = nbformat.read(NOTEBOOK, as_version=4)
+    params = next(c for c in report.cells if "parameters" in c.metadata.get("tags", []))
+    nb = new_notebook(cells=[new_code_cell(params.source, id="parameters", metadata={"tags": ["parameters"]})],
+                      metadata=report.metadata)
+    path = NOTEBOOK.parent / f".floor-{os.getpid()}.ipynb"  # beside the report: same cwd, same paths
+    nbformat.write(nb, path)
+    return path
+
+
+def measure_report(runs: int, scratch: Path) -> dict:
+    from evaluation.build import _build, build_report
+
+    params = ROOT / "params" / "2020.yaml"
+    build_report(params, scratch / "warm")  # first run pays for cold caches (fonts, bytecode)
+    report, report_runs = _median_time(lambda: build_report(params, scratch / "report"), runs)
+    floor_nb = _floor_notebook(scratch)
+    try:
+        def floor() -> None:
+            rel = os.path.relpath(params, floor_nb.parent)
+            _build(scratch / "floor" / "2020", "report", floor_nb,
+                   lambda work: {"year": "2020", "params_file": rel, "data_dir": "", "output_dir": str(work)},
+                   expected=("report.ipynb", "report.html", "report.pdf"), title="floor", illustrative=False,
+                   kernel_name="python3")
+        floor()
+        floor_s, floor_runs = _median_time(floor, runs)
+    finally:
+        floor_nb.unlink(missing_ok=True)
+    return {"report_seconds": report, "floor_seconds": floor_s, "report_ratio": report / floor_s,
+            "_runs": {"report": report_runs, "floor": floor_runs}}
+
+
+# -- b. the batch, parallel and serial -----------------------------------------------------------
+
+def _project_with_years(folder: Path, n: int) -> list[Path]:
+    """A copy of params/ and data/ with ``n`` years: 2020, then copies of it under other ids."""
+    shutil.copytree(ROOT / "params", folder / "params", ignore=shutil.ignore_patterns("example-*"))
+    shutil.copytree(ROOT / "data", folder / "data")
+    base = folder / "params" / "2020.yaml"
+    paths = [base]
+    for i in range(1, n):
+        copy = folder / "params" / f"2020-{chr(ord('a') + i)}.yaml"
+        shutil.copyfile(base, copy)
+        paths.append(copy)
+    return paths
+
+
+def _run_batch_cli(project: Path, out: Path, jobs: int) -> None:
+    # The batch is run as users run it, through the command line, in its own process tree.
+    subprocess.run([sys.executable, "-m", "evaluation", "--params-dir", str(project / "params"), "report",
+                    "--all", "--out", str(out), "--jobs", str(jobs), "--no-compare"],
+                   check=True, cwd=project, capture_output=True)
+
+
+def measure_batch(runs: int, scratch: Path, years: int) -> dict:
+    project = scratch / "project"
+    _project_with_years(project, years)
+    jobs = os.cpu_count() or 1
+    _run_batch_cli(project, scratch / "batch-warm", jobs)
+    batch, batch_runs = _median_time(lambda: _run_batch_cli(project, scratch / "batch", jobs), runs)
+    serial, serial_runs = _median_time(lambda: _run_batch_cli(project, scratch / "serial", 1), runs)
+    return {"batch_seconds": batch, "serial_seconds": serial, "parallel_speedup": serial / batch,
+            "_runs": {"batch": batch_runs, "serial": serial_runs, "years": years, "jobs": jobs}}
+
+
+# -- c. the engine at national size ------------------------------------------------------------
+
+def national_child(scale: float) -> dict:
+    """One size, in this (fresh) process: engine seconds and the process's peak memory."""
+    from bench.national import generate
+    from evaluation.classify import classify
+    from evaluation.detailed import score_detail
+    from evaluation.rank import rank
+    from evaluation.rules import load_rules
+
+    rules = load_rules(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml")
+    data = generate(rules, scale=scale)
+    rules = rules.model_copy(update={"groups": [g.model_copy(update={"id": gid}) for g, gid in
+                                                zip(rules.groups, ["a", "b", "c"], strict=False)]})
+    start = time.perf_counter()
+    detail = score_detail(**data.kwargs)
+    ranked = rank(classify(detail.scores, rules), rules)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+    return {"scale": scale, "seconds": seconds, "peak_mb": peak_mb, "rows": data.rows, "units": len(ranked)}
+
+
+def measure_national(runs: int, scales=SCALES) -> dict:
+    by_scale: dict[float, list[dict]] = {s: [] for s in scales}
+    for _ in range(runs):
+        for s in scales:
+            out = subprocess.run([sys.executable, __file__, "--national-child", str(s)], check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            by_scale[s].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {s: statistics.median(r["seconds"] for r in rows) for s, rows in by_scale.items()}
+    full, half = max(scales), max(scales) / 2
+    return {"national_seconds": med[full],
+            "national_peak_mb": statistics.median(r["peak_mb"] for r in by_scale[full]),
+            "growth": med[full] / med[half] if half in med else float("nan"),
+            "_runs": {str(s): rows for s, rows in by_scale.items()}}
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def _machine() -> str:
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write(results: dict, out: Path, runs: int) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {k: round(float(results[k]), 3) for k in KEYS}
+    (out / "bench.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    lines = [f"# Benchmark ({_machine()}; median of {runs} runs)", "",
+             "| figure | value | target | met |", "| --- | ---: | --- | --- |"]
+    for k in KEYS:
+        target = TARGETS.get(k)
+        met = ""
+        if target:
+            op, bound = target
+            met = "yes" if (figures[k] <= bound if op == "≤" else figures[k] >= bound) else "no"
+        lines.append(f"| {k} | {figures[k]} | {'' if not target else f'{target[0]} {target[1]}'} | {met} |")
+    lines += ["", "Every run:", "", "```json", json.dumps(results.get("_runs", {}), indent=1, default=str), "```"]
+    (out / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--years", type=int, default=4, help="years in the batch figure")
+    parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "bench")
+    parser.add_argument("--national-child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.national_child is not None:
+        print(json.dumps(national_child(args.national_child)))
+        return 0
+    results: dict = {"_runs": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        scratch = Path(tmp)
+        for name, fn in (("national", lambda: measure_national(args.runs)),
+                         ("report", lambda: measure_report(args.runs, scratch)),
+                         ("batch", lambda: measure_batch(args.runs, scratch, args.years))):
+            print(f"bench: {name} …", file=sys.stderr, flush=True)
+            part = fn()
+            results["_runs"][name] = part.pop("_runs")
+            results.update(part)
+            print("bench: " + ", ".join(f"{k}={v:.3f}" for k, v in part.items()), file=sys.stderr, flush=True)
+    write(results, args.out, args.runs)
+    print((args.out / "bench.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

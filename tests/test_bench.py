@@ -1,0 +1,42 @@
+"""The benchmark's own machinery, at a tiny size (its figures are never asserted: no timed tests)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from bench.bench import KEYS, national_child, write
+from bench.national import generate
+from evaluation.detailed import score_detail
+from evaluation.rules import load_rules
+from tests.conftest import ROOT
+
+RULES = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
+
+
+def test_generated_national_inputs_have_the_asked_shape_and_score_consistently():
+    rules = load_rules(RULES)
+    data = generate(rules, scale=0.005)
+    assert data.rows == {"units": 60, "criteria_rows": 3600, "responses": 15000, "items": 250}
+    detail = score_detail(**data.kwargs)
+    scores = detail.scores
+    assert len(scores) == 60
+    # Every final score is its parts' arithmetic, within the scale and the adjustment bound.
+    assert np.allclose(scores["final_raw"], scores["appraisal"] + scores["adjustment"])
+    assert (scores["appraisal"] <= float(rules.scale.appraisal_max) + 1e-9).all()
+    assert (scores["adjustment"].abs() <= float(rules.scale.adjustment_max) + 1e-9).all()
+    assert scores["final_score"].between(0, 100).all()
+
+
+def test_national_child_reports_time_and_peak(tmp_path):
+    got = national_child(0.005)
+    assert got["units"] == 60 and got["seconds"] > 0 and got["peak_mb"] > 0
+
+
+def test_bench_json_has_exactly_the_keys(tmp_path):
+    results = {k: float(i + 1) for i, k in enumerate(KEYS)} | {"_runs": {"x": [1.0]}}
+    write(results, tmp_path, runs=1)
+    data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    assert list(data) == KEYS
+    assert "| report_ratio | 3.0 | ≤ 1.5 | no |" in (tmp_path / "bench.md").read_text(encoding="utf-8")
