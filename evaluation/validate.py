@@ -144,7 +144,9 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
                 raise ValueError(f"{spec.name}: a registry is needed to check unit names")
             matched = registry.match(text.fillna(""), year=year)
             report(matched["problem"].notna() & ~blank, col, text, matched["problem"])
-            typed[col.name] = text
+            # Blank stays missing, so that the not-null check below names it (a blank unit
+            # kept as "" would pass every check and reach the results without a unit).
+            typed[col.name] = text.where(~blank)
             typed["unit_id"] = matched["unit_id"]
             names = pd.DataFrame({"input": text, "unit_id": matched["unit_id"], "how": matched["how"]})
         elif col.kind == "code":
@@ -152,7 +154,7 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
             unknown = ~blank & ~text.isin(sorted(allowed))
             shown = ", ".join(sorted(allowed)) or "(quy định không có mã nào)"
             report(unknown.fillna(False), col, text, f"mã không có trong quy định; các mã hợp lệ: {shown}")
-            typed[col.name] = text
+            typed[col.name] = text.where(~blank)
         else:
             typed[col.name] = text.where(~blank)
 
@@ -197,6 +199,10 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         cases = exc.failure_cases
     problems: list[Problem] = []
     unique_cols = list(spec.unique)
+    duplicates: set[object] = set()
+    others = [by_name.get(c, spec.column(c).header) for c in unique_cols if c != "unit_id"]
+    dup_rule = ("mỗi đơn vị chỉ có một dòng" if not others else
+                "mỗi đơn vị chỉ ghi một lần mỗi " + ", ".join(f"«{h}»" for h in others))
     for case in cases.itertuples(index=False):
         if pd.isna(case.index):
             continue
@@ -204,9 +210,13 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         row = int(typed.at[idx, ROW])
         check = str(case.check)
         col = case.column
-        if col in unique_cols or check.startswith("field_uniqueness") or "unique" in check:
-            if pd.isna(typed.loc[idx, unique_cols]).any():
+        # Decided by the check, not the column: a blank cell of a key column is a
+        # not-null failure and must be reported as such, not skipped as a duplicate.
+        if "uniqueness" in check:
+            # pandera lists a duplicate once per key column: say it once per row.
+            if idx in duplicates or pd.isna(typed.loc[idx, unique_cols]).any():
                 continue
+            duplicates.add(idx)
             same = (typed[unique_cols] == typed.loc[idx, unique_cols]).fillna(False).all(axis=1)
             first = int(typed.loc[same, ROW].min())
             if first == row:
@@ -214,7 +224,7 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
             shown = next((c for c in spec.columns if c.kind == "unit"), spec.columns[0])
             problems.append(Problem(label, row, by_name.get(shown.name, shown.header),
                                     str(typed.at[idx, shown.name]),
-                                    f"bị trùng với dòng {first}: mỗi đơn vị chỉ có một dòng"))
+                                    f"bị trùng với dòng {first}: {dup_rule}"))
             bad.loc[idx, shown.name] = True
             continue
         spec_col = spec.column(col)
