@@ -26,9 +26,11 @@ __all__ = [
     "looks_like_legacy_encoding",
 ]
 
-# Spaces that spreadsheets and web pages smuggle in; zero-width ones vanish.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Spaces that spreadsheets and web pages smuggle in.  Joiners, the BOM and the soft hyphen
+# vanish; the zero-width *space* (U+200B) marks a word boundary, so it counts as a space:
+# "Sở\u200bTài\u200bchính" is "Sở Tài chính", not "SởTàichính".
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]+")
 
 # Combining marks that carry the five Vietnamese tones; the vowel-quality marks
 # (circumflex U+0302, breve U+0306, horn U+031B) are part of the letter and stay.
@@ -90,8 +92,9 @@ def name_key(text: object) -> str:
 
 
 NUMBER_EXAMPLE = "87,6 hoặc 87.6"
-# One optional sign, digits, at most one decimal separator (comma or dot).
-_NUMBER_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$"
+# One optional sign, ASCII digits, at most one decimal separator (comma or dot).  Not \d:
+# it also matches full-width and other scripts' digits, which then parsed as blank.
+_NUMBER_RE = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)$"
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
