@@ -40,6 +40,7 @@ def _decimal(value: Any) -> Any:
 
 
 Number = Annotated[Decimal, BeforeValidator(_decimal)]
+SCALE_LIMIT = 1_000_000  # no regulation scores in millions; keeps exact integer arithmetic safe
 Text = Annotated[str, Field(min_length=1)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
 
@@ -79,6 +80,9 @@ class Scale(Confirmable):
     def _consistent(self) -> Scale:
         if self.score_max <= self.score_min:
             raise ValueError("score_max phải lớn hơn score_min")
+        if max(abs(self.score_min), abs(self.score_max)) > SCALE_LIMIT:
+            # Scores are compared as integers of 10⁻⁹ points (int64): a larger scale would overflow.
+            raise ValueError(f"thang điểm phải nằm trong khoảng ±{SCALE_LIMIT:,}".replace(",", "."))
         return self
 
 
@@ -156,12 +160,17 @@ class Rules(_Model):
         errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
                    for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
         for i, q in enumerate(self.quotas):
+            unknown = False
             for key in ("tier", "of", "demote_to"):
                 value = getattr(q, key)
                 if value is not None and value != "all" and value not in tier_ids:
                     errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
+                    unknown = True
+            if not unknown:
+                errors += _quota_problems(i, q, self.tier_ids)
+        errors += _decimals_problems(self)
         if errors:
-            raise ValueError("; ".join(errors))
+            raise RuleErrors(errors)
         return self
 
     # -- conveniences used by the stages ------------------------------------------
@@ -205,6 +214,38 @@ class Rules(_Model):
             if not q.confirmed:
                 out.append((f"quotas[{i}]", f"hạn mức «{q.tier}»"))
         return out
+
+
+class RuleErrors(ValueError):
+    """The cross-checks of a rules file that failed, each ``"place: what is wrong"``."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def _quota_problems(i: int, q: Quota, tier_ids: list[str]) -> list[str]:
+    """A quota must demote to a tier below its own, and count another tier or all units."""
+    level = tier_ids.index(q.tier)
+    errors = []
+    if q.of == q.tier:
+        errors.append(f"quotas[{i}].of: hạn mức của «{q.tier}» không thể tính theo chính số đơn vị «{q.tier}»")
+    if q.demote_to is None and level == len(tier_ids) - 1:
+        errors.append(f"quotas[{i}].tier: «{q.tier}» là bậc thấp nhất, không có bậc nào để hạ xuống")
+    elif q.demote_to is not None and tier_ids.index(q.demote_to) <= level:
+        errors.append(f"quotas[{i}].demote_to: «{q.demote_to}» phải là bậc thấp hơn «{q.tier}»")
+    return errors
+
+
+def _decimals_problems(rules: Rules) -> list[str]:
+    """Bounds finer than the published precision: a published score never equals them."""
+    decimals = rules.precision.decimals
+    step = Decimal(1).scaleb(-decimals)
+    places = [(f"scale.{k}", getattr(rules.scale, k)) for k in ("score_min", "score_max")]
+    for i, t in enumerate(rules.tiers):
+        places += [(f"tiers[{i}].min", t.min)] + ([(f"tiers[{i}].max", t.max)] if t.max is not None else [])
+    return [f"{place}: {value} có nhiều chữ số thập phân hơn điểm công bố ({decimals} chữ số, "
+            f"precision.decimals)" for place, value in places if value % step != 0]
 
 
 def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
@@ -255,7 +296,23 @@ def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, l
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [_problem_from_pydantic(label, err) for err in exc.errors()]
+        return None, [p for err in exc.errors() for p in _problems_from_pydantic(label, err)]
+
+
+_PLACE_RE = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)?): (.*)$", re.S)
+
+
+def _problems_from_pydantic(label: str, err: dict[str, Any]) -> list[Problem]:
+    """One problem per failed check; cross-checks name their own place (``tiers[2].max``)."""
+    cause = (err.get("ctx") or {}).get("error")
+    if not isinstance(cause, RuleErrors):
+        return [_problem_from_pydantic(label, err)]
+    problems = []
+    for text in cause.errors:
+        m = _PLACE_RE.match(text)
+        place, msg = (m.group(1), m.group(2)) if m else (None, text)
+        problems.append(Problem(label, None, place, None, msg))
+    return problems
 
 
 # pydantic's messages, said in Vietnamese for the analysts who edit these files.
@@ -271,6 +328,7 @@ _PYDANTIC_VI = {
     "int_from_float": "cần một số nguyên",
     "decimal_parsing": "cần một số",
     "decimal_type": "cần một số",
+    "finite_number": "cần một số hữu hạn",
     "bool_parsing": "cần true hoặc false",
     "bool_type": "cần true hoặc false",
     "greater_than": "cần lớn hơn {gt}",

@@ -59,7 +59,7 @@ def test_gap_at_the_bottom_and_disorder_are_refused(tmp_path):
         d["tiers"][3].pop("max")
         d["tiers"][1]["min"] = 95
     msgs = variant(tmp_path, edit)
-    assert any("tiers[1].min: 95 phải nhỏ hơn ngưỡng của bậc trên" in m for m in msgs), msgs
+    assert any("khóa «tiers[1].min» — 95 phải nhỏ hơn ngưỡng của bậc trên" in m for m in msgs), msgs
     assert any("bậc thấp nhất phải bắt đầu từ 0" in m for m in msgs), msgs
 
 
@@ -93,3 +93,70 @@ def test_unsafe_yaml_is_not_executed(tmp_path):
 def test_missing_rules_file():
     with pytest.raises(InputError, match="không tìm thấy tệp"):
         load_rules(ROOT / "params" / "rules" / "nope.yaml", "params/rules/nope.yaml")
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+REGIME2 = FIXTURES / "rules" / "four-tiers-quota.yaml"
+
+
+def regime2_variant(tmp_path, edit) -> list[str]:
+    data = yaml.safe_load(REGIME2.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("quota", "expected"), [
+    # Was: IndexError in classify (no tier below the lowest).
+    ({"tier": "tb", "max_ratio": 0.1, "of": "all"},
+     "rules.yaml, khóa «quotas[1].tier» — «tb» là bậc thấp nhất, không có bậc nào để hạ xuống"),
+    # Was: accepted, and the "demotion" promoted units to a better tier.
+    ({"tier": "tot", "max_ratio": 0.1, "of": "all", "demote_to": "xs"},
+     "rules.yaml, khóa «quotas[1].demote_to» — «xs» phải là bậc thấp hơn «tot»"),
+    ({"tier": "kha", "max_ratio": 0.1, "of": "all", "demote_to": "kha"},
+     "rules.yaml, khóa «quotas[1].demote_to» — «kha» phải là bậc thấp hơn «kha»"),
+    # Was: accepted; a quota counted against itself demotes nearly everyone.
+    ({"tier": "xs", "max_ratio": 0.5, "of": "xs"},
+     "rules.yaml, khóa «quotas[1].of» — hạn mức của «xs» không thể tính theo chính số đơn vị «xs»"),
+], ids=["lowest-tier", "demote-up", "demote-same", "of-itself"])
+def test_impossible_quotas_are_refused(tmp_path, quota, expected):
+    msgs = regime2_variant(tmp_path, lambda d: d["quotas"].append(quota))
+    assert msgs == [expected]
+
+
+def test_bounds_finer_than_the_published_precision_are_refused(tmp_path):
+    # Was: 10 decimals crashed classify (ValueError); 3 decimals at 2-decimal precision was a bound
+    # no published score can equal, printed as if it were one.
+    def edit(d):
+        d["tiers"][1]["min"] = "70.0000000001"
+        d["tiers"][2]["max"] = "70.0000000001"
+        d["tiers"][2]["min"] = "60.505"
+    msgs = regime2_variant(tmp_path, edit)
+    assert msgs == [
+        "rules.yaml, khóa «tiers[1].min» — 70.0000000001 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+        "rules.yaml, khóa «tiers[2].min» — 60.505 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+        "rules.yaml, khóa «tiers[2].max» — 70.0000000001 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+    ]
+
+
+def test_a_scale_beyond_exact_arithmetic_is_refused(tmp_path):
+    # Was: accepted; a score of 10²⁵ overflowed int64 and was published as 9223372036.85.
+    msgs = regime2_variant(tmp_path, lambda d: d["scale"].update(score_max=10**30))
+    assert msgs == ["rules.yaml, khóa «scale» — thang điểm phải nằm trong khoảng ±1.000.000"]
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_non_finite_bounds_are_refused_in_vietnamese(tmp_path, value):
+    text = REGIME2.read_text(encoding="utf-8").replace("min: 85", f"min: {value}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    assert [p.expected for p in info.value.problems] == ["cần một số hữu hạn"]
