@@ -12,6 +12,7 @@ Every item that the source document does not confirm carries
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -270,22 +271,98 @@ def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
     return errors
 
 
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a rules or params file is kilobytes; refuse before reading more
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader (plain data only), refusing a key written twice in one mapping.
+
+    PyYAML keeps the last of two equal keys silently: a tier with ``min`` written twice, or
+    ``tiers:`` pasted twice, would lose the first without a word.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults" may be overridden by the keys written beside it
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable keys are refused by the constructor itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"khóa «{key}» bị lặp trong cùng một bảng (giá trị trước sẽ bị bỏ mất)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _plain_text(data: Any, label: str) -> tuple[Any, list[Problem]]:
+    """Every string as NFC; control characters refused with their key path.
+
+    Shared sub-trees (YAML aliases) are visited once, so an alias bomb costs no more
+    than its text.
+    """
+    problems: list[Problem] = []
+    done: dict[int, Any] = {}
+
+    def walk(value: Any, place: str) -> Any:
+        if isinstance(value, str):
+            if _CONTROL_RE.search(value):
+                problems.append(Problem(label, None, place or None, _CONTROL_RE.sub("?", value),
+                                        "ký tự điều khiển không in được: hãy xóa ký tự này"))
+            return unicodedata.normalize("NFC", value)
+        if not isinstance(value, (dict, list)):
+            return value
+        if id(value) in done:
+            return done[id(value)]
+        if isinstance(value, list):
+            out: Any = []
+            done[id(value)] = out
+            out.extend(walk(v, f"{place}[{i}]") for i, v in enumerate(value))
+        else:
+            out = {}
+            done[id(value)] = out
+            for k, v in value.items():
+                key = walk(k, place) if isinstance(k, str) else k
+                out[key] = walk(v, f"{place}.{key}".lstrip("."))
+        return out
+
+    return walk(data, ""), problems
+
+
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
-    """``yaml.safe_load`` a file; problems instead of exceptions."""
+    """Safely load a YAML file (plain data only); problems instead of exceptions.
+
+    Refused with a problem: a missing or oversized file, text not in UTF-8, invalid YAML,
+    a key written twice, control characters.  Strings come back NFC-normalised.
+    """
     path = Path(path)
     if not path.exists():
         return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
+    if not path.is_file():
+        return None, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        return None, [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
+                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        if not isinstance(data, dict):
+            return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
+        data, problems = _plain_text(data, label)
     except UnicodeDecodeError:
         return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except OSError as exc:
+        return None, [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+    except RecursionError:  # PyYAML (and the walk above) recurse: "[[[[…" a few hundred deep
+        return None, [Problem(label, None, None, None, "YAML không hợp lệ: các mục lồng nhau quá sâu")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {getattr(exc, 'problem', exc)}")]
-    if not isinstance(data, dict):
-        return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
-    return data, []
+    return (None, problems) if problems else (data, [])
 
 
 def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, list[Problem]]:

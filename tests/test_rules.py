@@ -160,3 +160,114 @@ def test_non_finite_bounds_are_refused_in_vietnamese(tmp_path, value):
     with pytest.raises(InputError) as info:
         load_rules(path, "rules.yaml")
     assert [p.expected for p in info.value.problems] == ["cần một số hữu hạn"]
+
+
+def _load_text(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_key_written_twice_is_refused_with_its_line(tmp_path):
+    # Was: PyYAML kept the last value silently (here: decimals 2 replaced by 3 without a word).
+    text = REGIME2.read_text(encoding="utf-8").replace("precision:\n", "precision:\n  decimals: 3\n")
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, dòng 17 — YAML không hợp lệ: khóa «decimals» bị lặp trong cùng một bảng "
+        "(giá trị trước sẽ bị bỏ mất)"]
+
+
+def test_merge_keys_may_still_be_overridden(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8").replace(
+        "  - {id: tot, name: Tốt, short: Tốt, color: \"#1f78b4\", min: 70, max: 85}",
+        "  - &tot {id: tot, name: Tốt, short: Tốt, color: \"#1f78b4\", min: 70, max: 85}")
+    text = text.replace("  - {id: kha, name: Khá, short: Khá, color: \"#ff7f00\", min: \"60,5\", max: 70}",
+                        "  - {<<: *tot, id: kha, name: Khá, short: Khá, color: \"#ff7f00\", min: \"60,5\", max: 70}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_rules(path).tier("kha").min == Decimal("60.5")
+
+
+def test_control_characters_in_rules_text_are_refused(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8").replace(
+        "name: Quy định thử nghiệm (bốn bậc, có hạn mức)", 'name: "Quy định\\x07 thử"')
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, khóa «name»: giá trị «Quy định? thử» — ký tự điều khiển không in được: hãy xóa ký tự này"]
+
+
+def test_rules_text_is_nfc_whatever_the_file_holds(tmp_path):
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", REGIME2.read_text(encoding="utf-8"))
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.tier("xs").name == "Xuất sắc" and unicodedata.is_normalized("NFC", rules.tier("xs").name)
+    assert rules.conditions[0].name == "Người đứng đầu bị kỷ luật"
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_quickly(tmp_path):
+    import tracemalloc
+
+    base = REGIME2.read_text(encoding="utf-8")
+    deep = base + "method_notes: " + "[" * 5000 + "]" * 5000 + "\n"
+    assert _load_text(tmp_path, deep) == ["rules.yaml — YAML không hợp lệ: các mục lồng nhau quá sâu"]
+    # "Billion laughs": 9 levels of 9 aliases = 387 420 489 strings if expanded.
+    bomb = base + 'lol0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"lol{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10))
+    tracemalloc.start()
+    try:
+        msgs = _load_text(tmp_path, bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(msgs) == 10 and all("khóa không được biết đến" in m for m in msgs)
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB: the aliases were expanded"
+
+
+def test_an_oversized_yaml_file_is_refused_without_reading_it(tmp_path):
+    from evaluation.rules import MAX_YAML_BYTES
+
+    path = tmp_path / "rules.yaml"
+    with open(path, "wb") as fh:
+        fh.truncate(100 * 1024 * 1024)   # sparse: 100 MB that take no disk
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    assert [str(p) for p in info.value.problems] == [
+        f"rules.yaml: giá trị «100 MB» — tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): "
+        "có lẽ nhầm tệp"]
+
+
+@pytest.mark.parametrize("tag", [
+    "!!python/object/apply:os.system ['touch pwned']",
+    "!!python/object/new:os.system ['touch pwned']",
+    "!!python/name:os.system",
+    "!!python/module:os",
+    "!!binary aGVsbG8=",   # plain data, but not text: refused by the model, not executed
+])
+def test_yaml_is_loaded_safely_in_rules_and_params(tmp_path, monkeypatch, tag):
+    from evaluation.params import load_params
+
+    monkeypatch.chdir(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(REGIME2.read_text(encoding="utf-8") + f"evil: {tag}\n", encoding="utf-8")
+    params = tmp_path / "2031.yaml"
+    params.write_text(f"year: 2031\nrules: {tag}\n", encoding="utf-8")
+    for load in (lambda: load_rules(rules, "rules.yaml"), lambda: load_params(params)):
+        with pytest.raises(InputError):
+            load()
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_every_yaml_file_goes_through_the_safe_loader():
+    import re
+
+    from evaluation import rules as rules_module
+
+    assert issubclass(rules_module._StrictLoader, yaml.SafeLoader)
+    risky = re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\(|Loader=yaml\.|FullLoader|UnsafeLoader")
+    for source in (ROOT / "evaluation").rglob("*.py"):
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            if risky.search(line):
+                assert "Loader=_StrictLoader" in line, f"{source.name}:{n}: {line.strip()}"
