@@ -243,6 +243,11 @@ def load_registry(path: Path, *, label: str | None = None,
     names = names[names["name"].astype(str) != ""]
     names["row"] = names.index + 2
     names["key"] = names["name"].map(name_key)
+    # A name of punctuation only has an empty key, which any other such input would match.
+    for _, bad in names[names["key"] == ""].iterrows():
+        problems.append(Problem(label, int(bad["row"]), bad["column"], bad["name"],
+                                "tên phải có chữ hoặc số"))
+    names = names[names["key"] != ""]
     owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
     clashes = owners[owners.map(len) > 1]
     for key, ids in clashes.items():

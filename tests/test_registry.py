@@ -137,3 +137,17 @@ def test_registry_problems_are_all_reported(tmp_path):
     assert any("dòng 3, cột «predecessors»: giá trị «zzz»" in m for m in msgs)
     assert any("dòng 4, cột «id»: giá trị «a» — mã đơn vị bị trùng" in m for m in msgs)
     assert any("dòng 4, cột «valid_from»: giá trị «x»" in m for m in msgs)
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+
+def test_a_name_without_letters_or_digits_is_refused(tmp_path):
+    # Was: accepted with an empty matching key, so an input name "???" matched that unit.
+    path = write(tmp_path, HEADER + "a,Sở A,A,g,,,,,\nb,---,B,g,,,,,?!\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv, dòng 3, cột «name»: giá trị «---» — tên phải có chữ hoặc số",
+        "units.csv, dòng 3, cột «aliases»: giá trị «?!» — tên phải có chữ hoặc số",
+    ]
