@@ -64,6 +64,9 @@ class TableSpec:
     columns : tuple of ColumnSpec
     unique : tuple of str
         Columns whose combination may appear only once.
+    may_be_empty : bool
+        A file with the header and no rows is valid (a list that can be empty in a
+        year, such as the units under a condition); otherwise it is an error.
     """
 
     name: str
@@ -72,6 +75,7 @@ class TableSpec:
     unique: tuple[str, ...] = ()
     description: str = ""
     codes: dict[str, str] = field(default_factory=dict)
+    may_be_empty: bool = False
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -106,6 +110,7 @@ CONDITIONS = TableSpec(
     ),
     unique=("unit_id", "condition"),
     codes={"condition": "conditions"},
+    may_be_empty=True,  # most years no unit is under a condition
 )
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, CONDITIONS)}

@@ -110,7 +110,7 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
     headers, problems = _header_map(raw, spec, label)
     if problems:
         return Checked(raw.iloc[0:0], raw, problems, rows_in)
-    if rows_in == 0:
+    if rows_in == 0 and not spec.may_be_empty:
         return Checked(raw, raw, [Problem(label, None, None, None,
                                           "tệp chỉ có dòng tiêu đề, không có dữ liệu")], rows_in)
     by_name = {v: k for k, v in headers.items()}
