@@ -127,7 +127,11 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
 
     for col in spec.columns:
         if col.name not in by_name:
-            typed[col.name] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            # An optional column left out is blank, typed as its kind (an untyped column of NA
+            # failed pandera's float check on every row: "TT" absent rejected the whole file).
+            numeric = col.kind in ("number", "integer")
+            typed[col.name] = pd.Series(float("nan") if numeric else pd.NA, index=raw.index,
+                                        dtype="float64" if numeric else "object")
             continue
         text = clean_series(raw[by_name[col.name]])
         blank = text.isna() | (text == "")

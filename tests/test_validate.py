@@ -154,3 +154,13 @@ def test_duplicate_condition_is_reported_once_per_row_with_the_right_rule():
         f"conditions.csv, dòng 4, cột «Đơn vị»: giá trị «b1» — bị trùng với dòng 2: {rule}",
     ]
     assert checked.table["_row"].tolist() == [2, 5] and checked.rejected["_row"].tolist() == [3, 4]
+
+
+def test_optional_columns_may_be_left_out(tmp_path, evaluation_2020):
+    # Was: without the optional "TT" column every row failed pandera's float check, reported as
+    # «TT» "không đạt kiểm tra dtype('float64')" on a column that is not in the file.
+    lines = scores_2020_text().splitlines()
+    text = "\n".join(line.split(",", 1)[1] for line in lines) + "\n"
+    ranked = evaluate(copy_year(tmp_path, scores=text)).ranked
+    cols = ["unit_id", "score", "tier", "rank", "order"]
+    assert ranked[cols].equals(evaluation_2020.ranked[cols])
