@@ -79,3 +79,16 @@ def test_zero_width_space_between_words_is_a_space():
     assert name_key("Sở\u200bTài\u200bchính") == name_key("Sở Tài chính")
     # Joiners and the soft hyphen still vanish inside a word.
     assert clean("Tài\u200dchính\u00ad\ufeff") == "Tàichính"
+
+
+@pytest.mark.parametrize("text", ["Ghi chú: «đạt»", "Nhiệt độ 25°C", "2×3 = 6", "© Sở Nội vụ", "§ 3", "¡", "½ điểm",
+                                  "Điểm ± 0,5"])
+def test_symbols_of_latin1_in_unicode_text_are_not_legacy_encoding(text):
+    # Was: any character of U+0080..U+00FF outside the Vietnamese letters condemned the whole
+    # file as legacy-encoded, so a note "«đạt»" or "25°C" made the scores file unreadable.
+    assert not looks_like_legacy_encoding([text])
+
+
+@pytest.mark.parametrize("text", ["§iÓm ®¸nh gi¸", "§¬n vÞ", "thµnh phè", "huyÖn", "Sôû Noäi vuï", "x\u0081y"])
+def test_legacy_letters_and_symbols_inside_words_are_recognised(text):
+    assert looks_like_legacy_encoding([text])
