@@ -128,8 +128,11 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     if conditions is not None and len(conditions) and rules.conditions:
         caps = {c.id: index[c.max_tier] for c in rules.conditions}
         names = {c.id: c.name for c in rules.conditions}
+        order = {c.id: i for i, c in enumerate(rules.conditions)}
+        # Reasons listed in the rules' order, not the file's: the same conditions, the same text.
         cond = conditions.assign(cap=conditions["condition"].map(caps),
-                                 label=conditions["condition"].map(names))
+                                 label=conditions["condition"].map(names),
+                                 _order=conditions["condition"].map(order)).sort_values("_order", kind="stable")
         per_unit = cond.groupby("unit_id").agg(cap=("cap", "max"), label=("label", "; ".join))
         cap = out["unit_id"].map(per_unit["cap"])
         capped = cap.notna() & (cap > level)

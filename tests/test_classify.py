@@ -135,3 +135,21 @@ def test_a_unit_demoted_twice_keeps_both_reasons(tmp_path):
     assert out["tier_reason"].iloc[3] == (
         "Vượt hạn mức «Xuất sắc» (tối đa 20% tổng số đơn vị): xếp «Tốt»; "
         "Vượt hạn mức «Tốt» (tối đa 10% tổng số đơn vị): xếp «Khá»")
+
+
+def test_reasons_do_not_depend_on_the_order_of_the_conditions_file(tmp_path):
+    # Was: a unit under two conditions had them listed in file order, so the report's footnote
+    # and the CSV changed when the conditions file was sorted differently (found by hypothesis).
+    import yaml
+
+    from evaluation.rules import load_rules
+
+    data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
+    data["conditions"].append({"id": "tham_nhung", "name": "Để xảy ra tham nhũng", "max_tier": "tb"})
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rules = load_rules(path)
+    scored = frame([95.0])
+    reasons = {classify(scored, rules, pd.DataFrame({"unit_id": ["u0", "u0"], "condition": codes}))
+               ["tier_reason"].iloc[0] for codes in (["ky_luat", "tham_nhung"], ["tham_nhung", "ky_luat"])}
+    assert reasons == {"Không được xếp cao hơn «Trung bình» do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}
