@@ -251,7 +251,8 @@ def load_registry(path: Path, *, label: str | None = None,
     owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
     clashes = owners[owners.map(len) > 1]
     for key, ids in clashes.items():
-        hit = names[(names["key"] == key)].drop_duplicates("id")
+        # The first by row is the original; the later rows are the ones said to clash.
+        hit = names[(names["key"] == key)].sort_values("row", kind="stable").drop_duplicates("id")
         first = hit.iloc[0]
         for _, other in hit.iloc[1:].iterrows():
             problems.append(Problem(

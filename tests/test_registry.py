@@ -151,3 +151,14 @@ def test_a_name_without_letters_or_digits_is_refused(tmp_path):
         "units.csv, dòng 3, cột «name»: giá trị «---» — tên phải có chữ hoặc số",
         "units.csv, dòng 3, cột «aliases»: giá trị «?!» — tên phải có chữ hoặc số",
     ]
+
+
+def test_a_clash_is_reported_on_the_later_row(tmp_path):
+    # Was: names were compared column by column, so a later unit's name was taken as the original
+    # and the earlier unit's short name was blamed (found by hypothesis).
+    path = write(tmp_path, HEADER + "a,Huyện Thọ Xuân,Thọ Xuân,g,,,,,\nb,THỌ XUÂN,Khác,g,,,,,\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv, dòng 3, cột «name»: giá trị «THỌ XUÂN» — trùng (sau khi chuẩn hóa) với tên «Thọ Xuân» "
+        "của đơn vị a (dòng 2); mỗi tên chỉ được thuộc một đơn vị"]
