@@ -116,7 +116,9 @@ def parse_csv_text(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
             label, len(rows) + 1, None, None,
             f"không đọc được CSV ({exc}): thường do dấu ngoặc kép «\"» không đóng")]
     # The header is the first row with any text: blank lines above it are not data either.
-    top = next(i for i, r in enumerate(rows) if any(c.strip() for c in r))
+    top = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if top is None:  # only blank lines, or only separators (",,,")
+        return pd.DataFrame(), [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
     header = [clean(h) for h in rows[top]]
     while header and header[-1] == "" and all(len(r) < len(header) or r[len(header) - 1] == ""
                                               for r in rows[top + 1:]):

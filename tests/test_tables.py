@@ -46,3 +46,9 @@ def test_white_space_controls_are_only_spaces():
 def test_a_folder_is_not_read_as_a_file(tmp_path):
     table, problems = read_csv_text(tmp_path, "data/2020")
     assert [str(p) for p in problems] == ["data/2020 — không phải một tệp (là thư mục?)"]
+
+
+@pytest.mark.parametrize("text", ["\n  \n,,,\n", ",,,", "\r\n\r\n"])
+def test_a_file_of_blank_lines_and_separators_is_empty(text):
+    _, problems = parse_csv_text(text, "x.csv")
+    assert [str(p) for p in problems] == ["x.csv — tệp rỗng: cần dòng tiêu đề và dữ liệu"]
