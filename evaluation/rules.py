@@ -332,6 +332,15 @@ def _plain_text(data: Any, label: str) -> tuple[Any, list[Problem]]:
     return walk(data, ""), problems
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or exc)
+    tag = re.search(r"constructor for the tag '(?:tag:yaml\.org,2002:)?([^']*)'", problem)
+    if tag:  # !!python/object/apply:os.system and the like: code, never run
+        return (f"thẻ «!!{tag.group(1)}» không được phép: tệp chỉ chứa dữ liệu thuần "
+                "(chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)")
+    return problem
+
+
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     """Safely load a YAML file (plain data only); problems instead of exceptions.
 
@@ -361,7 +370,7 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {getattr(exc, 'problem', exc)}")]
+        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {_yaml_problem(exc)}")]
     return (None, problems) if problems else (data, [])
 
 

@@ -271,3 +271,11 @@ def test_every_yaml_file_goes_through_the_safe_loader():
         for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
             if risky.search(line):
                 assert "Loader=_StrictLoader" in line, f"{source.name}:{n}: {line.strip()}"
+
+
+def test_a_code_tag_is_refused_in_vietnamese_naming_the_tag(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8") + "evil: !!python/object/apply:os.system ['touch pwned']\n"
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, dòng 33 — YAML không hợp lệ: thẻ «!!python/object/apply:os.system» không được phép: "
+        "tệp chỉ chứa dữ liệu thuần (chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)"]
+    assert not (tmp_path / "pwned").exists()
