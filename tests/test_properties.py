@@ -295,3 +295,86 @@ def test_two_registry_entries_equal_after_normalisation_are_refused(tmp_path_fac
     assert len(msgs) == 1, msgs
     assert msgs[0].startswith(f"units.csv, dòng {len(source) + 1}, cột «{where}»"), msgs
     assert f"của đơn vị {twin_of}" in msgs[0]
+
+
+# -- any valid year evaluates and presents ----------------------------------------------------
+
+
+@st.composite
+def valid_years(draw):
+    """The files of a whole valid year: rules, registry, scores, conditions and params (as text)."""
+    import yaml
+
+    rules_data = draw(gen.rules_dicts())
+    rules = Rules.model_validate(rules_data)
+    n = draw(st.integers(1, 12))
+    units = [f"u{i}" for i in range(n)]
+    groups = draw(st.lists(st.sampled_from(rules.group_ids), min_size=n, max_size=n))
+    scores = draw(gen.scores_in(rules, n))
+    selfs = draw(st.lists(st.one_of(st.none(), st.floats(float(rules.scale.score_min), float(rules.scale.score_max))),
+                          min_size=n, max_size=n))
+    conditions = draw(gen.conditions_for(rules, units))
+    registry = _csv("id,name,short_name,group", [f"{u},Đơn vị thử {u},ĐV {u},{g}" for u, g in zip(units, groups,
+                                                                                                    strict=True)])
+    def written(v: float | None) -> str:   # as a spreadsheet writes it: no exponent
+        return "" if v is None else np.format_float_positional(v, trim="-")
+
+    score_rows = [f"ĐV {u},{written(s)},{written(f)}" for u, s, f in zip(units, selfs, scores, strict=True)]
+    files = {
+        "rules/generated.yaml": yaml.safe_dump(rules_data, allow_unicode=True),
+        "data/units.csv": registry,
+        "data/2031/scores.csv": _csv("Đơn vị,Điểm tự chấm,Điểm đánh giá", score_rows),
+        "data/2031/conditions.csv": _csv("Đơn vị,Mã điều kiện", [f"ĐV {u},{c}" for u, c in
+                                                                 zip(conditions["unit_id"], conditions["condition"],
+                                                                     strict=True)]),
+        "params/2031.yaml": yaml.safe_dump({
+            "year": 2031, "rules": "../rules/generated.yaml", "registry": "../data/units.csv", "data": "../data/2031",
+            "inputs": {"scores": "scores.csv", "conditions": "conditions.csv"},
+            "report": {"issuer_parent": "UBND", "issuer": "SỞ NỘI VỤ", "place_date": "Ngày", "title": "Báo cáo"}},
+            allow_unicode=True),
+    }
+    return files, rules, n
+
+
+def _present_everything(ev) -> list[str]:
+    from evaluation import present
+
+    return [present.title_block(ev), present.method(ev), present.summary(ev), present.group_tables(ev),
+            present.group_gap_table(ev), present.gap_table(ev, 10), present.near_bound_table(ev, 1.0),
+            present.notes(ev), present.provenance(ev, {"year": "2031"}), present.closing(ev)]
+
+
+@FILES
+@given(year=valid_years())
+def test_any_valid_year_evaluates_and_presents(tmp_path_factory, year):
+    files, rules, n = year
+    root = tmp_path_factory.mktemp("year")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    ev = evaluate(root / "params" / "2031.yaml")
+    assert len(ev.ranked) == n
+    assert int(ev.counts.loc["total", "total"]) == n
+    assert len(ev.sentences) == 1 + len(rules.tiers)
+    for fragment in _present_everything(ev):
+        assert "<script" not in fragment
+
+
+@pytest.mark.slow
+@settings(FILES, max_examples=8)
+@given(year=valid_years())
+def test_any_valid_year_can_be_charted(tmp_path_factory, year):
+    from evaluation import plot
+
+    files, rules, n = year
+    root = tmp_path_factory.mktemp("year")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    ev = evaluate(root / "params" / "2031.yaml")
+    figures = root / "figures"
+    svgs = [svg for kind in ("scores", "distribution", "dumbbell") for svg in plot.draw(ev.ranked, ev.rules, kind,
+                                                                                          figures)]
+    groups = ev.ranked["group"].nunique()
+    with_self = ev.ranked.loc[ev.ranked["self_score"].notna(), "group"].nunique()
+    assert len(svgs) == groups + 1 + with_self
