@@ -193,6 +193,8 @@ def load_registry(path: Path, *, label: str | None = None,
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError([Problem(label, 1, c, None, "thiếu cột bắt buộc") for c in missing])
+    if frame.empty:  # else every name of every input is "not in the registry", the cause unsaid
+        raise InputError([Problem(label, None, None, None, "danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị")])
     for col in REGISTRY_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""

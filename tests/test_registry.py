@@ -162,3 +162,11 @@ def test_a_clash_is_reported_on_the_later_row(tmp_path):
     assert [str(p) for p in info.value.problems] == [
         "units.csv, dòng 3, cột «name»: giá trị «THỌ XUÂN» — trùng (sau khi chuẩn hóa) với tên «Thọ Xuân» "
         "của đơn vị a (dòng 2); mỗi tên chỉ được thuộc một đơn vị"]
+
+
+def test_an_empty_registry_is_named_as_the_cause(tmp_path):
+    # Was: accepted, so each score row was "not in the registry" (61 messages, the cause unsaid).
+    with pytest.raises(InputError) as info:
+        load_registry(write(tmp_path, HEADER), label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv — danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị"]
