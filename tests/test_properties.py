@@ -163,15 +163,30 @@ def assert_rows_accounted(checked, plan: gen.Plan, spec) -> None:
     assert named == set(rejected), "every rejected row is named by a problem, no used row is"
 
 
+@pytest.fixture(scope="module")
+def year_2020(tmp_path_factory):
+    from tests.conftest import copy_year
+
+    return copy_year(tmp_path_factory.mktemp("year2020"))
+
+
 @FILES
 @given(drawn=gen.messy_csv(SCORES, gen.cell_strategies(SCORES, names=NAMES_2020)))
-def test_every_scores_row_is_used_or_rejected(tmp_path, drawn):
+def test_every_scores_row_is_used_or_rejected(tmp_path, year_2020, monkeypatch, drawn):
     text, plan = drawn
     raw, read_problems = read_csv_text(_write(tmp_path, text), "input.csv")
     assert read_problems == []
     checked = check_table(raw, SCORES, "input.csv", registry=REGISTRY_2020, year=2020,
                           bounds={"score": (0, 100)})
     assert_rows_accounted(checked, plan, SCORES)
+    # The same file as a year's scores, through the whole pipeline: the error report names
+    # exactly the rejected rows (and, file-wide, the units left without a score).
+    monkeypatch.chdir(year_2020.parent.parent)
+    (year_2020.parent.parent / "data" / "2020" / "scores.csv").write_bytes(text.encode("utf-8"))
+    with pytest.raises(InputError) as info:   # a generated file never holds all 61 units
+        evaluate(year_2020)
+    rows = {p.row for p in info.value.problems if p.file == "data/2020/scores.csv" and p.row is not None}
+    assert rows == set(checked.rejected["_row"].tolist()) if checked.rows_in else rows == set()
     # What is used is what was written.
     wanted = {r.row: r for r in plan.rows}
     for row, unit, score in [] if checked.table.empty else zip(checked.table["_row"], checked.table["unit_id"], checked.table["final_score"],
