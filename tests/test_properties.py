@@ -376,6 +376,7 @@ def test_any_valid_year_evaluates_and_presents(tmp_path_factory, year):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:vert.*:matplotlib.MatplotlibDeprecationWarning")  # inside seaborn's boxplot
 @settings(FILES, max_examples=8)
 @given(year=valid_years())
 def test_any_valid_year_can_be_charted(tmp_path_factory, year):
