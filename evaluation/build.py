@@ -10,12 +10,14 @@ the same inputs is identical.
 
 from __future__ import annotations
 
+import ast
 import json
+import keyword
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,18 +62,59 @@ class Built:
         return self.folder / f"{self.stem}.pdf"
 
 
+_PLAIN = (str, bool, int, float)
+
+
 def _plain(value: object) -> bool:
-    if isinstance(value, (str, bool, int, float)) or value is None:
+    # Exact types: a subclass of str (numpy.str_, or one with its own encode/__repr__) decides
+    # itself how papermill writes it into code.
+    if value is None or type(value) in _PLAIN:
         return True
-    return isinstance(value, (list, tuple)) and all(isinstance(v, (str, bool, int, float)) for v in value)
+    return type(value) in (list, tuple) and all(v is None or type(v) in _PLAIN for v in value)
 
 
-def check_parameters(parameters: dict[str, object]) -> None:
-    """Refuse any parameter that is not plain data before papermill writes it into code."""
-    bad = {k: type(v).__name__ for k, v in parameters.items() if not _plain(v) or not str(k).isidentifier()}
+def _name_ok(name: object) -> bool:
+    return (type(name) is str and name.isidentifier() and not keyword.iskeyword(name)
+            and not name.startswith("_"))
+
+
+def check_parameters(parameters: dict[str, object], declared: Iterable[str] | None = None) -> None:
+    """Refuse any parameter that is not plain data before papermill writes it into code.
+
+    Parameters
+    ----------
+    parameters : dict
+        Name → value.  Values: ``str``, ``int``, ``float``, ``bool``, ``None`` or a list of them
+        (exact types).  Names: identifiers, not keywords, not ``_private`` or ``__dunder__``.
+    declared : iterable of str, optional
+        The names the notebook's ``parameters`` cell declares; any other name is refused
+        (papermill would inject it anyway, with only a warning).
+
+    Raises
+    ------
+    ReportError
+    """
+    bad = {str(k): type(v).__name__ for k, v in parameters.items() if not _plain(v) or not _name_ok(k)}
     if bad:
         raise ReportError("tham số không phải dữ liệu thuần (chuỗi, số, đúng/sai hoặc danh sách của chúng): "
                           + ", ".join(f"{k} ({t})" for k, t in bad.items()))
+    if declared is not None:
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise ReportError("tham số không có trong ô «parameters» của sổ tay: " + ", ".join(unknown))
+
+
+def declared_parameters(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names assigned in the cell tagged ``parameters`` (a ReportError if there is none)."""
+    cell = next((c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise ReportError("sổ tay không có ô gắn thẻ «parameters»: papermill sẽ chèn tham số vào đầu sổ tay")
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(cell.source)):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def _strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -94,7 +137,7 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
     """
     import papermill as pm
 
-    check_parameters(parameters)
+    check_parameters(parameters, declared_parameters(nbformat.read(notebook, as_version=4)))
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
                             cwd=str(notebook.parent), progress_bar=False, log_output=False,

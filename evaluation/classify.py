@@ -128,8 +128,11 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     if conditions is not None and len(conditions) and rules.conditions:
         caps = {c.id: index[c.max_tier] for c in rules.conditions}
         names = {c.id: c.name for c in rules.conditions}
+        order = {c.id: i for i, c in enumerate(rules.conditions)}
+        # Reasons listed in the rules' order, not the file's: the same conditions, the same text.
         cond = conditions.assign(cap=conditions["condition"].map(caps),
-                                 label=conditions["condition"].map(names))
+                                 label=conditions["condition"].map(names),
+                                 _order=conditions["condition"].map(order)).sort_values("_order", kind="stable")
         per_unit = cond.groupby("unit_id").agg(cap=("cap", "max"), label=("label", "; ".join))
         cap = out["unit_id"].map(per_unit["cap"])
         capped = cap.notna() & (cap > level)
@@ -138,8 +141,16 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
         reason = reason.mask(capped, "Không được xếp cao hơn «" + pd.Series(shorts[level], index=out.index)
                              + "» do: " + out["unit_id"].map(per_unit["label"]).astype("string"))
 
-    for quota in rules.quotas:
-        level, reason = _apply_quota(out, level, reason, quota, rules)
+    # Quotas are applied until none demotes anyone: a later quota can shrink the tier an
+    # earlier one counts (or fill the tier it caps), so one pass could leave a quota exceeded.
+    # Demotion only moves units down, so this ends (at most once per unit and tier).
+    changed = bool(rules.quotas)
+    while changed:
+        changed = False
+        for quota in rules.quotas:
+            new_level, reason = _apply_quota(out, level, reason, quota, rules)
+            changed |= bool((new_level != level).any())
+            level = new_level
 
     out["tier"] = pd.Series(ids[level.to_numpy()], index=out.index, dtype="string")
     out["tier_reason"] = reason
@@ -176,6 +187,8 @@ def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, quota, 
     level = level.mask(over, demote).astype("int64")
     tier = rules.tier(quota.tier)
     basis = "tổng số đơn vị" if quota.of == "all" else f"số đơn vị «{rules.tier(quota.of).short}»"
-    reason = reason.mask(over, f"Vượt hạn mức «{tier.short}» (tối đa {fmt_bound(quota.max_ratio * 100)}% "
-                               f"{basis}): xếp «{rules.tiers[demote].short}»")
+    said = (f"Vượt hạn mức «{tier.short}» (tối đa {fmt_bound(quota.max_ratio * 100)}% "
+            f"{basis}): xếp «{rules.tiers[demote].short}»")
+    # A unit demoted again keeps the earlier reason too.
+    reason = reason.mask(over, reason.where(reason == "", reason + "; ").fillna("") + said)
     return level, reason

@@ -8,6 +8,7 @@ prepared the data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -59,8 +60,12 @@ class Problem:
         return f"{text} — {self.expected}"
 
 
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
 def _short(value: str, limit: int = 60) -> str:
-    value = str(value)
+    # One problem, one line: a line break inside a value (a quoted cell) is shown, not made.
+    value = _LINE_BREAKS.sub("⏎", str(value))
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

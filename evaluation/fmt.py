@@ -38,7 +38,9 @@ def numbers(values: pd.Series, decimals: int = 1, *, max_decimals: int | None = 
     unique = pd.Series(values.dropna().unique())
     table = dict(zip(unique, unique.map(lambda v: number(v, decimals, max_decimals=max_decimals)),
                      strict=True))
-    return values.map(table).fillna("").astype("string")
+    # Cast before filling: a column with no value at all maps to float NaN, and filling float
+    # with text is deprecated (an error in pandas 4).
+    return values.map(table).astype("string").fillna("")
 
 
 def count(n: int) -> str:

@@ -40,6 +40,8 @@ STYLE = {
     "svg.hashsalt": "danh-gia-xep-loai",
     "svg.fonttype": "path",
     "figure.dpi": 100,
+    # Names are text, never TeX: "$…$" in a unit name would otherwise be typeset, or crash the chart.
+    "text.parse_math": False,
 }
 _WIDTH = 7.2  # inches: the text width of an A4 page with administrative margins
 

@@ -193,6 +193,8 @@ def load_registry(path: Path, *, label: str | None = None,
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError([Problem(label, 1, c, None, "thiếu cột bắt buộc") for c in missing])
+    if frame.empty:  # else every name of every input is "not in the registry", the cause unsaid
+        raise InputError([Problem(label, None, None, None, "danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị")])
     for col in REGISTRY_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
@@ -243,10 +245,16 @@ def load_registry(path: Path, *, label: str | None = None,
     names = names[names["name"].astype(str) != ""]
     names["row"] = names.index + 2
     names["key"] = names["name"].map(name_key)
+    # A name of punctuation only has an empty key, which any other such input would match.
+    for _, bad in names[names["key"] == ""].iterrows():
+        problems.append(Problem(label, int(bad["row"]), bad["column"], bad["name"],
+                                "tên phải có chữ hoặc số"))
+    names = names[names["key"] != ""]
     owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
     clashes = owners[owners.map(len) > 1]
     for key, ids in clashes.items():
-        hit = names[(names["key"] == key)].drop_duplicates("id")
+        # The first by row is the original; the later rows are the ones said to clash.
+        hit = names[(names["key"] == key)].sort_values("row", kind="stable").drop_duplicates("id")
         first = hit.iloc[0]
         for _, other in hit.iloc[1:].iterrows():
             problems.append(Problem(

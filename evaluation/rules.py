@@ -12,6 +12,7 @@ Every item that the source document does not confirm carries
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -41,6 +42,7 @@ def _decimal(value: Any) -> Any:
 
 
 Number = Annotated[Decimal, BeforeValidator(_decimal)]
+SCALE_LIMIT = 1_000_000  # no regulation scores in millions; keeps exact integer arithmetic safe
 Text = Annotated[str, Field(min_length=1)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
 # Codes typed by users in input files (criteria, questions, bonus/penalty items): upper case.
@@ -88,6 +90,9 @@ class Scale(Confirmable):
     def _consistent(self) -> Scale:
         if self.score_max <= self.score_min:
             raise ValueError("score_max phải lớn hơn score_min")
+        if max(abs(self.score_min), abs(self.score_max)) > SCALE_LIMIT:
+            # Scores are compared as integers of 10⁻⁹ points (int64): a larger scale would overflow.
+            raise ValueError(f"thang điểm phải nằm trong khoảng ±{SCALE_LIMIT:,}".replace(",", "."))
         return self
 
 
@@ -298,13 +303,18 @@ class Rules(_Model):
         errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
                    for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
         for i, q in enumerate(self.quotas):
+            unknown = False
             for key in ("tier", "of", "demote_to"):
                 value = getattr(q, key)
                 if value is not None and value != "all" and value not in tier_ids:
                     errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
+                    unknown = True
+            if not unknown:
+                errors += _quota_problems(i, q, self.tier_ids)
+        errors += _decimals_problems(self)
         errors += _detail_problems(self)
         if errors:
-            raise ValueError("; ".join(errors))
+            raise RuleErrors(errors)
         return self
 
     # -- conveniences used by the stages ------------------------------------------
@@ -390,6 +400,38 @@ class Rules(_Model):
         return out
 
 
+class RuleErrors(ValueError):
+    """The cross-checks of a rules file that failed, each ``"place: what is wrong"``."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def _quota_problems(i: int, q: Quota, tier_ids: list[str]) -> list[str]:
+    """A quota must demote to a tier below its own, and count another tier or all units."""
+    level = tier_ids.index(q.tier)
+    errors = []
+    if q.of == q.tier:
+        errors.append(f"quotas[{i}].of: hạn mức của «{q.tier}» không thể tính theo chính số đơn vị «{q.tier}»")
+    if q.demote_to is None and level == len(tier_ids) - 1:
+        errors.append(f"quotas[{i}].tier: «{q.tier}» là bậc thấp nhất, không có bậc nào để hạ xuống")
+    elif q.demote_to is not None and tier_ids.index(q.demote_to) <= level:
+        errors.append(f"quotas[{i}].demote_to: «{q.demote_to}» phải là bậc thấp hơn «{q.tier}»")
+    return errors
+
+
+def _decimals_problems(rules: Rules) -> list[str]:
+    """Bounds finer than the published precision: a published score never equals them."""
+    decimals = rules.precision.decimals
+    step = Decimal(1).scaleb(-decimals)
+    places = [(f"scale.{k}", getattr(rules.scale, k)) for k in ("score_min", "score_max")]
+    for i, t in enumerate(rules.tiers):
+        places += [(f"tiers[{i}].min", t.min)] + ([(f"tiers[{i}].max", t.max)] if t.max is not None else [])
+    return [f"{place}: {value} có nhiều chữ số thập phân hơn điểm công bố ({decimals} chữ số, "
+            f"precision.decimals)" for place, value in places if value % step != 0]
+
+
 def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
     errors = []
     for i, (upper, lower) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
@@ -464,22 +506,107 @@ def _detail_problems(rules: Rules) -> list[str]:
     return errors
 
 
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a rules or params file is kilobytes; refuse before reading more
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader (plain data only), refusing a key written twice in one mapping.
+
+    PyYAML keeps the last of two equal keys silently: a tier with ``min`` written twice, or
+    ``tiers:`` pasted twice, would lose the first without a word.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults" may be overridden by the keys written beside it
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable keys are refused by the constructor itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"khóa «{key}» bị lặp trong cùng một bảng (giá trị trước sẽ bị bỏ mất)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _plain_text(data: Any, label: str) -> tuple[Any, list[Problem]]:
+    """Every string as NFC; control characters refused with their key path.
+
+    Shared sub-trees (YAML aliases) are visited once, so an alias bomb costs no more
+    than its text.
+    """
+    problems: list[Problem] = []
+    done: dict[int, Any] = {}
+
+    def walk(value: Any, place: str) -> Any:
+        if isinstance(value, str):
+            if _CONTROL_RE.search(value):
+                problems.append(Problem(label, None, place or None, _CONTROL_RE.sub("?", value),
+                                        "ký tự điều khiển không in được: hãy xóa ký tự này"))
+            return unicodedata.normalize("NFC", value)
+        if not isinstance(value, (dict, list)):
+            return value
+        if id(value) in done:
+            return done[id(value)]
+        if isinstance(value, list):
+            out: Any = []
+            done[id(value)] = out
+            out.extend(walk(v, f"{place}[{i}]") for i, v in enumerate(value))
+        else:
+            out = {}
+            done[id(value)] = out
+            for k, v in value.items():
+                key = walk(k, place) if isinstance(k, str) else k
+                out[key] = walk(v, f"{place}.{key}".lstrip("."))
+        return out
+
+    return walk(data, ""), problems
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or exc)
+    tag = re.search(r"constructor for the tag '(?:tag:yaml\.org,2002:)?([^']*)'", problem)
+    if tag:  # !!python/object/apply:os.system and the like: code, never run
+        return (f"thẻ «!!{tag.group(1)}» không được phép: tệp chỉ chứa dữ liệu thuần "
+                "(chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)")
+    return problem
+
+
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
-    """``yaml.safe_load`` a file; problems instead of exceptions."""
+    """Safely load a YAML file (plain data only); problems instead of exceptions.
+
+    Refused with a problem: a missing or oversized file, text not in UTF-8, invalid YAML,
+    a key written twice, control characters.  Strings come back NFC-normalised.
+    """
     path = Path(path)
     if not path.exists():
         return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
+    if not path.is_file():
+        return None, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        return None, [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
+                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        if not isinstance(data, dict):
+            return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
+        data, problems = _plain_text(data, label)
     except UnicodeDecodeError:
         return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except OSError as exc:
+        return None, [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+    except RecursionError:  # PyYAML (and the walk above) recurse: "[[[[…" a few hundred deep
+        return None, [Problem(label, None, None, None, "YAML không hợp lệ: các mục lồng nhau quá sâu")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {getattr(exc, 'problem', exc)}")]
-    if not isinstance(data, dict):
-        return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
-    return data, []
+        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {_yaml_problem(exc)}")]
+    return (None, problems) if problems else (data, [])
 
 
 def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, list[Problem]]:
@@ -490,7 +617,23 @@ def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, l
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [_problem_from_pydantic(label, err) for err in exc.errors()]
+        return None, [p for err in exc.errors() for p in _problems_from_pydantic(label, err)]
+
+
+_PLACE_RE = re.compile(r"^([a-z_]+(?:\[\d*\])?(?:\.[a-z_]+(?:\[\d*\])?)*): (.*)$", re.S)
+
+
+def _problems_from_pydantic(label: str, err: dict[str, Any]) -> list[Problem]:
+    """One problem per failed check; cross-checks name their own place (``tiers[2].max``)."""
+    cause = (err.get("ctx") or {}).get("error")
+    if not isinstance(cause, RuleErrors):
+        return [_problem_from_pydantic(label, err)]
+    problems = []
+    for text in cause.errors:
+        m = _PLACE_RE.match(text)
+        place, msg = (m.group(1), m.group(2)) if m else (None, text)
+        problems.append(Problem(label, None, place, None, msg))
+    return problems
 
 
 # pydantic's messages, said in Vietnamese for the analysts who edit these files.
@@ -506,6 +649,7 @@ _PYDANTIC_VI = {
     "int_from_float": "cần một số nguyên",
     "decimal_parsing": "cần một số",
     "decimal_type": "cần một số",
+    "finite_number": "cần một số hữu hạn",
     "bool_parsing": "cần true hoặc false",
     "bool_type": "cần true hoặc false",
     "greater_than": "cần lớn hơn {gt}",

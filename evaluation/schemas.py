@@ -71,6 +71,9 @@ class TableSpec:
     columns : tuple of ColumnSpec
     unique : tuple of str
         Columns whose combination may appear only once.
+    may_be_empty : bool
+        A file with the header and no rows is valid (a list that can be empty in a
+        year, such as the units under a condition); otherwise it is an error.
     """
 
     name: str
@@ -84,6 +87,7 @@ class TableSpec:
     # How a year is scored decides which tables it takes: "totals" (published final scores),
     # "detailed" (points by criterion, surveys, bonus/penalty) or "any" (both kinds of year).
     mode: str = "any"
+    may_be_empty: bool = False
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -123,6 +127,8 @@ CONDITIONS = TableSpec(
     ),
     unique=("unit_id", "condition"),
     codes={"condition": "conditions"},
+    unique_rule="mỗi đơn vị chỉ ghi một lần mỗi «Mã điều kiện»",
+    may_be_empty=True,  # most years no unit is under a condition
 )
 
 CRITERIA = TableSpec(

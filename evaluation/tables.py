@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +75,8 @@ def read_csv_text(path: Path, label: str | None = None, *,
     path = Path(path)
     if not path.exists():
         return pd.DataFrame(), [Problem(label, None, None, None, "không tìm thấy tệp")]
+    if not path.is_file():
+        return pd.DataFrame(), [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
     size = path.stat().st_size
     if size > max_bytes:
         return pd.DataFrame(), [Problem(
@@ -82,7 +85,11 @@ def read_csv_text(path: Path, label: str | None = None, *,
             "hoặc cần tách theo năm/nhóm")]
     if size == 0:
         return pd.DataFrame(), [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
-    text, problems = _decode(path.read_bytes(), label)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return pd.DataFrame(), [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+    text, problems = _decode(raw, label)
     if text is None:
         return pd.DataFrame(), problems
     return parse_csv_text(text, label)
@@ -108,9 +115,13 @@ def parse_csv_text(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
         return pd.DataFrame(), [Problem(
             label, len(rows) + 1, None, None,
             f"không đọc được CSV ({exc}): thường do dấu ngoặc kép «\"» không đóng")]
-    header = [clean(h) for h in rows[0]]
+    # The header is the first row with any text: blank lines above it are not data either.
+    top = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if top is None:  # only blank lines, or only separators (",,,")
+        return pd.DataFrame(), [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
+    header = [clean(h) for h in rows[top]]
     while header and header[-1] == "" and all(len(r) < len(header) or r[len(header) - 1] == ""
-                                              for r in rows[1:]):
+                                              for r in rows[top + 1:]):
         header.pop()  # trailing empty header cells from spreadsheets
     problems = []
     blanks = [i + 1 for i, h in enumerate(header) if h == ""]
@@ -120,25 +131,52 @@ def parse_csv_text(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     for h in dupes:
         problems.append(Problem(label, 1, h, h, "tiêu đề cột bị lặp"))
     width = len(header)
-    data = rows[1:]
+    data = rows[top + 1:]
+    first_row = top + 2  # spreadsheet number of the first data row
     for offset, record in enumerate(data):
         filled = [c for c in record[width:] if c.strip()]
         if len(record) < width and any(c.strip() for c in record):
-            problems.append(Problem(label, offset + 2, None, ",".join(record)[:60],
+            problems.append(Problem(label, offset + first_row, None, ",".join(record)[:60],
                                     f"dòng có {len(record)} cột, tiêu đề có {width} cột"))
         elif filled:
-            problems.append(Problem(label, offset + 2, None, ",".join(record)[:60],
+            problems.append(Problem(label, offset + first_row, None, ",".join(record)[:60],
                                     f"dòng có {len(record)} cột, tiêu đề chỉ có {width} cột"))
     if problems:
         return pd.DataFrame(), problems
     table = pd.DataFrame([(r + [""] * width)[:width] for r in data], columns=header, dtype="string")
-    table[ROW] = range(2, len(data) + 2)
+    table[ROW] = range(first_row, len(data) + first_row)
+    problems = _control_characters(table, header, top + 1, label)
+    if problems:
+        return pd.DataFrame(), problems
     cells = table.columns[:-1]
     if len(table):
         stripped = table[cells].apply(lambda col: col.str.normalize("NFC").str.strip())
         table[cells] = stripped
         table = table[(stripped != "").any(axis=1)]
     return table.reset_index(drop=True), problems
+
+
+# C0 controls other than the white space that clean() turns into spaces, and DEL: invisible,
+# meaningless in a name or a number, and refused by Excel files (openpyxl) and XML.
+_CONTROL = r"[\x00-\x08\x0e-\x1b\x7f]"
+
+
+def _control_characters(table: pd.DataFrame, header: list[str], header_row: int,
+                        label: str) -> list[Problem]:
+    """A problem for every header or cell holding a control character."""
+    expected = ("ký tự điều khiển không in được (thường do dán từ phần mềm khác): "
+                "hãy xóa ký tự này rồi lưu lại")
+    shown = lambda v: re.sub(_CONTROL, lambda m: f"\\x{ord(m.group()):02x}", v)  # noqa: E731
+    problems = [Problem(label, header_row, None, shown(h), expected)
+                for h in header if re.search(_CONTROL, h)]
+    cells = table.drop(columns=ROW)
+    hits = cells.apply(lambda col: col.str.contains(_CONTROL, regex=True).fillna(False))
+    if hits.to_numpy().any():
+        stacked = hits.stack()
+        for (i, column) in stacked[stacked].index:
+            problems.append(Problem(label, int(table.at[i, ROW]), column, shown(table.at[i, column]),
+                                    expected))
+    return problems
 
 
 def read_table_text(path: Path, label: str | None = None, *, sheet: str | None = None,

@@ -26,9 +26,11 @@ __all__ = [
     "looks_like_legacy_encoding",
 ]
 
-# Spaces that spreadsheets and web pages smuggle in; zero-width ones vanish.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Spaces that spreadsheets and web pages smuggle in.  Joiners, the BOM and the soft hyphen
+# vanish; the zero-width *space* (U+200B) marks a word boundary, so it counts as a space:
+# "Sở\u200bTài\u200bchính" is "Sở Tài chính", not "SởTàichính".
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]+")
 
 # Combining marks that carry the five Vietnamese tones; the vowel-quality marks
 # (circumflex U+0302, breve U+0306, horn U+031B) are part of the letter and stay.
@@ -90,8 +92,9 @@ def name_key(text: object) -> str:
 
 
 NUMBER_EXAMPLE = "87,6 hoặc 87.6"
-# One optional sign, digits, at most one decimal separator (comma or dot).
-_NUMBER_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$"
+# One optional sign, ASCII digits, at most one decimal separator (comma or dot).  Not \d:
+# it also matches full-width and other scripts' digits, which then parsed as blank.
+_NUMBER_RE = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)$"
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -128,14 +131,34 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # Letters of the Vietnamese alphabet that live in U+0080..U+00FF.  Any other
 # character of that block in a "UTF-8" file is the mark of text typed in a
-# legacy 8-bit encoding (TCVN3/ABC, VNI) and re-saved: "Së Tµi chÝnh".
+# legacy 8-bit encoding (TCVN3/ABC, VNI) and re-saved: "Së Tµi chÝnh" —
+# except the symbols Vietnamese text uses as symbols («quoted», 25°C, 2×3, ©, §):
+# those count only inside a word, where TCVN3 puts them for letters ("®¸nh" = "đánh").
 _VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+_LATIN1_OTHER = re.compile("[\u0080-\u00ff]")
+
+
+def _artefact(text: str, i: int) -> bool:
+    ch = text[i]
+    if ch in _VIETNAMESE_LATIN1 or ch.isspace():
+        return False
+    if ch.isalpha() or not ch.isprintable():
+        return True   # ë µ Þ ø û …, and C1 control characters
+
+    def wordlike(j: int) -> bool:
+        return 0 <= j < len(text) and (text[j].isalpha() or ("\u0080" <= text[j] <= "\u00ff"
+                                                             and not text[j].isspace()))
+    return wordlike(i - 1) and wordlike(i + 1)
 
 
 def looks_like_legacy_encoding(texts: Iterable[str]) -> bool:
-    """True if text decoded as Unicode still carries legacy-font artefacts."""
+    """True if text decoded as Unicode still carries legacy-font artefacts.
+
+    A stray symbol of U+0080..U+00FF («, °, ×, ©) is not enough: it must stand inside a
+    word, as TCVN3 letters do.
+    """
     for text in texts:
-        for ch in text:
-            if "\u0080" <= ch <= "\u00ff" and ch not in _VIETNAMESE_LATIN1 and not ch.isspace():
+        for m in _LATIN1_OTHER.finditer(text):
+            if _artefact(text, m.start()):
                 return True
     return False

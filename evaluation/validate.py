@@ -152,7 +152,7 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
     headers, problems = _header_map(raw, spec, label)
     if problems:
         return Checked(raw.iloc[0:0], raw, problems, rows_in)
-    if rows_in == 0:
+    if rows_in == 0 and not spec.may_be_empty:
         return Checked(raw, raw, [Problem(label, None, None, None,
                                           "tệp chỉ có dòng tiêu đề, không có dữ liệu")], rows_in)
     by_name = {v: k for k, v in headers.items()}
@@ -169,7 +169,11 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
 
     for col in spec.columns:
         if col.name not in by_name:
-            typed[col.name] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            # An optional column left out is blank, typed as its kind (an untyped column of NA
+            # failed pandera's float check on every row: "TT" absent rejected the whole file).
+            numeric = col.kind in ("number", "integer")
+            typed[col.name] = pd.Series(float("nan") if numeric else pd.NA, index=raw.index,
+                                        dtype="float64" if numeric else "object")
             if col.not_applicable:
                 typed[col.name + "_na"] = False
             continue
@@ -197,7 +201,9 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
                 raise ValueError(f"{spec.name}: a registry is needed to check unit names")
             matched = registry.match(text.fillna(""), year=year)
             report(matched["problem"].notna() & ~blank, col, text, matched["problem"])
-            typed[col.name] = text
+            # Blank stays missing, so that the not-null check below names it (a blank unit
+            # kept as "" would pass every check and reach the results without a unit).
+            typed[col.name] = text.where(~blank)
             typed["unit_id"] = matched["unit_id"]
             names = pd.DataFrame({"input": text, "unit_id": matched["unit_id"], "how": matched["how"]})
         elif col.kind == "code":
@@ -205,7 +211,7 @@ def check_table(raw: pd.DataFrame, spec: TableSpec, label: str, *,
             unknown = ~blank & ~text.isin(sorted(allowed))
             shown = ", ".join(sorted(allowed)) or "(quy định không có mã nào)"
             report(unknown.fillna(False), col, text, f"mã không có trong quy định; các mã hợp lệ: {shown}")
-            typed[col.name] = text
+            typed[col.name] = text.where(~blank)
         else:
             typed[col.name] = text.where(~blank)
 
@@ -264,6 +270,7 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         cases = exc.failure_cases
     problems: list[Problem] = []
     unique_cols = list(spec.unique)
+    duplicates: set[object] = set()
     for case in cases.itertuples(index=False):
         if pd.isna(case.index):
             continue
@@ -271,9 +278,13 @@ def _pandera_problems(typed: pd.DataFrame, spec: TableSpec, label: str, by_name:
         row = int(typed.at[idx, ROW])
         check = str(case.check)
         col = case.column
-        if col in unique_cols or check.startswith("field_uniqueness") or "unique" in check:
-            if pd.isna(typed.loc[idx, unique_cols]).any():
+        # Decided by the check, not the column: a blank cell of a key column is a
+        # not-null failure and must be reported as such, not skipped as a duplicate.
+        if "uniqueness" in check:
+            # pandera lists a duplicate once per key column: say it once per row.
+            if idx in duplicates or pd.isna(typed.loc[idx, unique_cols]).any():
                 continue
+            duplicates.add(idx)
             same = (typed[unique_cols] == typed.loc[idx, unique_cols]).fillna(False).all(axis=1)
             first = int(typed.loc[same, ROW].min())
             if first == row:

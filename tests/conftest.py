@@ -8,6 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests (tests/test_properties.py): the same examples on every run ("ci", the default)
+# so a red suite is never a matter of luck; "dev" explores more and differently each time:
+# pytest --hypothesis-profile=dev --hypothesis-show-statistics tests/test_properties.py
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", max_examples=1000, deadline=None)
+settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -102,3 +102,54 @@ def test_classify_returns_a_new_table(thanh_hoa):
     out = classify(scored, thanh_hoa)
     pd.testing.assert_frame_equal(scored, before)
     assert {"score", "tier_by_score", "tier", "tier_reason"} <= set(out.columns)
+
+
+def _regime2_with_quotas(tmp_path, quotas):
+    import yaml
+
+    from evaluation.rules import load_rules
+
+    data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
+    data["quotas"] = quotas
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_rules(path)
+
+
+def test_every_quota_holds_when_one_quota_shrinks_what_another_counts(tmp_path):
+    # Was: quotas applied once, in order: "tot ≤ 20% of all" ran after "xs ≤ 50% of tot" had
+    # counted 4 tot, left 2 tot, and 2 xs stayed (2 > 50% of 2).
+    rules = _regime2_with_quotas(tmp_path, [{"tier": "xs", "max_ratio": 0.5, "of": "tot"},
+                                            {"tier": "tot", "max_ratio": 0.2, "of": "all"}])
+    out = classify(frame([95, 94, 93, 80, 79, 78, 77, 76, 20, 20]), rules)
+    assert out["tier"].tolist() == ["xs", "tot", "tot", "kha", "kha", "kha", "kha", "kha", "tb", "tb"]
+    n = out["tier"].value_counts()
+    assert n["xs"] <= 0.5 * n["tot"] and n["tot"] <= 0.2 * len(out)
+
+
+def test_a_unit_demoted_twice_keeps_both_reasons(tmp_path):
+    rules = _regime2_with_quotas(tmp_path, [{"tier": "xs", "max_ratio": 0.2, "of": "all"},
+                                            {"tier": "tot", "max_ratio": 0.1, "of": "all"}])
+    out = classify(frame([95, 94, 93, 92] + [60] * 6), rules)
+    assert out["tier"].tolist()[:4] == ["xs", "xs", "tot", "kha"]
+    assert out["tier_reason"].iloc[3] == (
+        "Vượt hạn mức «Xuất sắc» (tối đa 20% tổng số đơn vị): xếp «Tốt»; "
+        "Vượt hạn mức «Tốt» (tối đa 10% tổng số đơn vị): xếp «Khá»")
+
+
+def test_reasons_do_not_depend_on_the_order_of_the_conditions_file(tmp_path):
+    # Was: a unit under two conditions had them listed in file order, so the report's footnote
+    # and the CSV changed when the conditions file was sorted differently (found by hypothesis).
+    import yaml
+
+    from evaluation.rules import load_rules
+
+    data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
+    data["conditions"].append({"id": "tham_nhung", "name": "Để xảy ra tham nhũng", "max_tier": "tb"})
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rules = load_rules(path)
+    scored = frame([95.0])
+    reasons = {classify(scored, rules, pd.DataFrame({"unit_id": ["u0", "u0"], "condition": codes}))
+               ["tier_reason"].iloc[0] for codes in (["ky_luat", "tham_nhung"], ["tham_nhung", "ky_luat"])}
+    assert reasons == {"Không được xếp cao hơn «Trung bình» do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}

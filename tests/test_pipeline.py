@@ -42,3 +42,18 @@ def test_rank_ties_min_method_and_stable_display_order():
     assert out["unit_id"].tolist() == ["q", "p", "r", "u", "s", "t"]
     assert out["rank"].tolist() == [1, 2, 2, 2, 5, 1]
     assert out["order"].tolist() == [1, 2, 3, 4, 5, 1]
+
+
+def test_a_conditions_file_with_no_rows_means_no_unit_is_under_a_condition(tmp_path):
+    # Was: refused as "only a header, no data", so a year without conditions could not keep its file.
+    import shutil
+
+    shutil.copytree(FIXTURES / "years" / "regime2", tmp_path / "years" / "regime2")
+    shutil.copytree(FIXTURES / "rules", tmp_path / "rules")
+    (tmp_path / "years" / "regime2" / "data" / "2031" / "conditions.csv").write_text(
+        "Đơn vị,Mã điều kiện,Ghi chú\n", encoding="utf-8")
+    ev = evaluate(tmp_path / "years" / "regime2" / "params" / "2031.yaml")
+    assert ev.inputs.tables["conditions"].rows_in == 0
+    got = ev.ranked.set_index("unit_id")
+    # B1 is no longer capped at "kha" by its condition; only the quota moves it (to "tot").
+    assert got.loc["b1", "tier"] == "tot" and "kỷ luật" not in got.loc["b1", "tier_reason"]

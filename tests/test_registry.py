@@ -137,3 +137,36 @@ def test_registry_problems_are_all_reported(tmp_path):
     assert any("dòng 3, cột «predecessors»: giá trị «zzz»" in m for m in msgs)
     assert any("dòng 4, cột «id»: giá trị «a» — mã đơn vị bị trùng" in m for m in msgs)
     assert any("dòng 4, cột «valid_from»: giá trị «x»" in m for m in msgs)
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+
+def test_a_name_without_letters_or_digits_is_refused(tmp_path):
+    # Was: accepted with an empty matching key, so an input name "???" matched that unit.
+    path = write(tmp_path, HEADER + "a,Sở A,A,g,,,,,\nb,---,B,g,,,,,?!\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv, dòng 3, cột «name»: giá trị «---» — tên phải có chữ hoặc số",
+        "units.csv, dòng 3, cột «aliases»: giá trị «?!» — tên phải có chữ hoặc số",
+    ]
+
+
+def test_a_clash_is_reported_on_the_later_row(tmp_path):
+    # Was: names were compared column by column, so a later unit's name was taken as the original
+    # and the earlier unit's short name was blamed (found by hypothesis).
+    path = write(tmp_path, HEADER + "a,Huyện Thọ Xuân,Thọ Xuân,g,,,,,\nb,THỌ XUÂN,Khác,g,,,,,\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv, dòng 3, cột «name»: giá trị «THỌ XUÂN» — trùng (sau khi chuẩn hóa) với tên «Thọ Xuân» "
+        "của đơn vị a (dòng 2); mỗi tên chỉ được thuộc một đơn vị"]
+
+
+def test_an_empty_registry_is_named_as_the_cause(tmp_path):
+    # Was: accepted, so each score row was "not in the registry" (61 messages, the cause unsaid).
+    with pytest.raises(InputError) as info:
+        load_registry(write(tmp_path, HEADER), label="units.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "units.csv — danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị"]

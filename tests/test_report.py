@@ -96,13 +96,17 @@ def test_executed_notebook_is_the_audit_log(built):
     assert not errors
 
 
-def test_two_runs_give_identical_results_and_html(built, html, tmp_path):
-    again = build_report(PARAMS_2020, tmp_path)
-    for name in ["results.csv", "results.xlsx"]:
+def test_two_runs_give_identical_results_and_html(built, html, tmp_path, monkeypatch):
+    # Run again from another current folder, into another output folder: neither may show.
+    monkeypatch.chdir(tmp_path)
+    again = build_report(PARAMS_2020, tmp_path / "elsewhere")
+    for name in ["results.csv", "results.xlsx", "report.pdf"]:
         assert (again.folder / name).read_bytes() == (built.folder / name).read_bytes(), name
     assert again.html.read_text(encoding="utf-8") == html
-    for svg in (built.folder / "figures").glob("*.svg"):
-        assert (again.folder / "figures" / svg.name).read_bytes() == svg.read_bytes(), svg.name
+    figures = sorted((built.folder / "figures").iterdir())
+    assert [f.name for f in figures] == sorted(f.name for f in (again.folder / "figures").iterdir())
+    for figure in figures:   # SVG and PNG
+        assert (again.folder / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
 
 
 def _broken_notebook(tmp_path: Path) -> Path:

@@ -59,7 +59,7 @@ def test_gap_at_the_bottom_and_disorder_are_refused(tmp_path):
         d["tiers"][3].pop("max")
         d["tiers"][1]["min"] = 95
     msgs = variant(tmp_path, edit)
-    assert any("tiers[1].min: 95 phải nhỏ hơn ngưỡng của bậc trên" in m for m in msgs), msgs
+    assert any("khóa «tiers[1].min» — 95 phải nhỏ hơn ngưỡng của bậc trên" in m for m in msgs), msgs
     assert any("bậc thấp nhất phải bắt đầu từ 0" in m for m in msgs), msgs
 
 
@@ -93,3 +93,189 @@ def test_unsafe_yaml_is_not_executed(tmp_path):
 def test_missing_rules_file():
     with pytest.raises(InputError, match="không tìm thấy tệp"):
         load_rules(ROOT / "params" / "rules" / "nope.yaml", "params/rules/nope.yaml")
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+REGIME2 = FIXTURES / "rules" / "four-tiers-quota.yaml"
+
+
+def regime2_variant(tmp_path, edit) -> list[str]:
+    data = yaml.safe_load(REGIME2.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("quota", "expected"), [
+    # Was: IndexError in classify (no tier below the lowest).
+    ({"tier": "tb", "max_ratio": 0.1, "of": "all"},
+     "rules.yaml, khóa «quotas[1].tier» — «tb» là bậc thấp nhất, không có bậc nào để hạ xuống"),
+    # Was: accepted, and the "demotion" promoted units to a better tier.
+    ({"tier": "tot", "max_ratio": 0.1, "of": "all", "demote_to": "xs"},
+     "rules.yaml, khóa «quotas[1].demote_to» — «xs» phải là bậc thấp hơn «tot»"),
+    ({"tier": "kha", "max_ratio": 0.1, "of": "all", "demote_to": "kha"},
+     "rules.yaml, khóa «quotas[1].demote_to» — «kha» phải là bậc thấp hơn «kha»"),
+    # Was: accepted; a quota counted against itself demotes nearly everyone.
+    ({"tier": "xs", "max_ratio": 0.5, "of": "xs"},
+     "rules.yaml, khóa «quotas[1].of» — hạn mức của «xs» không thể tính theo chính số đơn vị «xs»"),
+], ids=["lowest-tier", "demote-up", "demote-same", "of-itself"])
+def test_impossible_quotas_are_refused(tmp_path, quota, expected):
+    msgs = regime2_variant(tmp_path, lambda d: d["quotas"].append(quota))
+    assert msgs == [expected]
+
+
+def test_bounds_finer_than_the_published_precision_are_refused(tmp_path):
+    # Was: 10 decimals crashed classify (ValueError); 3 decimals at 2-decimal precision was a bound
+    # no published score can equal, printed as if it were one.
+    def edit(d):
+        d["tiers"][1]["min"] = "70.0000000001"
+        d["tiers"][2]["max"] = "70.0000000001"
+        d["tiers"][2]["min"] = "60.505"
+    msgs = regime2_variant(tmp_path, edit)
+    assert msgs == [
+        "rules.yaml, khóa «tiers[1].min» — 70.0000000001 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+        "rules.yaml, khóa «tiers[2].min» — 60.505 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+        "rules.yaml, khóa «tiers[2].max» — 70.0000000001 có nhiều chữ số thập phân hơn điểm công bố "
+        "(2 chữ số, precision.decimals)",
+    ]
+
+
+def test_a_scale_beyond_exact_arithmetic_is_refused(tmp_path):
+    # Was: accepted; a score of 10²⁵ overflowed int64 and was published as 9223372036.85.
+    msgs = regime2_variant(tmp_path, lambda d: d["scale"].update(score_max=10**30))
+    assert msgs == ["rules.yaml, khóa «scale» — thang điểm phải nằm trong khoảng ±1.000.000"]
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_non_finite_bounds_are_refused_in_vietnamese(tmp_path, value):
+    text = REGIME2.read_text(encoding="utf-8").replace("min: 85", f"min: {value}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    assert [p.expected for p in info.value.problems] == ["cần một số hữu hạn"]
+
+
+def _load_text(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_key_written_twice_is_refused_with_its_line(tmp_path):
+    # Was: PyYAML kept the last value silently (here: decimals 2 replaced by 3 without a word).
+    text = REGIME2.read_text(encoding="utf-8").replace("precision:\n", "precision:\n  decimals: 3\n")
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, dòng 17 — YAML không hợp lệ: khóa «decimals» bị lặp trong cùng một bảng "
+        "(giá trị trước sẽ bị bỏ mất)"]
+
+
+def test_merge_keys_may_still_be_overridden(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8").replace(
+        "  - {id: tot, name: Tốt, short: Tốt, color: \"#1f78b4\", min: 70, max: 85}",
+        "  - &tot {id: tot, name: Tốt, short: Tốt, color: \"#1f78b4\", min: 70, max: 85}")
+    text = text.replace("  - {id: kha, name: Khá, short: Khá, color: \"#ff7f00\", min: \"60,5\", max: 70}",
+                        "  - {<<: *tot, id: kha, name: Khá, short: Khá, color: \"#ff7f00\", min: \"60,5\", max: 70}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_rules(path).tier("kha").min == Decimal("60.5")
+
+
+def test_control_characters_in_rules_text_are_refused(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8").replace(
+        "name: Quy định thử nghiệm (bốn bậc, có hạn mức)", 'name: "Quy định\\x07 thử"')
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, khóa «name»: giá trị «Quy định? thử» — ký tự điều khiển không in được: hãy xóa ký tự này"]
+
+
+def test_rules_text_is_nfc_whatever_the_file_holds(tmp_path):
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", REGIME2.read_text(encoding="utf-8"))
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.tier("xs").name == "Xuất sắc" and unicodedata.is_normalized("NFC", rules.tier("xs").name)
+    assert rules.conditions[0].name == "Người đứng đầu bị kỷ luật"
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_quickly(tmp_path):
+    import tracemalloc
+
+    base = REGIME2.read_text(encoding="utf-8")
+    deep = base + "method_notes: " + "[" * 5000 + "]" * 5000 + "\n"
+    assert _load_text(tmp_path, deep) == ["rules.yaml — YAML không hợp lệ: các mục lồng nhau quá sâu"]
+    # "Billion laughs": 9 levels of 9 aliases = 387 420 489 strings if expanded.
+    bomb = base + 'lol0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"lol{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10))
+    tracemalloc.start()
+    try:
+        msgs = _load_text(tmp_path, bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(msgs) == 10 and all("khóa không được biết đến" in m for m in msgs)
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB: the aliases were expanded"
+
+
+def test_an_oversized_yaml_file_is_refused_without_reading_it(tmp_path):
+    from evaluation.rules import MAX_YAML_BYTES
+
+    path = tmp_path / "rules.yaml"
+    with open(path, "wb") as fh:
+        fh.truncate(100 * 1024 * 1024)   # sparse: 100 MB that take no disk
+    with pytest.raises(InputError) as info:
+        load_rules(path, "rules.yaml")
+    assert [str(p) for p in info.value.problems] == [
+        f"rules.yaml: giá trị «100 MB» — tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): "
+        "có lẽ nhầm tệp"]
+
+
+@pytest.mark.parametrize("tag", [
+    "!!python/object/apply:os.system ['touch pwned']",
+    "!!python/object/new:os.system ['touch pwned']",
+    "!!python/name:os.system",
+    "!!python/module:os",
+    "!!binary aGVsbG8=",   # plain data, but not text: refused by the model, not executed
+])
+def test_yaml_is_loaded_safely_in_rules_and_params(tmp_path, monkeypatch, tag):
+    from evaluation.params import load_params
+
+    monkeypatch.chdir(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(REGIME2.read_text(encoding="utf-8") + f"evil: {tag}\n", encoding="utf-8")
+    params = tmp_path / "2031.yaml"
+    params.write_text(f"year: 2031\nrules: {tag}\n", encoding="utf-8")
+    for load in (lambda: load_rules(rules, "rules.yaml"), lambda: load_params(params)):
+        with pytest.raises(InputError):
+            load()
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_every_yaml_file_goes_through_the_safe_loader():
+    import re
+
+    from evaluation import rules as rules_module
+
+    assert issubclass(rules_module._StrictLoader, yaml.SafeLoader)
+    risky = re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\(|Loader=yaml\.|FullLoader|UnsafeLoader")
+    for source in (ROOT / "evaluation").rglob("*.py"):
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            if risky.search(line):
+                assert "Loader=_StrictLoader" in line, f"{source.name}:{n}: {line.strip()}"
+
+
+def test_a_code_tag_is_refused_in_vietnamese_naming_the_tag(tmp_path):
+    text = REGIME2.read_text(encoding="utf-8") + "evil: !!python/object/apply:os.system ['touch pwned']\n"
+    assert _load_text(tmp_path, text) == [
+        "rules.yaml, dòng 33 — YAML không hợp lệ: thẻ «!!python/object/apply:os.system» không được phép: "
+        "tệp chỉ chứa dữ liệu thuần (chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)"]
+    assert not (tmp_path / "pwned").exists()

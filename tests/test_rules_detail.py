@@ -105,7 +105,7 @@ def test_a_set_that_does_not_sum_to_90_is_refused(tmp_path):
     def edit(d):
         d["criteria_sets"][1]["criteria"][0]["max"] = 16
     msgs = variant(tmp_path, edit)
-    assert msgs == ["rules.yaml — criteria_sets[1]: tổng điểm tối đa các tiêu chí là 91, phải bằng "
+    assert msgs == ["rules.yaml, khóa «criteria_sets[1]» — tổng điểm tối đa các tiêu chí là 91, phải bằng "
                     "scale.appraisal_max (90)"]
 
 
@@ -116,10 +116,11 @@ def test_cross_references_are_checked(tmp_path):
         d["surveys"][1]["raters"] = ["ai-do"]
         d["adjustments"]["items"][3]["scope"]["groups"] = ["huyen"]
     text = "\n".join(variant(tmp_path, edit))
-    assert "criteria_sets[0].criteria[0].body: «so-xay-dung» không có trong bodies" in text
-    assert "surveys[0].sets: «khong-co» không có trong criteria_sets" in text
-    assert "surveys[1].raters: «ai-do» không có trong rater_kinds" in text
-    assert "adjustments.items[3].scope.groups: «huyen» không có trong groups" in text
+    # Each cross-reference is its own problem, placed at its key.
+    assert "khóa «criteria_sets[0].criteria[0].body» — «so-xay-dung» không có trong bodies" in text
+    assert "khóa «surveys[0].sets» — «khong-co» không có trong criteria_sets" in text
+    assert "khóa «surveys[1].raters» — «ai-do» không có trong rater_kinds" in text
+    assert "khóa «adjustments.items[3].scope.groups» — «huyen» không có trong groups" in text
 
 
 def test_an_item_is_either_fixed_or_up_to(tmp_path):

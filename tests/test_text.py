@@ -60,3 +60,35 @@ def test_legacy_font_text_is_recognised():
     assert looks_like_legacy_encoding(["Së Tµi chÝnh"])  # TCVN3 read as Latin-1
     assert looks_like_legacy_encoding(["Sôû Taøi chính"])  # VNI read as Latin-1
     assert not looks_like_legacy_encoding(["Sở Tài chính", "Thọ Xuân", "Ý Yên"])
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+
+@pytest.mark.parametrize("digits", ["９８", "٩٨", "۹۸", "९८"])
+def test_digits_of_other_scripts_are_not_numbers(digits):
+    # Was: accepted by the pattern (\d), then parsed as blank: a self score vanished silently.
+    numbers, invalid = parse_numbers(pd.Series([digits, "98"]))
+    assert invalid.tolist() == [True, False]
+    assert numbers.iloc[1] == 98.0
+
+
+def test_zero_width_space_between_words_is_a_space():
+    # Was: deleted, gluing the words together ("SởTàichính"), so the name matched nothing.
+    assert clean("Sở\u200bTài\u200bchính") == "Sở Tài chính"
+    assert name_key("Sở\u200bTài\u200bchính") == name_key("Sở Tài chính")
+    # Joiners and the soft hyphen still vanish inside a word.
+    assert clean("Tài\u200dchính\u00ad\ufeff") == "Tàichính"
+
+
+@pytest.mark.parametrize("text", ["Ghi chú: «đạt»", "Nhiệt độ 25°C", "2×3 = 6", "© Sở Nội vụ", "§ 3", "¡", "½ điểm",
+                                  "Điểm ± 0,5"])
+def test_symbols_of_latin1_in_unicode_text_are_not_legacy_encoding(text):
+    # Was: any character of U+0080..U+00FF outside the Vietnamese letters condemned the whole
+    # file as legacy-encoded, so a note "«đạt»" or "25°C" made the scores file unreadable.
+    assert not looks_like_legacy_encoding([text])
+
+
+@pytest.mark.parametrize("text", ["§iÓm ®¸nh gi¸", "§¬n vÞ", "thµnh phè", "huyÖn", "Sôû Noäi vuï", "x\u0081y"])
+def test_legacy_letters_and_symbols_inside_words_are_recognised(text):
+    assert looks_like_legacy_encoding([text])

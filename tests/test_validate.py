@@ -102,3 +102,65 @@ def test_malformed_files(tmp_path, monkeypatch, content, expected):
     msgs = problems_of(tmp_path, monkeypatch, content)
     assert any(expected in m for m in msgs), msgs
     assert all(m.startswith(LABEL) for m in msgs)
+
+
+# -- regressions found by the adversarial tests (issue 6) ---------------------------------
+
+
+def test_blank_unit_cell_is_an_error_not_a_crash(tmp_path, monkeypatch):
+    # Was: the row passed every check with no unit, and rank() crashed on its missing group.
+    text = replace_line(scores_2020_text(), "2,Sở Tài chính,98,92.9", "2,,98,92.9")
+    msgs = problems_of(tmp_path, monkeypatch, text)
+    assert msgs == [f"{LABEL}, dòng 3, cột «Đơn vị» — không được để trống"]
+
+
+def test_blank_condition_code_is_an_error_not_ignored():
+    # Was: a conditions row with a unit and a blank code was accepted and silently had no effect.
+    import pandas as pd
+
+    from evaluation.registry import load_registry
+    from evaluation.schemas import CONDITIONS
+    from evaluation.validate import check_table
+    from tests.conftest import FIXTURES
+
+    registry = load_registry(FIXTURES / "years" / "regime2" / "data" / "units.csv")
+    raw = pd.DataFrame({"Đơn vị": ["B1", "A1"], "Mã điều kiện": ["ky_luat", " "], "_row": [2, 3]},
+                       dtype="string").astype({"_row": "int64"})
+    checked = check_table(raw, CONDITIONS, "conditions.csv", registry=registry,
+                          codes={"conditions": {"ky_luat"}})
+    assert [str(p) for p in checked.problems] == [
+        "conditions.csv, dòng 3, cột «Mã điều kiện» — không được để trống"]
+    assert checked.table["unit_id"].tolist() == ["b1"]
+    assert checked.rejected["_row"].tolist() == [3]
+
+
+def test_duplicate_condition_is_reported_once_per_row_with_the_right_rule():
+    # Was: said twice per row (once per key column), as "each unit has one row" (untrue here).
+    import pandas as pd
+
+    from evaluation.registry import load_registry
+    from evaluation.schemas import CONDITIONS
+    from evaluation.validate import check_table
+    from tests.conftest import FIXTURES
+
+    registry = load_registry(FIXTURES / "years" / "regime2" / "data" / "units.csv")
+    raw = pd.DataFrame({"Đơn vị": ["B1", "B1", "b1", "A1"], "Mã điều kiện": ["ky_luat"] * 4,
+                        "_row": [2, 3, 4, 5]}, dtype="string").astype({"_row": "int64"})
+    checked = check_table(raw, CONDITIONS, "conditions.csv", registry=registry,
+                          codes={"conditions": {"ky_luat"}})
+    rule = "mỗi đơn vị chỉ ghi một lần mỗi «Mã điều kiện»"
+    assert [str(p) for p in checked.problems] == [
+        f"conditions.csv, dòng 3, cột «Đơn vị»: giá trị «B1» — bị trùng với dòng 2: {rule}",
+        f"conditions.csv, dòng 4, cột «Đơn vị»: giá trị «b1» — bị trùng với dòng 2: {rule}",
+    ]
+    assert checked.table["_row"].tolist() == [2, 5] and checked.rejected["_row"].tolist() == [3, 4]
+
+
+def test_optional_columns_may_be_left_out(tmp_path, evaluation_2020):
+    # Was: without the optional "TT" column every row failed pandera's float check, reported as
+    # «TT» "không đạt kiểm tra dtype('float64')" on a column that is not in the file.
+    lines = scores_2020_text().splitlines()
+    text = "\n".join(line.split(",", 1)[1] for line in lines) + "\n"
+    ranked = evaluate(copy_year(tmp_path, scores=text)).ranked
+    cols = ["unit_id", "score", "tier", "rank", "order"]
+    assert ranked[cols].equals(evaluation_2020.ranked[cols])

@@ -1,0 +1,95 @@
+"""Building a report, without running it: what reaches papermill, and when nothing must."""
+
+from __future__ import annotations
+
+import nbformat
+import numpy as np
+import pytest
+
+from evaluation import build
+from evaluation.build import check_parameters, declared_parameters
+from evaluation.errors import ReportError
+from tests.conftest import PARAMS_2020, ROOT
+
+GOOD = {"year": "2020", "params_file": "../params/2020.yaml", "data_dir": "", "output_dir": "/tmp/x",
+        "near_bound": 1.0, "top_gaps": 10}
+
+
+class Sneaky(str):
+    def encode(self, *args, **kwargs):  # what papermill calls to write a string into code
+        return b'"; import os; os.system("touch pwned"); "'
+
+
+def test_plain_parameters_pass():
+    check_parameters(GOOD, declared_parameters(nbformat.read(build.NOTEBOOK, as_version=4)))
+    check_parameters({"a": None, "b": [1, 2.5, "x", True, None], "c": (1, 2), "d": float("nan")})
+
+
+@pytest.mark.parametrize("value", [
+    {"k": "v"}, {1, 2}, b"bytes", object(), [[1]], [{"k": 1}], Sneaky("x"), np.float64(1.0), np.str_("x"),
+    print, ROOT,
+], ids=["dict", "set", "bytes", "object", "nested-list", "list-of-dict", "str-subclass", "numpy-float",
+        "numpy-str", "function", "path"])
+def test_values_that_are_not_plain_data_are_refused(value):
+    with pytest.raises(ReportError, match="tham số không phải dữ liệu thuần"):
+        check_parameters({"year": value})
+
+
+@pytest.mark.parametrize("name", ["class", "__builtins__", "_private", "a-b", "1x", "", 3])
+def test_names_that_are_not_plain_variables_are_refused(name):
+    # "__builtins__ = ..." or "class = ..." injected into the kernel would be code, not data.
+    with pytest.raises(ReportError):
+        check_parameters({name: "x"})
+
+
+def test_names_the_notebook_does_not_declare_are_refused():
+    declared = declared_parameters(nbformat.read(build.NOTEBOOK, as_version=4))
+    assert declared == set(GOOD)
+    with pytest.raises(ReportError, match="không có trong ô «parameters» của sổ tay: ev"):
+        check_parameters({**GOOD, "ev": "x"}, declared)
+
+
+def test_a_notebook_without_a_parameters_cell_is_refused(tmp_path, monkeypatch):
+    import papermill
+
+    nb = nbformat.read(build.NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    path = tmp_path / "report.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("papermill was called"))
+    with pytest.raises(ReportError, match="không có ô gắn thẻ «parameters»"):
+        build.execute(path, tmp_path / "out.ipynb", {"year": "2020"})
+
+
+def test_bad_parameters_never_reach_papermill(tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("papermill was called"))
+    with pytest.raises(ReportError):
+        build.execute(build.NOTEBOOK, tmp_path / "out.ipynb", {**GOOD, "year": Sneaky("2020")})
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_every_build_checks_exactly_what_papermill_receives(tmp_path, monkeypatch):
+    import papermill
+
+    calls = []
+    real_check = build.check_parameters
+
+    def spy_check(parameters, declared=None):
+        calls.append(("check", dict(parameters), declared))
+        real_check(parameters, declared)
+
+    def fake_papermill(notebook, output, parameters, **kwargs):
+        calls.append(("papermill", dict(parameters), None))
+        raise RuntimeError("stop here: only the order of calls matters")
+
+    monkeypatch.setattr(build, "check_parameters", spy_check)
+    monkeypatch.setattr(papermill, "execute_notebook", fake_papermill)
+    with pytest.raises(RuntimeError, match="stop here"):
+        build.build_report(PARAMS_2020, tmp_path)
+    assert [c[0] for c in calls] == ["check", "papermill"]
+    assert calls[0][1] == calls[1][1]
+    assert calls[0][2] == set(GOOD)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "the failed build left nothing behind"
