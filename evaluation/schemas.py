@@ -189,6 +189,7 @@ ADJUSTMENTS = TableSpec(
         NOTE,
     ),
     codes={"item": "items"},
+    may_be_empty=True,  # a year may have no bonus and no penalty at all
 )
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, CONDITIONS, CRITERIA, SURVEY, ADJUSTMENTS)}

@@ -173,3 +173,13 @@ def test_the_command_line_exits_2_and_lists_every_problem(year, capsys):
     assert status == 2
     assert "Dữ liệu vào có 2 lỗi" in err and "«-2»" in err and "«XX»" in err
     assert "2 dòng bị loại" in err
+
+
+def test_a_year_without_any_bonus_or_penalty_may_send_a_header_only_file(year):
+    dest, params = year
+    path = dest / DATA / "adjustments.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    ev = evaluate(params)
+    scores = ev.detail.scores
+    assert (scores["bonus"] == 0).all() and (scores["penalty"] == 0).all()
+    assert (scores["final_score"] == scores["appraisal"].clip(upper=90)).all()
