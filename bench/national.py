@@ -63,8 +63,8 @@ def generate(rules: Rules, *, scale: float = 1.0, seed: int = 2024) -> National:
     surveyed = cat_crit < SURVEYED
     survey_of = np.where(surveyed, cat_set * SURVEYED + cat_crit, -1)
     catalogue = pd.DataFrame({
-        "criteria_set": pd.array(np.array(set_ids, dtype=object)[cat_set], dtype="string"),
-        "criterion": pd.array(np.array(crit_ids, dtype=object)[cat_crit], dtype="string"),
+        "criteria_set": _cat(cat_set, set_ids),
+        "criterion": _cat(cat_crit, crit_ids),
         "name": pd.array([f"Tiêu chí {c}" for c in cat_crit], dtype="string"),
         "max_points": np.full(len(cat_set), max_points),
         "body": pd.array(np.array(["so-noi-vu", "thanh-tra-tinh"], dtype=object)[cat_crit % 2], dtype="string"),
@@ -93,13 +93,13 @@ def generate(rules: Rules, *, scale: float = 1.0, seed: int = 2024) -> National:
 
     unit_ids = [f"u{u:05d}" for u in range(n_units)]
     unit_set = rng.integers(0, SETS, n_units)
-    units = pd.DataFrame({"unit_id": pd.array(unit_ids, dtype="string"),
+    # Every table's keys share one set of categories, as one loader would give them: joins on codes.
+    units = pd.DataFrame({"unit_id": _cat(np.arange(n_units), unit_ids),
                           "unit": pd.array([f"Đơn vị {u}" for u in range(n_units)], dtype="string"),
                           "group": pd.array(np.array(["a", "b", "c"], dtype=object)[np.arange(n_units) % 3],
                                             dtype="string"),
                           "input_order": np.arange(n_units, dtype="int64")})
-    sets = pd.DataFrame({"unit_id": units["unit_id"],
-                         "criteria_set": pd.array(np.array(set_ids, dtype=object)[unit_set], dtype="string")})
+    sets = pd.DataFrame({"unit_id": units["unit_id"], "criteria_set": _cat(unit_set, set_ids)})
 
     # Points: every unit × every criterion of its set; about 3 % not applicable.
     pu = np.repeat(np.arange(n_units), n_crit)

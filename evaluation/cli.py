@@ -43,12 +43,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         paths = find_params(args.params_dir)
         if not paths:
             raise InputError([Problem(args.params_dir, None, None, None, "không có tệp tham số <năm>.yaml nào")])
-        result = run_batch(paths, args.out, jobs=args.jobs, compare=not args.no_compare)
+        result = run_batch(paths, args.out, jobs=args.jobs, compare=not args.no_compare,
+                           **({"notebook": Path(args.notebook).resolve()} if args.notebook else {}))
         for o in result.outcomes:
             if o.ok:
                 print(f"{o.name}: {display_path(o.folder)}")
         return result.exit_status
-    built = build_report(_params_for(args), args.out)
+    built = build_report(_params_for(args), args.out,
+                         **({"notebook": Path(args.notebook).resolve()} if args.notebook else {}))
     print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
     return 0
 
@@ -96,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--year", help="năm (tên tệp params/<năm>.yaml)")
     which.add_argument("--all", action="store_true", help="mọi tệp params/*.yaml")
     p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.add_argument("--notebook", help="sổ tay báo cáo khác (mặc định: notebooks/report.ipynb); cần ô "
+                                      "«parameters» khai báo year, params_file, data_dir, output_dir")
     p.add_argument("--no-compare", action="store_true",
                    help="với --all: không lập báo cáo so sánh các năm")
     p.add_argument("--jobs", type=_jobs, default=None,

@@ -93,3 +93,25 @@ def test_every_build_checks_exactly_what_papermill_receives(tmp_path, monkeypatc
     assert calls[0][1] == calls[1][1]
     assert calls[0][2] == set(GOOD)
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "the failed build left nothing behind"
+
+
+@pytest.mark.slow
+def test_a_province_s_own_notebook_builds_with_the_builders_files_only(tmp_path, capsys):
+    """--notebook: another report notebook; the builder checks only what it writes itself."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from evaluation.cli import main
+
+    report = nbformat.read(build.NOTEBOOK, as_version=4)
+    params = next(c for c in report.cells if "parameters" in c.metadata.get("tags", []))
+    nb = new_notebook(cells=[new_code_cell(params.source, id="parameters", metadata={"tags": ["parameters"]}),
+                             new_markdown_cell("## Báo cáo rút gọn của tỉnh", id="own")],
+                      metadata=report.metadata)
+    own = tmp_path / "rut-gon.ipynb"
+    nbformat.write(nb, own)
+    out = tmp_path / "out"
+    assert main(["--params-dir", str(ROOT / "params"), "report", "--year", "2020", "--out", str(out),
+                 "--notebook", str(own)]) == 0
+    folder = out / "2020"
+    assert "Báo cáo rút gọn của tỉnh" in (folder / "report.html").read_text(encoding="utf-8")
+    assert {p.name for p in folder.iterdir()} == {"report.ipynb", "report.html", "report.pdf", "summary.json"}
