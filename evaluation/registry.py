@@ -252,7 +252,7 @@ def load_registry(path: Path, *, label: str | None = None,
     names = names[names["key"] != ""]
     owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
     clashes = owners[owners.map(len) > 1]
-    for key, ids in clashes.items():
+    for key in clashes.index:
         # The first by row is the original; the later rows are the ones said to clash.
         hit = names[(names["key"] == key)].sort_values("row", kind="stable").drop_duplicates("id")
         first = hit.iloc[0]

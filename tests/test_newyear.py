@@ -9,7 +9,6 @@ import yaml
 from openpyxl import load_workbook
 
 from evaluation.cli import main
-from evaluation.errors import InputError
 from evaluation.newyear import new_year, shift_years
 from evaluation.params import load_params
 from evaluation.pipeline import evaluate

@@ -14,8 +14,9 @@ from tests.conftest import FIXTURES, ROOT
 THANH_HOA = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
 
 
-def variant(tmp_path, edit) -> list[str]:
-    data = yaml.safe_load(THANH_HOA.read_text(encoding="utf-8"))
+def variant(tmp_path, edit, source=THANH_HOA) -> list[str]:
+    """The problems of a rules file made by ``edit``-ing a copy of ``source``."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
     edit(data)
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -101,13 +102,7 @@ REGIME2 = FIXTURES / "rules" / "four-tiers-quota.yaml"
 
 
 def regime2_variant(tmp_path, edit) -> list[str]:
-    data = yaml.safe_load(REGIME2.read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / "rules.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(InputError) as info:
-        load_rules(path, "rules.yaml")
-    return [str(p) for p in info.value.problems]
+    return variant(tmp_path, edit, REGIME2)
 
 
 @pytest.mark.parametrize(("quota", "expected"), [

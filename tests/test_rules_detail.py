@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-import yaml
 
 from evaluation.catalogue import item_scope, items_frame, rules_registry_problems, unit_sets
-from evaluation.errors import InputError
 from evaluation.registry import load_registry
 from evaluation.rules import load_rules
 from tests.conftest import ROOT
+from tests.test_rules import variant
 
 THANH_HOA = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
 
@@ -25,16 +24,6 @@ def rules():
 def units():
     registry = load_registry(ROOT / "data" / "units.csv")
     return registry.units[registry.valid_in(2021)]
-
-
-def variant(tmp_path, edit) -> list[str]:
-    data = yaml.safe_load(THANH_HOA.read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / "rules.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(InputError) as info:
-        load_rules(path, "rules.yaml")
-    return [str(p) for p in info.value.problems]
 
 
 def test_every_criteria_set_sums_to_the_appraisal_maximum_with_the_seeds_bodies(rules):
