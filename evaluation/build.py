@@ -222,6 +222,20 @@ def _replace(folder: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, notebook: Path, saved: Path) -> None:
+    """In the audit log, say where the outputs end up, not the temporary folder they were made in.
+
+    The temporary folder's name is random: left in the injected parameters it would make two
+    runs' ``report.ipynb`` differ.  The path is written relative to the notebook's folder, as the
+    other paths of the parameters are.
+    """
+    shown = os.path.relpath(final, notebook.parent)
+    for cell in nb.cells:
+        if cell.get("id") == INJECTED_ID:
+            cell.source = cell.source.replace(str(work), shown)
+    nbformat.write(nb, saved)
+
+
 def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
            before_swap: Callable[[Path], None] | None = None) -> None:
@@ -236,6 +250,7 @@ def _build(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], 
     failed_copy = final.parent / f"{final.name}.failed.ipynb"
     try:
         nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
+        _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
         html = render_html(nb, illustrative=illustrative, title=title)
         (work / f"{stem}.html").write_text(html, encoding="utf-8")
         try:

@@ -43,6 +43,11 @@ def test_report_opens_cleanly_in_chromium(report_html, viewport, tmp_path):
         title = page.title()
         text = page.inner_text("body")
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+        # The whole stylesheet applies: its first rule (:root variables) included, table rules drawn.
+        cell = page.evaluate("""() => { const cs = getComputedStyle(document.querySelector('table.results td'));
+            return [cs.borderTopStyle, cs.borderTopWidth,
+                    getComputedStyle(document.documentElement).getPropertyValue('--rule').trim()]; }""")
+        alts = page.evaluate("Array.from(document.images, i => i.alt)")
         shot = page.screenshot(full_page=False)
         browser.close()
 
@@ -52,6 +57,8 @@ def test_report_opens_cleanly_in_chromium(report_html, viewport, tmp_path):
     assert title.startswith("Tổng hợp kết quả đánh giá, xếp loại")
     assert "Sở Kế hoạch và Đầu tư" in text and "Hoàn thành xuất sắc nhiệm vụ" in text
     assert not overflow, "the page must not scroll sideways (wide tables scroll inside their box)"
+    assert cell == ["solid", "1px", "#c8c8c8"], cell
+    assert alts and all(a.startswith("Biểu đồ") for a in alts), alts
     image = Image.open(io.BytesIO(shot)).convert("L")
     assert ImageStat.Stat(image).stddev[0] > 10, "screenshot looks blank"
     image.save(tmp_path / "screenshot.png")

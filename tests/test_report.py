@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import io
 import re
 import shutil
@@ -107,6 +108,12 @@ def test_two_runs_give_identical_results_and_html(built, html, tmp_path, monkeyp
     assert [f.name for f in figures] == sorted(f.name for f in (again.folder / "figures").iterdir())
     for figure in figures:   # SVG and PNG
         assert (again.folder / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
+    # The executed notebook (the audit log) names the final folder, never the temporary one; apart
+    # from that one parameter, the two runs' notebooks are the same bytes.
+    first, second = (f.joinpath("report.ipynb").read_text(encoding="utf-8") for f in (built.folder, again.folder))
+    assert ".building-" not in first and ".building-" not in second
+    rel = lambda f: os.path.relpath(f, ROOT / "notebooks")  # noqa: E731
+    assert first.replace(rel(built.folder), "OUT") == second.replace(rel(again.folder), "OUT")
 
 
 def _broken_notebook(tmp_path: Path) -> Path:
