@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from .build import COMPARE_NOTEBOOK, NOTEBOOK, Built, build_comparison, build_report, comparison_name
+from .charts import WORKERS_ENV
 from .errors import InputError, ReportError
 from .fmt import number
 from .index import write_index
@@ -113,6 +114,11 @@ def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tu
 def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> Outcome:
     built, outcome = _attempt(name, run, comparison=comparison)
     return replace(outcome, folder=built.folder) if built is not None else outcome
+
+
+def _share_cores(chart_workers: int) -> None:
+    """In a year's process: how many processes its kernel may draw charts with (unless the user said)."""
+    os.environ.setdefault(WORKERS_ENV, str(chart_workers))
 
 
 def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
@@ -238,7 +244,9 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
     outcomes: list[Outcome] = []
     pending = list(tasks)
     running: dict[Future, tuple[str, float]] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1)
+    # The cores left to each year draw its charts (evaluation.charts): none left when every core runs a year.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1,
+                               initializer=_share_cores, initargs=(max(1, default_jobs() // workers),))
     try:
         while pending or running:
             while pending and len(running) < workers:

@@ -242,7 +242,8 @@ _KINDS = {
 }
 
 
-def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: str | None = None) -> list[str]:
+def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: str | None = None,
+         groups: list[str] | None = None) -> list[str]:
     """Draw one chart kind (per group for ``scores`` and ``dumbbell``), save it, return the SVGs.
 
     Parameters
@@ -252,6 +253,9 @@ def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: 
         Where ``<name>.svg`` and ``<name>.png`` are written.
     stamp : str, optional
         Written on every figure (see :func:`save_figure`).
+    groups : list of str, optional
+        Only these groups' charts (default: every group that has units); no effect on
+        ``distribution``, which shows every group.
     """
     if kind == "distribution":
         return [save_figure(distribution(ranked, rules), folder, "phan-bo-diem", stamp=stamp)]
@@ -259,4 +263,6 @@ def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: 
     present = [g for g in rules.group_ids if (ranked["group"] == g).any()]
     if kind == "dumbbell":
         present = [g for g in present if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
+    if groups is not None:
+        present = [g for g in present if g in groups]
     return [save_figure(make(ranked, rules, g), folder, f"{prefix}-{g}", stamp=stamp) for g in present]

@@ -125,7 +125,7 @@ def answers_by_survey(answers: pd.DataFrame, rules: Rules) -> Figure:
     return fig
 
 
-def draw(ev, kind: str, folder: Path) -> list[str]:
+def draw(ev, kind: str, folder: Path, *, groups: list[str] | None = None) -> list[str]:
     """Draw a detailed chart kind and save it; ``[]`` for a totals-only year.
 
     A figure of an illustrative year is stamped "DỮ LIỆU MINH HỌA".
@@ -135,6 +135,8 @@ def draw(ev, kind: str, folder: Path) -> list[str]:
     kind : {"criteria", "answers"}
         ``criteria``: one chart per group (``diem-theo-tieu-chi-<group>``);
         ``answers``: one chart of every survey (``phan-bo-tra-loi``).
+    groups : list of str, optional
+        ``criteria`` of these groups only (default: every group that has units).
     """
     d = ev.detail
     if d is None:
@@ -144,6 +146,6 @@ def draw(ev, kind: str, folder: Path) -> list[str]:
         if d.answers is None or d.answers.empty:
             return []
         return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi", stamp=stamp)]
-    present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any()]
+    present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any() and (groups is None or g in groups)]
     return [save_figure(criteria_by_group(d.lines, ev.ranked, ev.rules, g), folder, f"diem-theo-tieu-chi-{g}",
                         stamp=stamp) for g in present]
