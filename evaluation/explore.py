@@ -18,7 +18,7 @@ from .fmt import number as fmt_number
 from .params import find_params
 from .pipeline import Evaluation, evaluate
 from .rules import Group, Rules
-from .whatif import tier_changes, tier_counts
+from .whatif import scoring_changes, tier_changes, tier_counts
 
 __all__ = ["PARAMS_DIR", "years", "load_year", "find_unit", "find_group", "overview", "group_table",
            "unit_breakdown", "compare_with_group", "group_figure", "changes_table", "changes_summary",
@@ -192,7 +192,9 @@ def changes_table(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     names = {**_tier_names(ev.rules), **_tier_names(rules)}
     groups = {g.id: f"{g.numeral}. {g.name}" for g in rules.groups}
     return pd.DataFrame({
-        "Nhóm": changes["group"].map(groups), "Đơn vị": changes["unit"], "Điểm đánh giá": changes["score"],
+        "Nhóm": changes["group"].map(groups), "Đơn vị": changes["unit"],
+        **({"Điểm hiện nay": changes["score_before"], "Điểm theo giả định": changes["score"]}
+           if scoring_changes(ev, rules) else {"Điểm đánh giá": changes["score"]}),
         "Xếp loại hiện nay": changes["tier_before"].map(names),
         "Xếp loại theo giả định": changes["tier_after"].map(names),
         "Thay đổi": changes["move"].map({1: "lên", -1: "xuống", 0: "khác"}),

@@ -98,7 +98,7 @@ def test_notebook_is_stored_clean():
 
     assert list(pm.inspect_notebook(str(NOTEBOOK))) == [
         "year", "params_dir", "group", "unit", "tier", "new_bound", "quota_tier", "quota_ratio", "quota_of",
-        "quota_scope"]
+        "quota_scope", "adjustment_max"]
     # Thin: every code cell calls the package; no function or class of its own.
     assert not any("def " in c.source or "class " in c.source or "import pandas" in c.source for c in code)
 
@@ -108,7 +108,8 @@ def test_notebook_is_stored_clean():
     {},
     {"year": "2031", "params_dir": str(REGIME2), "group": "b", "unit": "B1", "tier": "tot", "new_bound": 75,
      "quota_tier": "xs", "quota_ratio": 0.5, "quota_of": "all", "quota_scope": "group"},
-], ids=["2020", "regime2"])
+    {"year": "example-2021", "unit": "Thọ Xuân", "adjustment_max": 1},
+], ids=["2020", "regime2", "example-2021"])
 def test_notebook_runs_top_to_bottom(tmp_path, parameters):
     import papermill as pm
 
@@ -119,7 +120,12 @@ def test_notebook_runs_top_to_bottom(tmp_path, parameters):
     text = "\n".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/markdown", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    if not parameters:
+    if parameters.get("year") == "example-2021":
+        # bonus and penalty bounded to ±1: scored again from the parts (tests/test_whatif.py by hand)
+        assert "7 đơn vị thay đổi xếp loại: 1 lên, 6 xuống." in text
+        assert "Điểm theo giả định" in text and "83,4" in text      # Thọ Xuân: 92,4 → 83,4
+    elif not parameters:
+        assert "chỉ có điểm cuối cùng đã công bố" in text             # no rescoring of published totals
         assert "4 đơn vị thay đổi xếp loại: 4 xuống." in text      # the bound at 91
         assert "1 đơn vị thay đổi xếp loại: 1 xuống." in text      # at most 20% of «tốt»
         assert "Ủy ban nhân dân huyện Hoằng Hóa" in text and "image/png" in str(nb.cells)

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import InputError
-from evaluation.whatif import checked, reclassify, tier_changes, tier_counts, with_quota, with_tier_min
+from evaluation.whatif import (checked, reclassify, rescore, scoring_changes, tier_changes, tier_counts,
+                               with_adjustment_max, with_item_cap, with_quota, with_tier_min)
 
 
 def test_unchanged_rules_change_nothing(evaluation_2020):
@@ -74,3 +75,65 @@ def test_rules_made_with_model_copy_are_checked(evaluation_2020):
     with pytest.raises(KeyError):
         with_tier_min(rules, "gioi", 90)
     assert checked(rules) == rules
+
+
+@pytest.fixture(scope="module")
+def example_year():
+    from evaluation.pipeline import evaluate
+
+    from .conftest import ROOT
+
+    return evaluate(ROOT / "params" / "example-2021.yaml")
+
+
+def test_a_smaller_bound_on_bonus_and_penalty_rescores_the_year(example_year):
+    # Bonus and penalty (after each item's cap) net to at most ±1 instead of ±10.
+    ev = example_year
+    rules = with_adjustment_max(ev.rules, "1")
+    assert scoring_changes(ev, rules) == ["thang điểm"]
+    d = ev.detail.scores.set_index("unit_id")
+    expected = (d["appraisal"] + (d["bonus"] - d["penalty"]).clip(-1, 1)).clip(0, 100)
+    got = rescore(ev, rules).set_index("unit_id")["final_score"]
+    assert got.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-9)
+    changes = tier_changes(ev, rules).set_index("unit_id")
+    # By hand, Thọ Xuân: appraised 82.47, bonus 12.5 and penalty 0.5 net +12, bounded to +10: 92.4
+    # (one decimal, cut), xuất sắc; bounded to +1: 83.47 → 83.4, tốt.
+    tho_xuan = changes.loc["huyen-tho-xuan"]
+    assert (tho_xuan["score_before"], tho_xuan["score"]) == (92.4, 83.4)
+    assert (tho_xuan["tier_before"], tho_xuan["tier_after"], tho_xuan["move"]) == ("xuat_sac", "tot", -1)
+    moved = d[(d["bonus"] - d["penalty"]).abs() > 1]
+    assert set(changes.index) <= set(moved.index)
+    assert not changes.empty
+    for unit_id, row in changes.iterrows():
+        assert row["score_before"] != row["score"]
+        assert row["move"] == (1 if d.at[unit_id, "adjustment"] < -1 else -1)
+    assert ev.ranked is not None and ev.rules.scale.adjustment_max == 10  # the year itself is untouched
+
+
+def test_a_lower_cap_on_one_item_rescores_only_the_units_that_reach_it(example_year):
+    ev = example_year
+    items = ev.detail.adjustment_items
+    th02 = items[items["item"] == "TH02"].set_index("unit_id")["points"]
+    rules = with_item_cap(ev.rules, "TH02", "1,0")
+    after = rescore(ev, rules).set_index("unit_id")
+    before = ev.detail.scores.set_index("unit_id")
+    # TH02: 0.5 a time, capped at 2; capped at 1 instead, a unit loses what TH02 gave above 1.
+    lost = (th02 - 1.0).clip(lower=0).reindex(before.index, fill_value=0)
+    untouched = lost == 0
+    assert (after.loc[untouched[untouched].index, "final_score"]
+            == before.loc[untouched[untouched].index, "final_score"]).all()
+    reached = lost[lost > 0].index
+    assert len(reached) > 0
+    expected_bonus = before.loc[reached, "bonus"] - lost[reached]
+    assert after.loc[reached, "bonus"].to_numpy() == pytest.approx(expected_bonus.to_numpy(), abs=1e-9)
+    with pytest.raises(KeyError, match="TH99"):
+        with_item_cap(ev.rules, "TH99", 1)
+
+
+def test_a_totals_only_year_refuses_a_scoring_what_if_instead_of_ignoring_it(evaluation_2020):
+    rules = with_adjustment_max(evaluation_2020.rules, 5)
+    with pytest.raises(InputError, match="chỉ có điểm cuối cùng đã công bố") as caught:
+        tier_changes(evaluation_2020, rules)
+    assert "thang điểm" in str(caught.value)
+    # tiers, conditions and quotas still work on the published scores
+    assert rescore(evaluation_2020, with_tier_min(evaluation_2020.rules, "xuat_sac", 91)) is evaluation_2020.scores
