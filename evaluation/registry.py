@@ -166,6 +166,30 @@ def _load_phrases(path: Path | None, label: str) -> tuple[dict[str, tuple[str, .
     return phrases, []
 
 
+def _in_a_loop(ids: pd.Series, predecessors: pd.Series) -> list[int]:
+    """Rows of the units that are their own predecessor, directly or through others.
+
+    ``predecessors``: one predecessor id per entry, indexed by the unit's row.  The
+    chains are followed one merge per step (not one walk per unit) until no new
+    (unit, ancestor) pair appears.
+    """
+    links = pd.DataFrame({"row": predecessors.index, "node": predecessors.to_numpy()})
+    if links.empty:
+        return []
+    parents = pd.DataFrame({"node": ids.to_numpy(), "row_of_node": ids.index}).merge(
+        links.rename(columns={"row": "row_of_node", "node": "parent"}), on="row_of_node")[["node", "parent"]]
+    reach = links.drop_duplicates()
+    for _ in range(len(ids)):
+        step = (reach.merge(parents, on="node")[["row", "parent"]].rename(columns={"parent": "node"})
+                .merge(reach, how="left", indicator=True))
+        step = step[step["_merge"] == "left_only"].drop(columns="_merge").drop_duplicates()
+        if step.empty:
+            break
+        reach = pd.concat([reach, step], ignore_index=True)
+    own = reach["node"].to_numpy() == ids.loc[reach["row"]].to_numpy()
+    return sorted(set(reach.loc[own, "row"].astype(int)))
+
+
 def load_registry(path: Path, *, label: str | None = None,
                   abbreviations: Path | None = None) -> Registry:
     """Read and check the unit registry.
@@ -234,6 +258,10 @@ def load_registry(path: Path, *, label: str | None = None,
     for i, v in unknown.items():
         problems.append(Problem(label, int(i) + 2, "predecessors", str(v),
                                 "mã đơn vị tiền thân phải có trong danh mục"))
+    for i in _in_a_loop(frame["id"], exploded):
+        problems.append(Problem(label, int(i) + 2, "predecessors", "|".join(frame.at[i, "predecessors"]),
+                                f"đơn vị {frame.at[i, 'id']} thành tiền thân của chính nó (trực tiếp hoặc qua "
+                                "các đơn vị khác): chuỗi tiền thân không được quay vòng"))
 
     # Every name a unit answers to, with the row it came from.
     names = pd.concat([

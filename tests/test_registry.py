@@ -170,3 +170,26 @@ def test_an_empty_registry_is_named_as_the_cause(tmp_path):
         load_registry(write(tmp_path, HEADER), label="units.csv")
     assert [str(p) for p in info.value.problems] == [
         "units.csv — danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị"]
+
+
+def test_predecessor_chains_that_loop_are_refused(tmp_path):
+    # a ← b ← c ← a is a loop of three; d is its own predecessor; e descends from the loop but
+    # is not in it; f ← a|g is fine apart from reaching the loop.
+    path = write(tmp_path, HEADER
+                 + "a,Sở A,A,g,,,,c,\n"
+                 + "b,Sở B,B,g,,,,a,\n"
+                 + "c,Sở C,C,g,,,,b,\n"
+                 + "d,Sở D,D,g,,,,d,\n"
+                 + "e,Sở E,E,g,,,,b,\n"
+                 + "f,Sở F,F,g,,,,a|g,\n"
+                 + "g,Sở G,G,g,,,,,\n")
+    with pytest.raises(InputError) as info:
+        load_registry(path, label="units.csv")
+    loops = [p for p in info.value.problems if "quay vòng" in p.expected]
+    assert [(p.row, p.value) for p in loops] == [(2, "c"), (3, "a"), (4, "b"), (5, "d")]
+    assert "đơn vị a thành tiền thân của chính nó" in loops[0].expected
+
+
+def test_a_chain_without_a_loop_is_accepted(tmp_path):
+    path = write(tmp_path, HEADER + "a,Sở A,A,g,,,,,\nb,Sở B,B,g,,,,a,\nc,Sở C,C,g,,,,a|b,\n")
+    assert load_registry(path, label="units.csv").units.at["c", "predecessors"] == ("a", "b")
