@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from .build import COMPARE_NOTEBOOK, NOTEBOOK, Built, build_comparison, build_report, comparison_name
-from .charts import WORKERS_ENV
+from .charts import WORKERS_ENV, available_cores
 from .errors import InputError, ReportError
 from .fmt import number
 from .index import write_index
@@ -80,10 +80,7 @@ class BatchResult:
 
 def default_jobs() -> int:
     """The cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 def _seconds(value: float) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the workers
     from .pipeline import Evaluation
 
-__all__ = ["Charts", "KINDS", "WORKERS_ENV", "draw_kind", "workers_wanted"]
+__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
 KINDS = ("answers", "scores", "distribution", "criteria", "dumbbell")
@@ -90,7 +90,8 @@ def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] |
     return svgs, text + err.getvalue()
 
 
-def _available_cores() -> int:
+def available_cores() -> int:
+    """The cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -107,7 +108,7 @@ def workers_wanted(environ: dict[str, str] | None = None) -> int:
     """
     value = (os.environ if environ is None else environ).get(WORKERS_ENV, "").strip()
     if not value:
-        return _available_cores()
+        return available_cores()
     if not value.isdigit() or int(value) < 1:
         from .errors import ReportError  # imports pandas: not before the workers have started
 

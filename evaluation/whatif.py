@@ -40,6 +40,11 @@ _SCORING = {"scale": "thang điểm", "criteria_sets": "bộ tiêu chí", "rater
             "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ"}
 
 
+def _decimal(value: float | str | Decimal) -> Decimal:
+    """A number as the council writes it: ``"90,5"`` is 90.5."""
+    return Decimal(str(value).replace(",", "."))
+
+
 def checked(rules: Rules) -> Rules:
     """Validate rules again (as a rules file is), e.g. after ``model_copy(update=...)``.
 
@@ -65,7 +70,7 @@ def with_tier_min(rules: Rules, tier_id: str, bound: float | str | Decimal) -> R
     bound : number
         The new inclusive lower bound; ``"90,5"`` is read as 90.5.
     """
-    value = Decimal(str(bound).replace(",", "."))
+    value = _decimal(bound)
     ids = rules.tier_ids
     if tier_id not in ids:
         raise KeyError(f"«{tier_id}» không phải một mức xếp loại; các mức: {', '.join(ids)}")
@@ -85,7 +90,7 @@ def with_quota(rules: Rules, tier: str, max_ratio: float | str | Decimal, *, of:
     of units rated «tốt» may be «xuất sắc» (Nghị định 335/2025/NĐ-CP); units over
     the cap move to ``demote_to`` (default: the next tier down).
     """
-    quota = Quota(tier=tier, max_ratio=Decimal(str(max_ratio).replace(",", ".")), of=of, scope=scope,
+    quota = Quota(tier=tier, max_ratio=_decimal(max_ratio), of=of, scope=scope,
                   demote_to=demote_to, confirmed=False, note="giả định")
     quotas = [q for q in rules.quotas if q.tier != tier] + [quota]
     return checked(rules.model_copy(update={"quotas": quotas}))
@@ -93,8 +98,8 @@ def with_quota(rules: Rules, tier: str, max_ratio: float | str | Decimal, *, of:
 
 def with_adjustment_max(rules: Rules, value: float | str | Decimal) -> Rules:
     """Rules with another bound on the total of bonus and penalty (``scale.adjustment_max``, e.g. 10 → 5)."""
-    v = Decimal(str(value).replace(",", "."))
-    return checked(rules.model_copy(update={"scale": rules.scale.model_copy(update={"adjustment_max": v})}))
+    scale = rules.scale.model_copy(update={"adjustment_max": _decimal(value)})
+    return checked(rules.model_copy(update={"scale": scale}))
 
 
 def with_item_cap(rules: Rules, item: str, cap: float | str | Decimal | None) -> Rules:
@@ -108,7 +113,7 @@ def with_item_cap(rules: Rules, item: str, cap: float | str | Decimal | None) ->
     codes = [i.code for i in rules.adjustments.items]
     if item not in codes:
         raise KeyError(f"«{item}» không phải một mục điểm thưởng/trừ; các mục: {', '.join(codes) or 'không có'}")
-    value = None if cap is None else Decimal(str(cap).replace(",", "."))
+    value = None if cap is None else _decimal(cap)
     items = [i.model_copy(update={"cap": value}) if i.code == item else i for i in rules.adjustments.items]
     return checked(rules.model_copy(update={"adjustments": rules.adjustments.model_copy(update={"items": items})}))
 

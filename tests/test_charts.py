@@ -95,7 +95,7 @@ def test_dead_workers_mean_drawing_here_not_a_failed_report(evaluation_2020, tmp
 def test_workers_wanted_from_the_environment():
     assert workers_wanted({WORKERS_ENV: "3"}) == 3
     assert workers_wanted({WORKERS_ENV: " 1 "}) == 1
-    assert workers_wanted({}) == charts._available_cores() >= 1
+    assert workers_wanted({}) == charts.available_cores() >= 1
     for bad in ("0", "-2", "hai", "1.5"):
         with pytest.raises(ReportError, match=WORKERS_ENV) as caught:
             workers_wanted({WORKERS_ENV: bad})

@@ -359,15 +359,20 @@ def _present_everything(ev) -> list[str]:
             present.notes(ev), present.provenance(ev, {"year": "2031"}), present.closing(ev)]
 
 
+def _evaluate_written(root, files: dict[str, str]):
+    """Write a generated year's files under ``root`` and evaluate it."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return evaluate(root / "params" / "2031.yaml")
+
+
 @FILES
 @given(year=valid_years())
 def test_any_valid_year_evaluates_and_presents(tmp_path_factory, year):
     files, rules, n = year
     root = tmp_path_factory.mktemp("year")
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    ev = evaluate(root / "params" / "2031.yaml")
+    ev = _evaluate_written(root, files)
     assert len(ev.ranked) == n
     assert int(ev.counts.loc["total", "total"]) == n
     assert len(ev.sentences) == 1 + len(rules.tiers)
@@ -384,10 +389,7 @@ def test_any_valid_year_can_be_charted(tmp_path_factory, year):
 
     files, rules, n = year
     root = tmp_path_factory.mktemp("year")
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    ev = evaluate(root / "params" / "2031.yaml")
+    ev = _evaluate_written(root, files)
     figures = root / "figures"
     svgs = [svg for kind in ("scores", "distribution", "dumbbell") for svg in plot.draw(ev.ranked, ev.rules, kind,
                                                                                           figures)]
