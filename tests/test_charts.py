@@ -147,3 +147,20 @@ def test_a_workers_warnings_are_written_by_the_cell_that_shows_the_chart(evaluat
     assert "Glyph" not in capsys.readouterr().err  # not the scores chart's warning
     c.show("scores")
     assert "Glyph" in capsys.readouterr().err
+
+
+def test_a_charts_object_dropped_unfinished_stops_its_workers(evaluation_2020, tmp_path):
+    # As when an analyst runs the notebook's first cell again: the old object goes, so do its workers
+    # (the pool stops itself when collected; nothing else may hold it).
+    import gc
+
+    c = Charts(workers=2)
+    c.draw(evaluation_2020, tmp_path, kinds=["distribution", "scores"])
+    c.show("distribution")
+    processes = list(c._pool._processes.values())
+    assert processes
+    del c
+    gc.collect()
+    for p in processes:
+        p.join(timeout=30)
+    assert not any(p.is_alive() for p in processes)
