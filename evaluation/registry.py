@@ -21,13 +21,14 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError, Problem
 from .tables import read_csv_text
-from .text import clean, clean_series, name_key
+from .text import clean, clean_series, fold, name_key
 
 __all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS"]
 
@@ -39,6 +40,10 @@ _ID_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _LIST_SEP = "|"
 _DROPPED_WORDS = {name_key("và")}
 _MAX_READINGS = 256  # a name with many ambiguous abbreviations is not expanded further
+_UNKNOWN = "không có trong danh mục đơn vị"
+SUGGESTED_NAMES = 200  # unknown names (distinct) given the closest registry names, per input column
+_COMPARE_ALL = 3_000  # registry names compared one by one with an unknown name, up to this many
+_CANDIDATES = 300  # beyond that, the names sharing the rarest words with it
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class Registry:
         """
         unique = pd.Series(pd.unique(names.astype("string").fillna("")))
         resolved = {name: self._match_one(name, year) for name in unique}
+        # Suggestions for the first unknown names only: a file of the wrong names (another
+        # province's, another column) must not take minutes to say so.
+        unknown = [n for n, (_, _, problem) in resolved.items() if problem == _UNKNOWN][:SUGGESTED_NAMES]
+        for name in unknown:
+            resolved[name] = (None, None, _UNKNOWN + self._suggest(name))
         rows = names.astype("string").fillna("").map(resolved)
         out = pd.DataFrame(rows.tolist(), index=names.index, columns=["unit_id", "how", "problem"])
         return out.astype({"unit_id": "string", "how": "string", "problem": "string"})
@@ -117,7 +127,7 @@ class Registry:
                 listed = "; ".join(self.units.at[i, "name"] for i in alive)
                 return None, None, f"tên mơ hồ, có thể là: {listed} — hãy ghi tên đầy đủ"
         if unit is None:
-            return None, None, "không có trong danh mục đơn vị" + self._suggest(name)
+            return None, None, _UNKNOWN
         if not valid[unit]:
             return None, None, (
                 f"là «{self.units.at[unit, 'name']}», không còn hiệu lực trong năm {year}"
@@ -125,9 +135,30 @@ class Registry:
             )
         return unit, how, None
 
+    @cached_property
+    def _by_word(self) -> dict[str, list[str]]:
+        """Registry name keys under each of their words written without diacritics."""
+        index: dict[str, list[str]] = defaultdict(list)
+        for key in self.exact:
+            for word in set(fold(key).split()):
+                index[word].append(key)
+        return dict(index)
+
+    def _candidates(self, key: str) -> list[str]:
+        """The registry names to compare ``key`` with: all of them in a registry of a province's
+        size; in a larger one, those sharing the rarest words with it (diacritics ignored)."""
+        if len(self.exact) <= _COMPARE_ALL:
+            return list(self.exact)
+        weight: dict[str, float] = defaultdict(float)
+        for word in set(fold(key).split()):
+            keys = self._by_word.get(word, [])
+            for k in keys:
+                weight[k] += 1 / len(keys)
+        return sorted(weight, key=weight.__getitem__, reverse=True)[:_CANDIDATES]
+
     def _suggest(self, name: str) -> str:
-        keys = list(self.exact)
-        close = difflib.get_close_matches(name_key(name), keys, n=3, cutoff=0.5)
+        key = name_key(name)
+        close = difflib.get_close_matches(key, self._candidates(key), n=3, cutoff=0.5)
         ids = list(dict.fromkeys(self.exact[k] for k in close))
         if not ids:
             return ""

@@ -20,6 +20,7 @@ import pandas as pd
 __all__ = [
     "clean",
     "clean_series",
+    "fold",
     "name_key",
     "parse_numbers",
     "NUMBER_EXAMPLE",
@@ -70,6 +71,18 @@ def _canonical_syllable(match: re.Match[str]) -> str:
     tones = "".join(sorted(_TONE_RE.findall(word)))
     # Tone mark moved to the end of the syllable: "hoá" and "hóa" become one key.
     return _TONE_RE.sub("", word) + tones
+
+
+def fold(text: object) -> str:
+    """Text without diacritics, lower case (``đ`` → ``d``): for finding names written without marks.
+
+    Examples
+    --------
+    >>> fold("Hoằng Hóa")
+    'hoang hoa'
+    """
+    word = unicodedata.normalize("NFD", clean(text).casefold()).replace("đ", "d")
+    return "".join(c for c in word if not unicodedata.combining(c))
 
 
 def name_key(text: object) -> str:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import InputError
+from evaluation import registry as registry_module
 from evaluation.registry import load_registry
 from tests.conftest import ROOT
 
@@ -193,3 +194,25 @@ def test_predecessor_chains_that_loop_are_refused(tmp_path):
 def test_a_chain_without_a_loop_is_accepted(tmp_path):
     path = write(tmp_path, HEADER + "a,Sở A,A,g,,,,,\nb,Sở B,B,g,,,,a,\nc,Sở C,C,g,,,,a|b,\n")
     assert load_registry(path, label="units.csv").units.at["c", "predecessors"] == ("a", "b")
+
+
+def test_suggestions_in_a_registry_of_national_size_find_a_name_written_without_marks(tmp_path):
+    # Beyond a province's size only the names sharing the rarest words are compared; a name typed
+    # without diacritics still shares them ("phuoc" = "Phước").
+    words = ["Hòa", "Bình", "An", "Phú", "Tân", "Long", "Xuân", "Đông", "Hưng", "Phước"]
+    rows = [f"u{i},Xã {words[i % 10]} {words[i // 10 % 10]} {words[i // 100 % 10]} {i},"
+            f"Xã {words[i % 10]} {words[i // 10 % 10]} {words[i // 100 % 10]} {i},g,,,,," for i in range(4000)]
+    registry = load_registry(write(tmp_path, HEADER + "\n".join(rows) + "\n"), label="units.csv")
+    assert len(registry.exact) > registry_module._COMPARE_ALL
+    # unit 1239: words[9], words[3], words[2] = Phước Phú An
+    problem = registry.match(pd.Series(["Xa Phuoc Phu An 1239"])).at[0, "problem"]
+    assert problem.startswith("không có trong danh mục đơn vị; gần nhất: «Xã Phước Phú An 1239»")
+
+
+def test_only_the_first_unknown_names_get_suggestions(registry, monkeypatch):
+    monkeypatch.setattr(registry_module, "SUGGESTED_NAMES", 2)
+    names = pd.Series(["Sở Tài chánh", "Sở Tài chánh", "Sở Nội vũ", "Sở Tư phám", "Sở Tài chính"])
+    out = registry.match(names)
+    assert out["problem"].iloc[:3].str.contains("gần nhất: «Sở").all()  # two distinct names, three rows
+    assert out.at[3, "problem"] == "không có trong danh mục đơn vị"
+    assert pd.isna(out.at[4, "problem"]) and out.at[4, "unit_id"] == "so-tai-chinh"
