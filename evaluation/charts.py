@@ -227,9 +227,3 @@ class Charts:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-    def __enter__(self) -> Charts:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -131,7 +131,10 @@ def rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     InputError
         ``rules`` change how scores are made but the year publishes only final scores.
     """
-    rules = checked(rules)
+    return _rescore(ev, checked(rules))
+
+
+def _rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     changed = scoring_changes(ev, rules)
     if not changed:
         return ev.scores
@@ -149,9 +152,13 @@ def reclassify(ev: Evaluation, rules: Rules) -> pd.DataFrame:
 
     Returns a new table shaped like ``ev.ranked``; ``ev`` is not modified.
     """
-    rules = checked(rules)
+    return _reclassify(ev, checked(rules))
+
+
+def _reclassify(ev: Evaluation, rules: Rules) -> pd.DataFrame:
+    # ``rules`` already checked: each public function checks its rules once.
     conditions = ev.inputs.tables["conditions"].table if "conditions" in ev.inputs.tables else None
-    return rank(classify(rescore(ev, rules), rules, conditions), rules)
+    return rank(classify(_rescore(ev, rules), rules, conditions), rules)
 
 
 def tier_changes(ev: Evaluation, rules: Rules) -> pd.DataFrame:
@@ -167,8 +174,8 @@ def tier_changes(ev: Evaluation, rules: Rules) -> pd.DataFrame:
         ``rank_before``, ``rank_after`` and ``reason`` (why the tier is not the
         score's, under the new rules).
     """
-    after = reclassify(ev, rules)
     new = checked(rules)
+    after = _reclassify(ev, new)
     before = ev.ranked[["unit_id", "tier", "rank", "score"]]
     both = after.merge(before, on="unit_id", suffixes=("_after", "_before"), validate="one_to_one")
     level = {t: i for i, t in enumerate(new.tier_ids)}
@@ -185,9 +192,10 @@ def tier_changes(ev: Evaluation, rules: Rules) -> pd.DataFrame:
 
 def tier_counts(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     """Units per tier before and after (rows: the new rules' tiers, best first; then any tier they dropped)."""
-    after = reclassify(ev, rules)["tier"].value_counts()
+    new = checked(rules)
+    after = _reclassify(ev, new)["tier"].value_counts()
     before = ev.ranked["tier"].value_counts()
-    order = checked(rules).tier_ids + [t for t in ev.rules.tier_ids if t not in checked(rules).tier_ids]
+    order = new.tier_ids + [t for t in ev.rules.tier_ids if t not in new.tier_ids]
     table = pd.DataFrame({"before": before, "after": after}).reindex(order).fillna(0).astype("int64")
     table["change"] = table["after"] - table["before"]
     table.index.name = "tier"
