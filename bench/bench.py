@@ -61,7 +61,7 @@ def _floor_notebook() -> Path:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from evaluation.build import NOTEBOOK
+    from evaluation.report.build import NOTEBOOK
 
     report = nbformat.read(NOTEBOOK, as_version=4)
     params = next(c for c in report.cells if "parameters" in c.metadata.get("tags", []))
@@ -130,10 +130,10 @@ def measure_batch(runs: int, scratch: Path, years: int) -> dict:
 def national_child(scale: float) -> dict:
     """One size, in this (fresh) process: engine seconds and the process's peak memory."""
     from bench.national import generate
-    from evaluation.classify import classify
-    from evaluation.detailed import score_detail
-    from evaluation.rank import rank
-    from evaluation.rules import load_rules
+    from evaluation.engine.classify import classify
+    from evaluation.engine.detail import score_detail
+    from evaluation.engine.rank import rank
+    from evaluation.inputs.rules import load_rules
 
     rules = load_rules(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml")
     data = generate(rules, scale=scale)

@@ -3,7 +3,7 @@
 A country-wide roll-out means every province, district and commune: about
 12,000 units, 60 criteria each, 3,000,000 survey answers and 50,000
 bonus/penalty rows.  :func:`generate` builds such inputs directly as the
-DataFrames :func:`evaluation.detailed.score_detail` takes, from a fixed seed,
+DataFrames :func:`evaluation.engine.detail.score_detail` takes, from a fixed seed,
 at any fraction of that size.  The bonus/penalty items are the real ones of a
 rules file, so their caps bite as they would in a province.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluation.catalogue import items_frame
-from evaluation.rules import Rules
+from evaluation.inputs.catalogue import items_frame
+from evaluation.inputs.rules import Rules
 
 FULL = {"units": 12_000, "criteria": 60, "responses": 3_000_000, "items": 50_000}
 SETS = 4            # criteria sets (sectors): each has its own 60 criteria
@@ -27,7 +27,7 @@ RATER_KINDS = ("ubnd-cap-huyen", "so-nganh", "doanh-nghiep", "co-quan-khac")
 
 @dataclass(frozen=True)
 class National:
-    """Inputs of :func:`evaluation.detailed.score_detail`, as keyword arguments."""
+    """Inputs of :func:`evaluation.engine.detail.score_detail`, as keyword arguments."""
 
     kwargs: dict
 

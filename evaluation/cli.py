@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .engine.pipeline import display_path
 from .errors import InputError, Problem, ReportError
-from .pipeline import display_path
 
 __all__ = ["main"]
 
@@ -23,7 +23,7 @@ def _params_for(args: argparse.Namespace) -> Path:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .pipeline import evaluate
+    from .engine.pipeline import evaluate
 
     ev = evaluate(_params_for(args))
     counts = ev.counts.loc["total", "total"]
@@ -34,11 +34,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .build import build_report
-    from .params import find_params
+    from .inputs.params import find_params
+    from .report.build import build_report
 
     if args.all:
-        from .batch import run_batch
+        from .years.batch import run_batch
 
         paths = find_params(args.params_dir)
         if not paths:
@@ -56,7 +56,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_new_year(args: argparse.Namespace) -> int:
-    from .newyear import new_year
+    from .forms.newyear import new_year
 
     made = new_year(args.year, params_dir=args.params_dir, source=args.source)
     print(f"{made.year}: đã tạo {display_path(made.params)} (từ {display_path(made.source)}) và "
@@ -66,7 +66,7 @@ def _cmd_new_year(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .build import build_comparison
+    from .years.build_compare import build_comparison
 
     paths = [Path(args.params_dir) / f"{year}.yaml" for year in args.years]
     built = build_comparison(paths, args.out)

@@ -27,9 +27,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.catalogue import criteria_frame, item_scope, items_frame, unit_sets  # noqa: E402
-from evaluation.registry import load_registry  # noqa: E402
-from evaluation.rules import load_rules  # noqa: E402
+from evaluation.inputs.catalogue import criteria_frame, item_scope, items_frame, unit_sets  # noqa: E402
+from evaluation.inputs.registry import load_registry  # noqa: E402
+from evaluation.inputs.rules import load_rules  # noqa: E402
 
 DEFAULT_PLAN = Path(__file__).with_name("example-2021.plan.yaml")
 
@@ -185,7 +185,7 @@ Mọi báo cáo lập từ dữ liệu này ghi «Dữ liệu minh họa» trên
 | `survey.csv` | {counts['survey']} | câu trả lời phiếu đánh giá (UBND cấp huyện ↔ sở, {plan['enterprises']} doanh nghiệp, các cơ quan) |
 | `adjustments.csv` | {counts['adjustments']} | điểm thưởng, điểm trừ: mọi nội dung của quy định, các trường hợp bị giới hạn |
 
-Cột và cách ghi: xem mô tả các bảng `criteria`, `survey`, `adjustments` trong `evaluation/schemas.py`.
+Cột và cách ghi: xem mô tả các bảng `criteria`, `survey`, `adjustments` trong `evaluation/inputs/schemas.py`.
 Tiêu chí chấm qua phiếu đánh giá để trống cột «Điểm thẩm định» (điểm tính từ phiếu).
 
 ## Đơn vị theo bộ tiêu chí

@@ -51,7 +51,7 @@ def seed_table() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def evaluation_2020():
-    from evaluation.pipeline import evaluate
+    from evaluation.engine.pipeline import evaluate
 
     return evaluate(PARAMS_2020)
 

@@ -7,7 +7,7 @@ Built from small parts so that they grow with the project:
   passed in ``sections``; :func:`capped_amounts` draws "points per occurrence, at most a cap"
   pairs for such sections.
 * :func:`scored_units` and :func:`conditions_for` draw the tables the stages read.
-* :func:`messy_csv` draws the text of an input file for any :class:`~evaluation.schemas.TableSpec`,
+* :func:`messy_csv` draws the text of an input file for any :class:`~evaluation.inputs.schemas.TableSpec`,
   row by row good or bad, and returns the plan with it, so a test can predict which rows must
   be used and which rejected.  A new input table needs only cell strategies for its kinds.
 """
@@ -24,8 +24,8 @@ from decimal import Decimal
 import pandas as pd
 from hypothesis import strategies as st
 
-from evaluation.rules import Rules
-from evaluation.schemas import TableSpec
+from evaluation.inputs.rules import Rules
+from evaluation.inputs.schemas import TableSpec
 
 ROUNDINGS = ["down", "half_up", "half_even", "up"]
 
@@ -134,7 +134,7 @@ def rules_dicts(draw, *, quotas: bool = True, conditions: bool = True, adjacent_
 
 
 def rules(**kwargs) -> st.SearchStrategy[Rules]:
-    """Validated :class:`~evaluation.rules.Rules` from :func:`rules_dicts`."""
+    """Validated :class:`~evaluation.inputs.rules.Rules` from :func:`rules_dicts`."""
     return rules_dicts(**kwargs).map(Rules.model_validate)
 
 

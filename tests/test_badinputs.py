@@ -22,8 +22,8 @@ def previous_reports(tmp_path_factory):
 
     (The report page itself needs a kernel; tests/test_integrity.py uses a fully built one.)
     """
-    from evaluation.export import write_results
-    from evaluation.pipeline import evaluate
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.report.export import write_results
 
     folders = {}
     for base, info in BASES.items():

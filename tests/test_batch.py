@@ -11,10 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evaluation.batch import _run_tasks, _year_task, choose_comparison, run_batch
-from evaluation.build import NOTEBOOK, SUMMARY, build_comparison
 from evaluation.cli import main
-from evaluation.pipeline import evaluate
+from evaluation.engine.pipeline import evaluate
+from evaluation.report.build import NOTEBOOK, SUMMARY
+from evaluation.years.batch import _run_tasks, _year_task, choose_comparison, run_batch
+from evaluation.years.build_compare import build_comparison
 from tests.conftest import FIXTURES, ROOT, copy_year
 
 BROKEN_SCORES = "TT,Đơn vị,Điểm tự chấm,Điểm đánh giá\n1,A1,99,120\n2,Không có đơn vị này,90,80\n"

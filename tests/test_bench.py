@@ -8,8 +8,8 @@ import numpy as np
 
 from bench.bench import KEYS, national_child, write
 from bench.national import generate
-from evaluation.detailed import score_detail
-from evaluation.rules import load_rules
+from evaluation.engine.detail import score_detail
+from evaluation.inputs.rules import load_rules
 from tests.conftest import ROOT
 
 RULES = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"

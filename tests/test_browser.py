@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from evaluation.build import build_report
+from evaluation.report.build import build_report
 from tests.conftest import PARAMS_2020
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -6,9 +6,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from evaluation import build
-from evaluation.build import check_parameters, declared_parameters
 from evaluation.errors import ReportError
+from evaluation.report import build
+from evaluation.report.build import check_parameters, declared_parameters
 from tests.conftest import PARAMS_2020, ROOT
 
 GOOD = {"year": "2020", "params_file": "../params/2020.yaml", "data_dir": "", "output_dir": "/tmp/x",

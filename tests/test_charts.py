@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import charts
-from evaluation.charts import KINDS, WORKERS_ENV, Charts, draw_kind, workers_wanted
 from evaluation.errors import ReportError
+from evaluation.report import charts
+from evaluation.report.charts import KINDS, WORKERS_ENV, Charts, draw_kind, workers_wanted
 
 from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def example_year():
-    from evaluation.pipeline import evaluate
+    from evaluation.engine.pipeline import evaluate
 
     return evaluate(ROOT / "params" / "example-2021.yaml")
 
@@ -84,7 +84,7 @@ def test_dead_workers_mean_drawing_here_not_a_failed_report(evaluation_2020, tmp
     doomed = dataclasses.replace(evaluation_2020, sentences=_KillsTheWorker())
     c = Charts(workers=2)
     c.draw(doomed, tmp_path / "doomed")
-    with caplog.at_level("WARNING", logger="evaluation.charts"):
+    with caplog.at_level("WARNING", logger="evaluation.report.charts"):
         svgs = c.show("scores")
     assert "vẽ trong tiến trình này" in caplog.text
     assert not c.parallel
@@ -129,7 +129,7 @@ def test_the_report_kernel_never_imports_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys; from evaluation.charts import Charts; "
+    code = ("import sys; from evaluation.report.charts import Charts; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'seaborn', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

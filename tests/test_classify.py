@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation.classify import classify, publish, tier_by_score
-from evaluation.rules import Precision, load_rules
+from evaluation.engine.classify import classify, publish, tier_by_score
+from evaluation.inputs.rules import Precision, load_rules
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -107,7 +107,7 @@ def test_classify_returns_a_new_table(thanh_hoa):
 def _regime2_with_quotas(tmp_path, quotas):
     import yaml
 
-    from evaluation.rules import load_rules
+    from evaluation.inputs.rules import load_rules
 
     data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
     data["quotas"] = quotas
@@ -142,7 +142,7 @@ def test_reasons_do_not_depend_on_the_order_of_the_conditions_file(tmp_path):
     # and the CSV changed when the conditions file was sorted differently (found by hypothesis).
     import yaml
 
-    from evaluation.rules import load_rules
+    from evaluation.inputs.rules import load_rules
 
     data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
     data["conditions"].append({"id": "tham_nhung", "name": "Để xảy ra tham nhũng", "max_tier": "tb"})

@@ -15,12 +15,18 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evaluation import present_compare
-from evaluation.compare import (
-    Comparison, changes_table, compare, load_years, rule_differences, transitions, unit_changes,
-)
 from evaluation.errors import InputError
-from evaluation.rules import Rules, load_rules
+from evaluation.inputs.rules import Rules, load_rules
+from evaluation.years import present_compare
+from evaluation.years.compare import (
+    Comparison,
+    changes_table,
+    compare,
+    load_years,
+    rule_differences,
+    transitions,
+    unit_changes,
+)
 from tests.conftest import FIXTURES, ROOT
 
 SERIES = FIXTURES / "years" / "series" / "params"

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.adjust import adjust, unit_adjustments
-from evaluation.criteria import appraise, body_totals, criterion_gaps, unit_totals
-from evaluation.detailed import score_detail
-from evaluation.score import score_from_components
-from evaluation.survey import answer_distribution, response_counts, score_survey, survey_forms
+from evaluation.engine.adjust import adjust, unit_adjustments
+from evaluation.engine.criteria import appraise, body_totals, criterion_gaps, unit_totals
+from evaluation.engine.detail import score_detail
+from evaluation.engine.score import score_from_components
+from evaluation.engine.survey import answer_distribution, response_counts, score_survey, survey_forms
 
 
 def catalogue(rows: list[tuple[str, str, float, str, str | None]]) -> pd.DataFrame:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from evaluation.cli import main
+from evaluation.engine.pipeline import evaluate, load_inputs
 from evaluation.errors import InputError
-from evaluation.pipeline import evaluate, load_inputs
 from tests.conftest import ROOT
 
 YEAR = "example-2021"

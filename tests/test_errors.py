@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evaluation.errors import InputError, Problem
-from evaluation.tables import parse_csv_text
+from evaluation.inputs.tables import parse_csv_text
 
 
 def test_a_line_break_inside_a_value_keeps_one_problem_on_one_line():

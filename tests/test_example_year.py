@@ -14,8 +14,8 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from evaluation.pipeline import evaluate
-from evaluation.rules import load_rules
+from evaluation.engine.pipeline import evaluate
+from evaluation.inputs.rules import load_rules
 from tests.conftest import ROOT
 
 PARAMS = ROOT / "params" / "example-2021.yaml"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from evaluation import explore, whatif
+from evaluation.engine import whatif
+from evaluation.report import explore
 from tests.conftest import FIXTURES, ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from evaluation.engine.pipeline import evaluate, load_inputs
 from evaluation.errors import InputError
-from evaluation.forms import HELP_SHEET, LISTS_SHEET, form_tables, form_units, write_forms
-from evaluation.pipeline import evaluate, load_inputs
-from evaluation.registry import load_registry
-from evaluation.rules import load_rules
-from evaluation.schemas import TABLES, ColumnSpec, TableSpec, tables_for
+from evaluation.forms.forms import HELP_SHEET, LISTS_SHEET, form_tables, form_units, write_forms
+from evaluation.inputs.registry import load_registry
+from evaluation.inputs.rules import load_rules
+from evaluation.inputs.schemas import TABLES, ColumnSpec, TableSpec, tables_for
 from tests.conftest import FIXTURES, ROOT, copy_year
 
 RULES = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"

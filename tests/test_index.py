@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from evaluation.build import SUMMARY, write_json, year_summary
-from evaluation.index import INDEX, write_index
-from evaluation.pipeline import evaluate
+from evaluation.engine.pipeline import evaluate
+from evaluation.report.build import SUMMARY, write_json, year_summary
+from evaluation.years.index import INDEX, write_index
 from tests.conftest import FIXTURES, PARAMS_2020
 
 SERIES = FIXTURES / "years" / "series" / "params"

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from evaluation.build import build_report
-from evaluation.provenance import sha256
+from evaluation.inputs.provenance import sha256
+from evaluation.report.build import build_report
 from tests.corpus import cases, check_run, good_year, prepare, run_cli, snapshot
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.kernels import TRANSPORT, IsolatedKernelManager
+from evaluation.report.kernels import TRANSPORT, IsolatedKernelManager
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.lineage import follow, follow_years
-from evaluation.registry import load_registry
+from evaluation.inputs.registry import load_registry
+from evaluation.years.lineage import follow, follow_years
 from tests.conftest import ROOT
 
 HEADER = "id,name,short_name,group,kind,valid_from,valid_to,predecessors,aliases\n"

@@ -9,9 +9,9 @@ import yaml
 from openpyxl import load_workbook
 
 from evaluation.cli import main
-from evaluation.newyear import new_year, shift_years
-from evaluation.params import load_params
-from evaluation.pipeline import evaluate
+from evaluation.engine.pipeline import evaluate
+from evaluation.forms.newyear import new_year, shift_years
+from evaluation.inputs.params import load_params
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -90,7 +90,7 @@ def test_nothing_is_left_behind_when_writing_fails(clone, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("evaluation.newyear.write_forms", broken)
+    monkeypatch.setattr("evaluation.forms.newyear.write_forms", broken)
     with pytest.raises(OSError):
         new_year(2021)
     assert not (clone / "params" / "2021.yaml").exists() and not (clone / "data" / "2021").exists()

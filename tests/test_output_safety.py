@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from evaluation.build import build_report
+from evaluation.report.build import build_report
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

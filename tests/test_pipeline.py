@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.pipeline import evaluate
-from evaluation.rank import rank
-from evaluation.rules import load_rules
+from evaluation.engine.pipeline import evaluate
+from evaluation.engine.rank import rank
+from evaluation.inputs.rules import load_rules
 from tests.conftest import FIXTURES
 
 PARAMS = FIXTURES / "years" / "regime2" / "params" / "2031.yaml"

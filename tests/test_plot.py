@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from evaluation import plot
+from evaluation.report import plot
 
 NAMES = ["Sở $\\notacommand$ x", "Trường $a_$", "$$", "Sở $x^2$ y"]
 

@@ -26,15 +26,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evaluation.classify import classify, publish, tier_by_score
+from evaluation.engine.classify import classify, publish, tier_by_score
+from evaluation.engine.pipeline import evaluate
+from evaluation.engine.rank import rank
 from evaluation.errors import InputError
-from evaluation.pipeline import evaluate
-from evaluation.rank import rank
-from evaluation.registry import load_registry
-from evaluation.rules import Rules, load_rules
-from evaluation.schemas import CONDITIONS, SCORES
-from evaluation.tables import read_csv_text
-from evaluation.validate import check_table
+from evaluation.inputs.registry import load_registry
+from evaluation.inputs.rules import Rules, load_rules
+from evaluation.inputs.schemas import CONDITIONS, SCORES
+from evaluation.inputs.tables import read_csv_text
+from evaluation.inputs.validate import check_table
 from tests import strategies as gen
 from tests.conftest import FIXTURES, ROOT
 
@@ -352,7 +352,7 @@ def valid_years(draw):
 
 
 def _present_everything(ev) -> list[str]:
-    from evaluation import present
+    from evaluation.report import present
 
     return [present.title_block(ev), present.method(ev), present.summary(ev), present.group_tables(ev),
             present.group_gap_table(ev), present.gap_table(ev, 10), present.near_bound_table(ev, 1.0),
@@ -385,7 +385,7 @@ def test_any_valid_year_evaluates_and_presents(tmp_path_factory, year):
 @settings(FILES, max_examples=8)
 @given(year=valid_years())
 def test_any_valid_year_can_be_charted(tmp_path_factory, year):
-    from evaluation import plot
+    from evaluation.report import plot
 
     files, rules, n = year
     root = tmp_path_factory.mktemp("year")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import InputError
-from evaluation import registry as registry_module
-from evaluation.registry import load_registry
+from evaluation.inputs import registry as registry_module
+from evaluation.inputs.registry import load_registry
 from tests.conftest import ROOT
 
 REGISTRY = ROOT / "data" / "units.csv"

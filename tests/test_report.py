@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evaluation.build import EXPECTED_FILES, build_report
 from evaluation.errors import ReportError
+from evaluation.report.build import EXPECTED_FILES, build_report
 from tests.conftest import PARAMS_2020, ROOT
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from evaluation import plot_detail, present_detail
-from evaluation.build import EXPECTED_FILES
 from evaluation.cli import main
+from evaluation.report import plot_detail, present_detail
+from evaluation.report.build import EXPECTED_FILES
 from tests.conftest import ROOT
 
 YEAR = "example-2021"
@@ -31,7 +31,7 @@ def test_totals_only_years_get_no_detailed_section(evaluation_2020, tmp_path):
 def test_charts_of_an_illustrative_year_are_stamped(tmp_path):
     import matplotlib.pyplot as plt
 
-    from evaluation.plot import save_figure
+    from evaluation.report.plot import save_figure
 
     fig, ax = plt.subplots()
     save_figure(fig, tmp_path, "x", stamp=ILLUSTRATIVE)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from evaluation.errors import InputError
-from evaluation.rules import load_rules
+from evaluation.inputs.rules import load_rules
 from tests.conftest import FIXTURES, ROOT
 
 THANH_HOA = ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"
@@ -222,7 +222,7 @@ def test_deep_nesting_and_alias_bombs_are_refused_quickly(tmp_path):
 
 
 def test_an_oversized_yaml_file_is_refused_without_reading_it(tmp_path):
-    from evaluation.rules import MAX_YAML_BYTES
+    from evaluation.inputs.rules import MAX_YAML_BYTES
 
     path = tmp_path / "rules.yaml"
     with open(path, "wb") as fh:
@@ -242,7 +242,7 @@ def test_an_oversized_yaml_file_is_refused_without_reading_it(tmp_path):
     "!!binary aGVsbG8=",   # plain data, but not text: refused by the model, not executed
 ])
 def test_yaml_is_loaded_safely_in_rules_and_params(tmp_path, monkeypatch, tag):
-    from evaluation.params import load_params
+    from evaluation.inputs.params import load_params
 
     monkeypatch.chdir(tmp_path)
     rules = tmp_path / "rules.yaml"
@@ -258,7 +258,7 @@ def test_yaml_is_loaded_safely_in_rules_and_params(tmp_path, monkeypatch, tag):
 def test_every_yaml_file_goes_through_the_safe_loader():
     import re
 
-    from evaluation import rules as rules_module
+    from evaluation.inputs import rules as rules_module
 
     assert issubclass(rules_module._StrictLoader, yaml.SafeLoader)
     risky = re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\(|Loader=yaml\.|FullLoader|UnsafeLoader")

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.catalogue import item_scope, items_frame, rules_registry_problems, unit_sets
-from evaluation.registry import load_registry
-from evaluation.rules import load_rules
+from evaluation.inputs.catalogue import item_scope, items_frame, rules_registry_problems, unit_sets
+from evaluation.inputs.registry import load_registry
+from evaluation.inputs.rules import load_rules
 from tests.conftest import ROOT
 from tests.test_rules import variant
 

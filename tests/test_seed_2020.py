@@ -78,7 +78,7 @@ def test_ties_share_rank_and_keep_printed_order(evaluation_2020):
 def test_results_do_not_depend_on_row_order(evaluation_2020, tmp_path):
     import shutil
 
-    from evaluation.pipeline import evaluate
+    from evaluation.engine.pipeline import evaluate
     from tests.conftest import ROOT
 
     shutil.copytree(ROOT / "params", tmp_path / "params")

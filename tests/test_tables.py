@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.tables import parse_csv_text, read_csv_text
+from evaluation.inputs.tables import parse_csv_text, read_csv_text
 
 HEADER = "TT,Đơn vị,Điểm tự chấm,Điểm đánh giá"
 

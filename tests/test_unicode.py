@@ -7,9 +7,9 @@ import unicodedata
 
 import pandas as pd
 
-from evaluation import present
-from evaluation.export import results_table
-from evaluation.pipeline import evaluate
+from evaluation.engine.pipeline import evaluate
+from evaluation.report import present
+from evaluation.report.export import results_table
 from tests.conftest import ROOT
 
 

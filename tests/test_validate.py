@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from evaluation.engine.pipeline import evaluate, load_inputs
 from evaluation.errors import InputError
-from evaluation.pipeline import evaluate, load_inputs
 from tests.conftest import copy_year, scores_2020_text
 
 LABEL = "data/2020/scores.csv"
@@ -118,9 +118,9 @@ def test_blank_condition_code_is_an_error_not_ignored():
     # Was: a conditions row with a unit and a blank code was accepted and silently had no effect.
     import pandas as pd
 
-    from evaluation.registry import load_registry
-    from evaluation.schemas import CONDITIONS
-    from evaluation.validate import check_table
+    from evaluation.inputs.registry import load_registry
+    from evaluation.inputs.schemas import CONDITIONS
+    from evaluation.inputs.validate import check_table
     from tests.conftest import FIXTURES
 
     registry = load_registry(FIXTURES / "years" / "regime2" / "data" / "units.csv")
@@ -138,9 +138,9 @@ def test_duplicate_condition_is_reported_once_per_row_with_the_right_rule():
     # Was: said twice per row (once per key column), as "each unit has one row" (untrue here).
     import pandas as pd
 
-    from evaluation.registry import load_registry
-    from evaluation.schemas import CONDITIONS
-    from evaluation.validate import check_table
+    from evaluation.inputs.registry import load_registry
+    from evaluation.inputs.schemas import CONDITIONS
+    from evaluation.inputs.validate import check_table
     from tests.conftest import FIXTURES
 
     registry = load_registry(FIXTURES / "years" / "regime2" / "data" / "units.csv")

@@ -7,9 +7,19 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from evaluation.engine.whatif import (
+    checked,
+    reclassify,
+    rescore,
+    scoring_changes,
+    tier_changes,
+    tier_counts,
+    with_adjustment_max,
+    with_item_cap,
+    with_quota,
+    with_tier_min,
+)
 from evaluation.errors import InputError
-from evaluation.whatif import (checked, reclassify, rescore, scoring_changes, tier_changes, tier_counts,
-                               with_adjustment_max, with_item_cap, with_quota, with_tier_min)
 
 
 def test_unchanged_rules_change_nothing(evaluation_2020):
@@ -79,7 +89,7 @@ def test_rules_made_with_model_copy_are_checked(evaluation_2020):
 
 @pytest.fixture(scope="module")
 def example_year():
-    from evaluation.pipeline import evaluate
+    from evaluation.engine.pipeline import evaluate
 
     from .conftest import ROOT
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from evaluation.engine.pipeline import evaluate, load_inputs
 from evaluation.errors import InputError
-from evaluation.pipeline import evaluate, load_inputs
-from evaluation.tables import read_csv_text, read_table_text
-from evaluation.workbook import read_sheet_text, sheet_ref
+from evaluation.inputs.tables import read_csv_text, read_table_text
+from evaluation.inputs.workbook import read_sheet_text, sheet_ref
 from tests.conftest import FIXTURES, ROOT, copy_year
 
 HEADER = ["TT", "Đơn vị", "Điểm tự chấm", "Điểm đánh giá", "Ghi chú"]

@@ -1,0 +1,147 @@
+"""Stage: score. The final score of each unit.
+
+For a year that publishes totals only (2020), the final score is the one the
+appraisal bodies gave, read from the ``scores`` input (:func:`score_from_totals`).
+
+For a year with detailed inputs, the final score is built from its parts
+(:func:`score_from_components`)::
+
+    final = clamp(appraisal + bound(bonus − penalty), score_min, score_max)
+
+with the appraisal (criteria, prorated) at most ``appraisal_max`` and the
+adjustment within ±``adjustment_max``.  Each bound that bites is logged, in
+the shape of :data:`evaluation.engine.adjust.LOG_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..inputs.registry import Registry
+from .adjust import LOG_COLUMNS, empty_log
+
+__all__ = ["score_from_totals", "score_from_components"]
+
+
+def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Scores table from a checked ``scores`` input.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Checked rows with ``unit_id``, ``self_score``, ``final_score`` and ``_row``.
+    registry : Registry
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit_id``, ``unit`` (short name), ``group``, ``self_score``,
+        ``final_score`` and ``input_order`` (row in the input file: ties keep it).
+    """
+    units = registry.units
+    return pd.DataFrame({
+        "unit_id": scores["unit_id"].astype("string").to_numpy(),
+        "unit": scores["unit_id"].map(units["short_name"]).astype("string").to_numpy(),
+        "group": scores["unit_id"].map(units["group"]).astype("string").to_numpy(),
+        "self_score": scores["self_score"].astype("float64").to_numpy(),
+        "final_score": scores["final_score"].astype("float64").to_numpy(),
+        "input_order": scores["_row"].astype("int64").to_numpy(),
+    })
+
+
+def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndarray, limit: np.ndarray,
+              after: np.ndarray) -> pd.DataFrame:
+    """Log rows where ``after`` differs from ``before`` (effect = after − before on the final score)."""
+    bit = ~np.isclose(before, after, rtol=0.0, atol=1e-12) & ~np.isnan(before)
+    if kind == "bonus":
+        effect = after - before          # a bonus cut lowers the final score
+    elif kind == "penalty":
+        effect = before - after          # a penalty cut raises it
+    else:
+        effect = after - before
+    frame = pd.DataFrame({
+        "unit_id": unit_id[bit], "stage": stage, "item": pd.NA, "kind": kind if kind else pd.NA,
+        "before": before[bit], "limit": limit[bit], "after": after[bit],
+        "removed": np.abs(before - after)[bit], "effect": effect[bit], "row": pd.NA,
+    }, columns=LOG_COLUMNS)
+    return frame.astype({"unit_id": "string", "stage": "string", "item": "string", "kind": "string",
+                         "row": "Int64"})
+
+
+def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units: pd.DataFrame, *,
+                          appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
+                          bound: Literal["net", "each"] = "net") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Final scores from the appraisal and the bonus/penalty totals.
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        :func:`evaluation.engine.criteria.unit_totals` (indexed by ``unit_id``):
+        ``appraisal``, ``self_appraisal``, ``criteria_set``.
+    adjustments : pandas.DataFrame
+        :func:`evaluation.engine.adjust.unit_adjustments` (indexed by ``unit_id``);
+        units absent have no bonus and no penalty.
+    units : pandas.DataFrame
+        ``unit_id``, ``unit`` (short name), ``group``, ``input_order``: the
+        units scored, in this order.
+    appraisal_max, adjustment_max, score_min, score_max : float
+        From the rules' ``scale``.
+    bound : {"net", "each"}
+        ``net``: bonus − penalty within ±adjustment_max; ``each``: bonus and
+        penalty each at most adjustment_max.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per unit: ``unit_id``, ``unit``, ``group``, ``criteria_set``,
+        ``self_appraisal``, ``appraisal``, ``bonus_raw``, ``bonus``,
+        ``penalty_raw``, ``penalty``, ``adjustment`` (after the bound),
+        ``final_raw``, ``final_score``, ``self_score`` and ``input_order``.
+        ``self_score`` is the unit's own criteria total with the council's
+        adjustment added, so that self and final differ only by the appraisal.
+    log : pandas.DataFrame
+        Bounds that bit: stages ``appraisal_max``, ``total`` (net),
+        ``total_bonus`` / ``total_penalty`` (each) and ``clamp``.
+    """
+    ids = units["unit_id"].astype("string")
+    t = totals.reindex(ids.to_numpy())
+    a = adjustments.reindex(ids.to_numpy()).fillna(0.0)
+    uid = ids.to_numpy(dtype=object)
+    appraisal_in = t["appraisal"].to_numpy(dtype="float64")
+    appraisal = np.minimum(appraisal_in, appraisal_max)
+    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal)]
+    bonus, penalty = a["bonus"].to_numpy(dtype="float64"), a["penalty"].to_numpy(dtype="float64")
+    m = float(adjustment_max)
+    if bound == "each":
+        bonus_b, penalty_b = np.minimum(bonus, m), np.minimum(penalty, m)
+        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), bonus_b))
+        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), penalty_b))
+        adjustment = bonus_b - penalty_b
+    else:
+        net = bonus - penalty
+        adjustment = np.clip(net, -m, m)
+        logs.append(_bite_log(uid, "total", None, net, np.where(net < 0, -m, m), adjustment))
+    final_raw = appraisal + adjustment
+    final = np.clip(final_raw, score_min, score_max)
+    logs.append(_bite_log(uid, "clamp", None, final_raw, np.where(final_raw < score_min, score_min, score_max),
+                          final))
+    self_appraisal = np.minimum(t["self_appraisal"].to_numpy(dtype="float64"), appraisal_max)
+    self_score = np.clip(self_appraisal + adjustment, score_min, score_max)
+    scores = pd.DataFrame({
+        "unit_id": ids.to_numpy(),
+        "unit": units["unit"].astype("string").to_numpy(),
+        "group": units["group"].astype("string").to_numpy(),
+        "criteria_set": t["criteria_set"].astype("string").to_numpy(),
+        "self_appraisal": self_appraisal, "appraisal": appraisal,
+        "bonus_raw": a["bonus_raw"].to_numpy(dtype="float64"), "bonus": bonus,
+        "penalty_raw": a["penalty_raw"].to_numpy(dtype="float64"), "penalty": penalty,
+        "adjustment": adjustment, "final_raw": final_raw, "final_score": final,
+        "self_score": self_score,
+        "input_order": units["input_order"].astype("int64").to_numpy(),
+    })
+    kept = [x for x in logs if len(x)]
+    log = pd.concat(kept, ignore_index=True) if kept else empty_log()
+    return scores, log

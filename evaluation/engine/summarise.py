@@ -1,0 +1,119 @@
+"""Stage: summarise. Counts by tier and group, self-versus-appraised gaps,
+units near a tier bound, and the Vietnamese summary sentences of the report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..fmt import count
+from ..inputs.registry import Registry
+from ..inputs.rules import Group, Rules
+
+__all__ = ["count_tiers", "unit_gaps", "group_gaps", "near_bounds", "summary_sentences", "join_vi"]
+
+TOTAL = "total"
+
+
+def count_tiers(ranked: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Units per tier (rows, best first) and group (columns, rules order), with totals.
+
+    Every tier and group of the rules appears, with zeros where nobody is.
+    """
+    table = pd.crosstab(
+        pd.Categorical(ranked["tier"], categories=rules.tier_ids),
+        pd.Categorical(ranked["group"], categories=rules.group_ids),
+        dropna=False,
+    )
+    table.index.name, table.columns.name = "tier", "group"
+    table = table.reindex(index=rules.tier_ids, columns=rules.group_ids, fill_value=0)
+    table[TOTAL] = table.sum(axis=1)
+    table.loc[TOTAL] = table.sum(axis=0)
+    return table.astype("int64")
+
+
+def unit_gaps(ranked: pd.DataFrame) -> pd.DataFrame:
+    """Self score minus published score per unit, largest first (units without a self score left out)."""
+    out = ranked.loc[ranked["self_score"].notna()].copy()
+    out["gap"] = (out["self_score"] - out["score"]).round(6)
+    return out.sort_values(["gap", "group", "order"], ascending=[False, True, True], kind="stable")
+
+
+def group_gaps(ranked: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Per group: units, mean/median/max gap and how many scored themselves above the appraisal."""
+    gaps = unit_gaps(ranked)
+    table = gaps.groupby("group").agg(
+        units=("gap", "size"),
+        mean_gap=("gap", "mean"),
+        median_gap=("gap", "median"),
+        max_gap=("gap", "max"),
+        above=("gap", lambda g: int((g > 0).sum())),
+    )
+    return table.reindex([g for g in rules.group_ids if g in table.index]).round(2)
+
+
+def near_bounds(ranked: pd.DataFrame, rules: Rules, within: float) -> pd.DataFrame:
+    """Units whose published score lies within ``within`` points of a tier bound.
+
+    The lowest tier's bound (the bottom of the scale) is not a bound between
+    tiers and is ignored.  Returns one row per (unit, bound) with ``bound``
+    and ``distance`` (score − bound; negative = below the bound).
+    """
+    bounds = pd.DataFrame({"bound": [float(t.min) for t in rules.tiers[:-1]],
+                           "bound_tier": [t.id for t in rules.tiers[:-1]]})
+    pairs = ranked.merge(bounds, how="cross")
+    pairs["distance"] = (pairs["score"] - pairs["bound"]).round(6)
+    near = pairs[pairs["distance"].abs() <= within].assign(_far=lambda t: t["distance"].abs())
+    near = near.sort_values(["_far", "group", "order"], kind="stable")
+    return near.drop(columns="_far").reset_index(drop=True)
+
+
+def join_vi(parts: list[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a; b và c"`` (labels may contain commas, hence ';')."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return "; ".join(parts[:-1]) + " và " + parts[-1]
+
+
+def _label(group: Group, units: pd.DataFrame, registry: Registry) -> str:
+    if "{kinds}" not in group.summary_label:
+        return group.summary_label
+    present = set(registry.units.loc[units["unit_id"], "kind"])
+    kinds = [k for k in group.kinds if k in present] + sorted(present - set(group.kinds) - {""})
+    return group.summary_label.replace("{kinds}", ", ".join(kinds))
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
+                      year: int, verb: str = "dự kiến xếp loại") -> list[str]:
+    """The summary of the report's results section, in Vietnamese.
+
+    The first sentence counts the units by group; then one sentence per tier
+    lists its units by group, e.g. "11 cơ quan, đơn vị dự kiến xếp loại hoàn
+    thành xuất sắc nhiệm vụ gồm: 05 sở, ngành; 05 UBND huyện, thành phố và 01
+    đơn vị sự nghiệp công lập."  District kinds are named from the units
+    actually counted ("huyện, thành phố" when no thị xã is among them).
+    """
+    groups = rules.summary_groups
+    total = len(ranked)
+    intro = [f"{count(n)} {g.count_label}" for g in groups
+             if (n := int((ranked["group"] == g.id).sum()))]
+    sentences = [f"Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm {year} của {count(total)} "
+                 f"cơ quan, đơn vị, gồm: {join_vi(intro)}."]
+    for tier in rules.tiers:
+        in_tier = ranked[ranked["tier"] == tier.id]
+        if in_tier.empty:
+            sentences.append(f"Không có cơ quan, đơn vị nào {verb} {_lower_first(tier.name)}.")
+            continue
+        parts = []
+        for g in groups:
+            units = in_tier[in_tier["group"] == g.id]
+            if len(units):
+                parts.append(f"{count(len(units))} {_label(g, units, registry)}")
+        sentences.append(f"{count(len(in_tier))} cơ quan, đơn vị {verb} {_lower_first(tier.name)} "
+                         f"gồm: {join_vi(parts)}.")
+    return sentences
+

@@ -1,0 +1,149 @@
+"""Set up a new year in one step: ``params/<year>.yaml`` and ``data/<year>/`` with the Excel forms.
+
+The new params file is the previous year's with the year changed, the data folder
+moved to ``<data parent>/<year>`` and the inputs pointing at the generated form
+workbook (one sheet per input table).  The forms list the units valid in the new
+year; the scores are left empty for the analysts to fill.
+
+Nothing existing is ever overwritten: an existing params file or data folder for
+the year is an :class:`~evaluation.errors.InputError` (exit status 2), and if
+anything fails half-way, what was written is removed again.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from ..engine.pipeline import display_path
+from ..errors import InputError, Problem
+from ..inputs.params import find_params, load_params
+from ..inputs.registry import load_registry
+from ..inputs.rules import load_rules
+from ..inputs.schemas import mode_of, tables_for
+from .forms import write_forms
+
+__all__ = ["NewYear", "new_year", "previous_year", "form_name", "shift_years"]
+
+
+@dataclass(frozen=True)
+class NewYear:
+    """What :func:`new_year` wrote."""
+
+    year: int
+    params: Path
+    data_dir: Path
+    forms: Path
+    tables: tuple[str, ...]
+    source: Path
+
+
+def form_name(year: int) -> str:
+    """File name of a year's form workbook (``bieu-mau-2021.xlsx``)."""
+    return f"bieu-mau-{year}.xlsx"
+
+
+def previous_year(params_dir: Path, year: int) -> Path | None:
+    """The params file of the latest year before ``year`` (numeric file names only), or None."""
+    years = [(int(p.stem), p) for p in find_params(params_dir) if p.stem.isdigit() and int(p.stem) < year]
+    return max(years)[1] if years else None
+
+
+def shift_years(text: str, old: int, new: int) -> str:
+    """Move the years ``old`` and ``old + 1`` of a text to ``new`` and ``new + 1``.
+
+    Report texts name the evaluated year and the year the report is issued
+    ("năm 2020", "tháng 02 năm 2021"); both move together, in one pass, so that
+    one replacement is never applied on top of another.
+    """
+    delta = new - old
+    return re.sub(rf"(?<!\d)({old}|{old + 1})(?!\d)", lambda m: str(int(m.group(1)) + delta), text)
+
+
+def _header(year: int, source: str) -> str:
+    return (f"# Tham số năm {year} — tạo bằng «python -m evaluation new-year {year} --from {source}».\n"
+            f"# Đường dẫn tính từ thư mục chứa tệp này. Số liệu: điền biểu mẫu trong thư mục «data»\n"
+            f"# rồi kiểm tra bằng «make validate YEAR={year}». Xem lại phần report (ngày, người ký)\n"
+            f"# trước khi lập báo cáo.\n")
+
+
+def new_year(year: int, *, params_dir: Path | str = "params", source: str | int | None = None) -> NewYear:
+    """Create the params file and the data folder (with the form workbook) of ``year``.
+
+    Parameters
+    ----------
+    year : int
+    params_dir : Path or str
+        Where the params files are (``params``).
+    source : str or int, optional
+        The params file to start from (its stem: ``2020``, ``example-2021``);
+        default: the latest year before ``year``.
+
+    Returns
+    -------
+    NewYear
+
+    Raises
+    ------
+    InputError
+        When the year already exists (params file or data folder), when there is
+        no year to start from, or when the source params, rules or registry are
+        not valid.  Nothing is written then.
+    """
+    params_dir = Path(params_dir)
+    target = params_dir / f"{year}.yaml"
+    if source is None:
+        src_path = previous_year(params_dir, year)
+        if src_path is None:
+            raise InputError([Problem(display_path(params_dir), None, None, None,
+                                      f"không có tệp tham số của năm nào trước năm {year} để làm mẫu; "
+                                      "dùng --from <tên tệp tham số>")])
+    else:
+        src_path = params_dir / f"{source}.yaml"
+    if target.exists():
+        raise InputError([Problem(display_path(target), None, None, None,
+                                  f"năm {year} đã có tệp tham số: không ghi đè. Muốn tạo lại thì xóa (hoặc đổi "
+                                  f"tên) tệp này và thư mục số liệu năm {year}")])
+    src = load_params(src_path, label=display_path(src_path))
+    rules = load_rules(src.rules_path, display_path(src.rules_path))
+    registry = load_registry(src.registry_path, label=display_path(src.registry_path))
+    data_rel = (PurePosixPath(src.params.data).parent / str(year)).as_posix()
+    data_dir = (params_dir / data_rel).resolve()
+    if data_dir.exists():
+        raise InputError([Problem(display_path(data_dir), None, None, None,
+                                  f"thư mục số liệu năm {year} đã có: không ghi đè. Muốn tạo lại thì xóa (hoặc "
+                                  "đổi tên) thư mục này")])
+
+    name = form_name(year)
+    forms = data_dir / name
+    report = {key: shift_years(value, src.year, year) if isinstance(value, str)
+              else [shift_years(v, src.year, year) for v in value]
+              for key, value in src.params.report.model_dump().items()}
+    # The old note describes where the old year's numbers came from; the new ones come from the forms.
+    report["source_note"] = f"Số liệu: biểu mẫu «{name}» do các cơ quan, đơn vị điền."
+    data_dir.mkdir(parents=True)
+    wrote = False
+    try:
+        heading = " — ".join(t for t in (report["issuer_parent"], report["issuer"]) if t)
+        # The new year is scored like the one it is copied from: totals, or points by criterion.
+        offered = tables_for(mode_of(src.params.inputs))
+        tables = write_forms(forms, rules, registry, year, heading=heading, tables=offered)
+        params = src.params.model_dump()
+        # The forms will hold the agencies' real numbers, even when the model year was illustrative.
+        params.update(year=year, data=data_rel, inputs={t.name: name for t in tables}, report=report,
+                      illustrative=False)
+        text = yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
+        with open(target, "x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
+            wrote = True
+            fh.write(_header(year, src.id) + text)
+        load_params(target, label=display_path(target))  # what was written must load
+    except BaseException:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if wrote:
+            target.unlink(missing_ok=True)
+        raise
+    return NewYear(year, target, data_dir, forms, tuple(t.name for t in tables), src_path)

@@ -1,0 +1,349 @@
+"""The unit registry: who is evaluated, under which group, in which years, under which names.
+
+The registry is data (``data/units.csv``).  Every name that arrives from an
+input file is matched to a registry id here, in two steps:
+
+1. the *exact* key (:func:`evaluation.text.name_key`): same letters and tones,
+   any Unicode form, tone placement, case, spacing or punctuation;
+2. the *loose* keys: every reading of the name with the abbreviations of
+   ``data/abbreviations.csv`` written out (``TP`` = ``thành phố``, ``CD`` =
+   ``CĐ`` = ``cao đẳng``; ``TT`` has several readings), ``và`` dropped and
+   spaces removed.  A name matches the units that share one of its readings.
+
+A name whose readings lead to two units is ambiguous and never guessed; a
+name that matches nothing, or only ambiguously, is an error that lists the
+closest registry names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError, Problem
+from ..text import clean, clean_series, fold, name_key
+from .tables import read_csv_text
+
+__all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS"]
+
+REGISTRY_COLUMNS = [
+    "id", "name", "short_name", "group", "kind", "valid_from", "valid_to", "predecessors", "aliases",
+]
+_REQUIRED = ["id", "name", "short_name", "group"]
+_ID_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+_LIST_SEP = "|"
+_DROPPED_WORDS = {name_key("và")}
+_MAX_READINGS = 256  # a name with many ambiguous abbreviations is not expanded further
+_UNKNOWN = "không có trong danh mục đơn vị"
+SUGGESTED_NAMES = 200  # unknown names (distinct) given the closest registry names, per input column
+_COMPARE_ALL = 3_000  # registry names compared one by one with an unknown name, up to this many
+_CANDIDATES = 300  # beyond that, the names sharing the rarest words with it
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Units and the index that matches their names.
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        One row per unit, indexed by ``id``; ``predecessors`` and ``aliases`` are tuples.
+    source : str
+        The registry file, as named by the params.
+    """
+
+    units: pd.DataFrame
+    source: str
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    exact: dict[str, str] = field(default_factory=dict, repr=False)
+    loose: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    # -- lookup -----------------------------------------------------------------
+    def readings(self, text: object) -> set[str]:
+        """Loose keys of a name: each way of writing out its abbreviations."""
+        out = [""]
+        for word in name_key(text).split():
+            if word in _DROPPED_WORDS:
+                continue
+            options = (word, *self.phrases.get(word, ()))
+            out = [o + "".join(opt.split()) for o in out for opt in options][:_MAX_READINGS]
+        return set(out)
+
+    def valid_in(self, year: int | None) -> pd.Series:
+        """Boolean mask of the units valid in ``year`` (all units if None)."""
+        if year is None:
+            return pd.Series(True, index=self.units.index)
+        start = self.units["valid_from"].fillna(-10**9)
+        end = self.units["valid_to"].fillna(10**9)
+        return (start <= year) & (year <= end)
+
+    def match(self, names: pd.Series, *, year: int | None = None) -> pd.DataFrame:
+        """Match each name to a unit id.
+
+        Parameters
+        ----------
+        names : pandas.Series
+            Names as written in an input.
+        year : int, optional
+            When given, units not valid in that year are not matched (the
+            result says which unit it would have been).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index as ``names``; columns ``unit_id`` (missing when
+            unmatched), ``how`` (``exact``, ``loose`` or missing) and ``problem``
+            (Vietnamese text, missing when matched).
+        """
+        unique = pd.Series(pd.unique(names.astype("string").fillna("")))
+        resolved = {name: self._match_one(name, year) for name in unique}
+        # Suggestions for the first unknown names only: a file of the wrong names (another
+        # province's, another column) must not take minutes to say so.
+        unknown = [n for n, (_, _, problem) in resolved.items() if problem == _UNKNOWN][:SUGGESTED_NAMES]
+        for name in unknown:
+            resolved[name] = (None, None, _UNKNOWN + self._suggest(name))
+        rows = names.astype("string").fillna("").map(resolved)
+        out = pd.DataFrame(rows.tolist(), index=names.index, columns=["unit_id", "how", "problem"])
+        return out.astype({"unit_id": "string", "how": "string", "problem": "string"})
+
+    def _match_one(self, name: str, year: int | None) -> tuple[str | None, str | None, str | None]:
+        if not clean(name):
+            return None, None, "tên đơn vị bị trống"
+        valid = self.valid_in(year)
+        unit = self.exact.get(name_key(name))
+        how = "exact"
+        if unit is None:
+            ids = frozenset().union(*(self.loose.get(k, frozenset()) for k in self.readings(name)))
+            alive = sorted(i for i in ids if valid[i])
+            if len(alive) == 1 or (len(ids) == 1 and not alive):
+                unit, how = (alive or sorted(ids))[0], "loose"
+            elif len(alive) > 1:
+                listed = "; ".join(self.units.at[i, "name"] for i in alive)
+                return None, None, f"tên mơ hồ, có thể là: {listed} — hãy ghi tên đầy đủ"
+        if unit is None:
+            return None, None, _UNKNOWN
+        if not valid[unit]:
+            return None, None, (
+                f"là «{self.units.at[unit, 'name']}», không còn hiệu lực trong năm {year}"
+                f" (hiệu lực {self._validity(unit)})"
+            )
+        return unit, how, None
+
+    @cached_property
+    def _by_word(self) -> dict[str, list[str]]:
+        """Registry name keys under each of their words written without diacritics."""
+        index: dict[str, list[str]] = defaultdict(list)
+        for key in self.exact:
+            for word in set(fold(key).split()):
+                index[word].append(key)
+        return dict(index)
+
+    def _candidates(self, key: str) -> list[str]:
+        """The registry names to compare ``key`` with: all of them in a registry of a province's
+        size; in a larger one, those sharing the rarest words with it (diacritics ignored)."""
+        if len(self.exact) <= _COMPARE_ALL:
+            return list(self.exact)
+        weight: dict[str, float] = defaultdict(float)
+        for word in set(fold(key).split()):
+            keys = self._by_word.get(word, [])
+            for k in keys:
+                weight[k] += 1 / len(keys)
+        return sorted(weight, key=weight.__getitem__, reverse=True)[:_CANDIDATES]
+
+    def _suggest(self, name: str) -> str:
+        key = name_key(name)
+        close = difflib.get_close_matches(key, self._candidates(key), n=3, cutoff=0.5)
+        ids = list(dict.fromkeys(self.exact[k] for k in close))
+        if not ids:
+            return ""
+        return "; gần nhất: " + "; ".join(f"«{self.units.at[i, 'name']}»" for i in ids)
+
+    def _validity(self, unit: str) -> str:
+        start, end = self.units.at[unit, "valid_from"], self.units.at[unit, "valid_to"]
+        fmt = lambda v: "" if pd.isna(v) else str(int(v))  # noqa: E731
+        return f"{fmt(start)}–{fmt(end)}"
+
+    def display_name(self, unit_ids: pd.Series) -> pd.Series:
+        """Short names (as printed in the report) for a column of unit ids."""
+        return unit_ids.map(self.units["short_name"])
+
+
+def _split_list(values: pd.Series) -> pd.Series:
+    return values.fillna("").map(
+        lambda s: tuple(x for x in (clean(p) for p in str(s).split(_LIST_SEP)) if x)
+    )
+
+
+def _load_phrases(path: Path | None, label: str) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    if path is None or not path.exists():
+        return {}, []
+    frame, problems = read_csv_text(path, label)
+    if problems:
+        return {}, problems
+    missing = {"abbreviation", "phrase"} - set(frame.columns)
+    if missing:
+        return {}, [Problem(label, 1, None, ", ".join(frame.columns),
+                            "cần hai cột «abbreviation» và «phrase»")]
+    phrases: dict[str, tuple[str, ...]] = {}
+    for abbr, phrase in zip(frame["abbreviation"], frame["phrase"], strict=True):
+        a = name_key(abbr)
+        phrases[a] = (*phrases.get(a, ()), name_key(phrase))
+    return phrases, []
+
+
+def _in_a_loop(ids: pd.Series, predecessors: pd.Series) -> list[int]:
+    """Rows of the units that are their own predecessor, directly or through others.
+
+    ``predecessors``: one predecessor id per entry, indexed by the unit's row.  The
+    chains are followed one merge per step (not one walk per unit) until no new
+    (unit, ancestor) pair appears.
+    """
+    links = pd.DataFrame({"row": predecessors.index, "node": predecessors.to_numpy()})
+    if links.empty:
+        return []
+    parents = pd.DataFrame({"node": ids.to_numpy(), "row_of_node": ids.index}).merge(
+        links.rename(columns={"row": "row_of_node", "node": "parent"}), on="row_of_node")[["node", "parent"]]
+    reach = links.drop_duplicates()
+    for _ in range(len(ids)):
+        step = (reach.merge(parents, on="node")[["row", "parent"]].rename(columns={"parent": "node"})
+                .merge(reach, how="left", indicator=True))
+        step = step[step["_merge"] == "left_only"].drop(columns="_merge").drop_duplicates()
+        if step.empty:
+            break
+        reach = pd.concat([reach, step], ignore_index=True)
+    own = reach["node"].to_numpy() == ids.loc[reach["row"]].to_numpy()
+    return sorted(set(reach.loc[own, "row"].astype(int)))
+
+
+def load_registry(path: Path, *, label: str | None = None,
+                  abbreviations: Path | None = None) -> Registry:
+    """Read and check the unit registry.
+
+    Parameters
+    ----------
+    path : Path
+        The registry CSV (columns: see ``REGISTRY_COLUMNS``).
+    label : str, optional
+        How to name the file in messages (default: ``path`` as given).
+    abbreviations : Path, optional
+        CSV of ``abbreviation,phrase``; default ``abbreviations.csv`` beside the registry.
+
+    Raises
+    ------
+    InputError
+        With every problem found: missing columns, bad or duplicate ids,
+        unknown predecessors, impossible validity years, and two units whose
+        names become equal after normalisation.
+    """
+    label = label or str(path)
+    frame, problems = read_csv_text(path, label)
+    if problems:
+        raise InputError(problems)
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(label, 1, c, None, "thiếu cột bắt buộc") for c in missing])
+    if frame.empty:  # else every name of every input is "not in the registry", the cause unsaid
+        raise InputError([Problem(label, None, None, None, "danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị")])
+    for col in REGISTRY_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    frame = frame[REGISTRY_COLUMNS].copy()
+    for col in ["id", "name", "short_name", "group", "kind"]:
+        frame[col] = clean_series(frame[col]).fillna("")
+    rownum = frame.index + 2
+
+    def add(mask: pd.Series, column: str, expected: str, values: pd.Series | None = None) -> None:
+        vals = frame[column] if values is None else values
+        for r, v in zip(rownum[mask.to_numpy()], vals[mask], strict=True):
+            problems.append(Problem(label, int(r), column, str(v), expected))
+
+    for col in _REQUIRED:
+        add(frame[col] == "", col, "không được để trống")
+    add((frame["id"] != "") & ~frame["id"].str.fullmatch(_ID_RE).astype(bool), "id",
+        "mã chỉ gồm chữ thường không dấu, số và dấu gạch (ví dụ so-tai-chinh)")
+    add(frame["id"].duplicated(keep="first") & (frame["id"] != ""), "id", "mã đơn vị bị trùng")
+
+    years = {}
+    for col in ["valid_from", "valid_to"]:
+        raw = clean_series(frame[col]).fillna("")
+        num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        bad = (raw != "") & (num.isna() | (num % 1 != 0))
+        add(bad, col, "năm dạng số nguyên (ví dụ 2020) hoặc để trống", raw)
+        years[col] = num.astype("Int64")
+    frame["valid_from"], frame["valid_to"] = years["valid_from"], years["valid_to"]
+    both = frame["valid_from"].notna() & frame["valid_to"].notna()
+    add(both & (frame["valid_from"] > frame["valid_to"]).fillna(False), "valid_to",
+        "năm kết thúc không được trước năm bắt đầu")
+
+    frame["predecessors"] = _split_list(frame["predecessors"])
+    frame["aliases"] = _split_list(frame["aliases"])
+    known = set(frame["id"])
+    exploded = frame["predecessors"].explode().dropna()
+    unknown = exploded[~exploded.isin(known)]
+    for i, v in unknown.items():
+        problems.append(Problem(label, int(i) + 2, "predecessors", str(v),
+                                "mã đơn vị tiền thân phải có trong danh mục"))
+    for i in _in_a_loop(frame["id"], exploded):
+        problems.append(Problem(label, int(i) + 2, "predecessors", "|".join(frame.at[i, "predecessors"]),
+                                f"đơn vị {frame.at[i, 'id']} thành tiền thân của chính nó (trực tiếp hoặc qua "
+                                "các đơn vị khác): chuỗi tiền thân không được quay vòng"))
+
+    # Every name a unit answers to, with the row it came from.
+    names = pd.concat([
+        frame[["id", "name"]].assign(column="name"),
+        frame[["id", "short_name"]].rename(columns={"short_name": "name"}).assign(column="short_name"),
+        frame[["id", "aliases"]].explode("aliases").dropna()
+        .rename(columns={"aliases": "name"}).assign(column="aliases"),
+    ])
+    names = names[names["name"].astype(str) != ""]
+    names["row"] = names.index + 2
+    names["key"] = names["name"].map(name_key)
+    # A name of punctuation only has an empty key, which any other such input would match.
+    for _, bad in names[names["key"] == ""].iterrows():
+        problems.append(Problem(label, int(bad["row"]), bad["column"], bad["name"],
+                                "tên phải có chữ hoặc số"))
+    names = names[names["key"] != ""]
+    owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
+    clashes = owners[owners.map(len) > 1]
+    for key in clashes.index:
+        # The first by row is the original; the later rows are the ones said to clash.
+        hit = names[(names["key"] == key)].sort_values("row", kind="stable").drop_duplicates("id")
+        first = hit.iloc[0]
+        for _, other in hit.iloc[1:].iterrows():
+            problems.append(Problem(
+                label, int(other["row"]), other["column"], other["name"],
+                f"trùng (sau khi chuẩn hóa) với tên «{first['name']}» của đơn vị {first['id']} "
+                f"(dòng {first['row']}); mỗi tên chỉ được thuộc một đơn vị",
+            ))
+
+    phrase_dir = Path(path).parent
+    phrases, phrase_problems = _load_phrases(
+        abbreviations if abbreviations is not None else phrase_dir / "abbreviations.csv",
+        str(abbreviations) if abbreviations is not None
+        else str(Path(label).parent / "abbreviations.csv"),
+    )
+    problems.extend(phrase_problems)
+    if problems:
+        raise InputError(problems)
+
+    frame["_row"] = rownum
+    units = frame.set_index("id", drop=False)
+    exact = dict(zip(names["key"], names["id"], strict=True))
+    registry = Registry(units=units, source=label, phrases=phrases, exact=exact)
+    loose: dict[str, set[str]] = defaultdict(set)
+    for name, unit in zip(names["name"], names["id"], strict=True):
+        for key in registry.readings(name):
+            loose[key].add(unit)
+    object.__setattr__(registry, "loose", {k: frozenset(v) for k, v in loose.items()})
+    return registry
+
+
+def slug_ok(value: str) -> bool:
+    """True if ``value`` is a valid registry id."""
+    return re.fullmatch(_ID_RE, value) is not None

@@ -1,0 +1,691 @@
+"""The regulation as data: tiers, bounds, groups, precision, conditions and quotas.
+
+A rules file (``params/rules/*.yaml``) is read with ``yaml.safe_load`` and
+checked by the models below; every problem is reported at once with its
+place in the file (``tiers[2].min``).  Python holds no number, tier or group
+of any province: they all come from the file.
+
+Every item that the source document does not confirm carries
+``confirmed: false``; :meth:`Rules.unconfirmed` lists them for the report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError, Problem
+
+__all__ = ["Rules", "Tier", "Group", "Precision", "Criterion", "CriteriaSet", "RaterKind", "Survey",
+           "Item", "Scope", "Adjustments", "load_rules", "load_yaml", "read_yaml_model"]
+
+
+def _decimal(value: Any) -> Any:
+    """Numbers as exact decimals; "0,5" (Vietnamese comma) is accepted as 0.5."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return value
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(_decimal)]
+SCALE_LIMIT = 1_000_000  # no regulation scores in millions; keeps exact integer arithmetic safe
+Text = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+# Codes typed by users in input files (criteria, questions, bonus/penalty items): upper case.
+Code = Annotated[str, Field(pattern=r"^[A-Z0-9]+(?:[-_.][A-Z0-9]+)*$")]
+Positive = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are refused: a misspelt key would otherwise be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Confirmable(_Model):
+    confirmed: bool = True
+    source: str | None = None
+
+
+class Regulation(Confirmable):
+    id: Id
+    number: Text
+    date: str | None = None
+    title: Text
+
+
+class Body(Confirmable):
+    """An appraising body and what it scores."""
+
+    id: Id
+    name: Text
+    role: str = ""
+    short: str = ""          # column heading in the report's tables (default: the name)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
+
+
+class Scale(Confirmable):
+    appraisal_max: Number = Field(gt=0)
+    adjustment_max: Number = Field(ge=0)
+    score_min: Number = Decimal(0)
+    score_max: Number
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scale:
+        if self.score_max <= self.score_min:
+            raise ValueError("score_max phải lớn hơn score_min")
+        if max(abs(self.score_min), abs(self.score_max)) > SCALE_LIMIT:
+            # Scores are compared as integers of 10⁻⁹ points (int64): a larger scale would overflow.
+            raise ValueError(f"thang điểm phải nằm trong khoảng ±{SCALE_LIMIT:,}".replace(",", "."))
+        return self
+
+
+class Precision(Confirmable):
+    decimals: int = Field(ge=0, le=6)
+    rounding: Literal["down", "half_up", "half_even", "up"]
+    note: str | None = None
+
+
+class Tier(Confirmable):
+    id: Id
+    name: Text
+    short: Text
+    color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+    min: Number
+    max: Number | None = None
+
+
+class Group(Confirmable):
+    id: Id
+    numeral: Text
+    name: Text
+    count_label: Text
+    summary_label: Text
+    regulation: Id
+    kinds: list[Text] = []
+
+
+class Condition(Confirmable):
+    id: Id
+    name: Text
+    max_tier: Id
+
+
+class Quota(Confirmable):
+    tier: Id
+    max_ratio: Number = Field(gt=0)
+    of: Id | Literal["all"]
+    scope: Literal["all", "group"] = "all"
+    demote_to: Id | None = None
+    note: str | None = None
+
+
+# -- detailed scoring: criteria, survey forms, bonus and penalty items -------------------------
+
+
+class Criterion(Confirmable):
+    """One criterion of a criteria set: its maximum and the body that appraises it."""
+
+    code: Code
+    name: Text
+    max: Positive
+    body: Id
+
+
+class CriteriaSet(Confirmable):
+    """The criteria of one kind of unit; maxima sum to ``scale.appraisal_max``.
+
+    A unit uses the set whose ``group`` is its group, whose ``kinds`` (when
+    given) include its kind and whose ``units`` (when given) name it.  Every
+    unit must use exactly one set (checked against the registry).
+    """
+
+    id: Id
+    name: Text
+    short: str = ""          # column heading in the report's tables (default: the name)
+    group: Id
+    kinds: list[Text] = []
+    units: list[Id] = []
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.max for c in self.criteria), Decimal(0))
+
+
+class RaterKind(Confirmable):
+    """Who fills in survey forms (districts, departments, enterprises, other agencies)."""
+
+    id: Id
+    name: Text
+
+
+class Question(_Model):
+    code: Code
+    text: Text
+
+
+class Survey(Confirmable):
+    """A survey form (phiếu đánh giá) that scores one criterion from answers.
+
+    ``formula``: ``mean_over_max`` — mean answer ÷ scale maximum × criterion
+    maximum; ``mean_min_max`` — (mean − scale minimum) ÷ (maximum − minimum) ×
+    criterion maximum.  The mean is over forms (one rater's answers averaged
+    first, so every form weighs the same).  With fewer than ``min_responses``
+    forms the criterion is flagged and ``below_minimum`` says what it counts:
+    ``not_applicable`` (prorated like a criterion that does not apply),
+    ``zero`` or ``score`` (scored anyway, flagged).
+    """
+
+    id: Id
+    name: Text
+    criterion: Code
+    sets: list[Id] = Field(min_length=1)
+    raters: list[Id] = Field(min_length=1)
+    scale_min: Number = Decimal(1)
+    scale_max: Number
+    formula: Literal["mean_over_max", "mean_min_max"] = "mean_over_max"
+    min_responses: int = Field(ge=1)
+    below_minimum: Literal["not_applicable", "zero", "score"] = "not_applicable"
+    questions: list[Question] = Field(min_length=1)
+
+
+class Scope(_Model):
+    """Which units an item applies to; empty means every unit.
+
+    A unit is in scope when its group is in ``groups`` (and, if ``kinds`` is
+    given, its kind is in ``kinds``), or when ``units`` names it.
+    """
+
+    groups: list[Id] = []
+    kinds: list[Text] = []
+    units: list[Id] = []
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.groups or self.kinds or self.units)
+
+
+class Item(Confirmable):
+    """A bonus or penalty item decided by the council.
+
+    ``points``: fixed points per occurrence (the input gives a count).
+    ``up_to``: the council gives an amount, at most ``up_to`` per occurrence.
+    Neither: the council gives an amount bounded only by ``cap`` and the total bound.
+    ``cap``: at most this much per unit for the item, whatever the occurrences.
+    """
+
+    code: Code
+    kind: Literal["bonus", "penalty"]
+    name: Text
+    text: Text
+    points: Positive | None = None
+    up_to: Positive | None = None
+    cap: Positive | None = None
+    scope: Scope = Scope()
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Item:
+        if self.points is not None and self.up_to is not None:
+            raise ValueError("chỉ ghi một trong hai khóa «points» (điểm cố định) hoặc «up_to» (tối đa)")
+        if self.cap is not None and self.points is not None and self.cap < self.points:
+            raise ValueError(f"cap ({self.cap}) nhỏ hơn điểm một lần ({self.points})")
+        return self
+
+
+class Adjustments(Confirmable):
+    """Bonus and penalty items and how their total is bounded by ``scale.adjustment_max``.
+
+    ``bound``: ``net`` — bonus − penalty is kept within ±adjustment_max;
+    ``each`` — bonus and penalty are each at most adjustment_max.
+    """
+
+    bound: Literal["net", "each"] = "net"
+    items: list[Item] = []
+
+
+class Rules(_Model):
+    """A whole rules file.  Tiers are listed best first."""
+
+    id: Id
+    name: Text
+    regulations: list[Regulation] = Field(min_length=1)
+    scale: Scale
+    precision: Precision
+    bodies: list[Body] = []
+    method_notes: list[Text] = []
+    tiers: list[Tier] = Field(min_length=2)
+    groups: list[Group] = Field(min_length=1)
+    conditions: list[Condition] = []
+    quotas: list[Quota] = []
+    # Order of the groups in the summary sentences (default: the order of `groups`).
+    summary_order: list[Id] = []
+    # Detailed scoring (years that publish points by criterion): empty for totals-only rules.
+    criteria_sets: list[CriteriaSet] = []
+    rater_kinds: list[RaterKind] = []
+    surveys: list[Survey] = []
+    adjustments: Adjustments = Adjustments()
+
+    @model_validator(mode="after")
+    def _check(self) -> Rules:
+        errors: list[str] = []
+        for kind, items in (("tiers", self.tiers), ("groups", self.groups), ("bodies", self.bodies),
+                            ("regulations", self.regulations), ("conditions", self.conditions)):
+            ids = [i.id for i in items]
+            errors += [f"{kind}: mã «{i}» bị lặp" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        errors += _tier_problems(self.tiers, self.scale)
+        tier_ids = {t.id for t in self.tiers}
+        regs = {r.id for r in self.regulations}
+        errors += [f"groups[{i}].regulation: «{g.regulation}» không có trong regulations"
+                   for i, g in enumerate(self.groups) if g.regulation not in regs]
+        errors += [f"summary_order[{i}]: «{g}» không có trong groups"
+                   for i, g in enumerate(self.summary_order) if g not in {x.id for x in self.groups}]
+        errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
+                   for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
+        for i, q in enumerate(self.quotas):
+            unknown = False
+            for key in ("tier", "of", "demote_to"):
+                value = getattr(q, key)
+                if value is not None and value != "all" and value not in tier_ids:
+                    errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
+                    unknown = True
+            if not unknown:
+                errors += _quota_problems(i, q, self.tier_ids)
+        errors += _decimals_problems(self)
+        errors += _detail_problems(self)
+        if errors:
+            raise RuleErrors(errors)
+        return self
+
+    # -- conveniences used by the stages ------------------------------------------
+    def tier(self, tier_id: str) -> Tier:
+        return next(t for t in self.tiers if t.id == tier_id)
+
+    def group(self, group_id: str) -> Group:
+        return next(g for g in self.groups if g.id == group_id)
+
+    @property
+    def tier_ids(self) -> list[str]:
+        return [t.id for t in self.tiers]
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.groups]
+
+    @property
+    def summary_groups(self) -> list[Group]:
+        order = self.summary_order or self.group_ids
+        return [self.group(g) for g in order] + [g for g in self.groups if g.id not in order]
+
+    @property
+    def detailed(self) -> bool:
+        """True when the rules carry a criteria catalogue."""
+        return bool(self.criteria_sets)
+
+    def criteria_set(self, set_id: str) -> CriteriaSet:
+        return next(c for c in self.criteria_sets if c.id == set_id)
+
+    def survey(self, survey_id: str) -> Survey:
+        return next(s for s in self.surveys if s.id == survey_id)
+
+    def body(self, body_id: str) -> Body:
+        return next(b for b in self.bodies if b.id == body_id)
+
+    def unconfirmed_detail(self) -> list[tuple[str, str]]:
+        """Unconfirmed items of the detailed scoring (criteria, surveys, bonus/penalty items).
+
+        Kept apart from :meth:`unconfirmed` so that a totals-only report does not list them.
+        """
+        out: list[tuple[str, str]] = []
+        for i, cs in enumerate(self.criteria_sets):
+            if not cs.confirmed:
+                out.append((f"criteria_sets[{i}]", f"các đơn vị thuộc bộ tiêu chí «{cs.name}»"))
+            loose = [c.code for c in cs.criteria if not c.confirmed]
+            if len(loose) == len(cs.criteria):
+                out.append((f"criteria_sets[{i}].criteria", f"điểm tối đa của mọi tiêu chí trong bộ «{cs.name}»"))
+            elif loose:
+                out.append((f"criteria_sets[{i}].criteria",
+                            f"điểm tối đa các tiêu chí của bộ «{cs.name}»: " + ", ".join(loose)))
+        for i, s in enumerate(self.surveys):
+            if not s.confirmed:
+                out.append((f"surveys[{i}]", f"thang điểm, công thức và số phiếu tối thiểu của «{s.name}»"))
+        if not self.adjustments.confirmed:
+            out.append(("adjustments.bound", "cách giới hạn tổng điểm thưởng, điểm trừ"))
+        loose_items = [it.code for it in self.adjustments.items if not it.confirmed]
+        if loose_items:
+            out.append(("adjustments.items", "phạm vi áp dụng hoặc cách tách các nội dung thưởng, trừ: "
+                        + ", ".join(loose_items)))
+        return out
+
+    def unconfirmed(self) -> list[tuple[str, str]]:
+        """Items not confirmed by the source: (place in the file, what it says)."""
+        out: list[tuple[str, str]] = []
+        if not self.scale.confirmed:
+            out.append(("scale", "thang điểm"))
+        if not self.precision.confirmed:
+            out.append(("precision", f"làm tròn {self.precision.decimals} chữ số thập phân "
+                                     f"({self.precision.rounding})"))
+        for i, t in enumerate(self.tiers):
+            if not t.confirmed:
+                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
+        for i, r in enumerate(self.regulations):
+            if not r.confirmed:
+                out.append((f"regulations[{i}]", r.number))
+        for i, c in enumerate(self.conditions):
+            if not c.confirmed:
+                out.append((f"conditions[{i}]", c.name))
+        for i, q in enumerate(self.quotas):
+            if not q.confirmed:
+                out.append((f"quotas[{i}]", f"hạn mức «{q.tier}»"))
+        return out
+
+
+class RuleErrors(ValueError):
+    """The cross-checks of a rules file that failed, each ``"place: what is wrong"``."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def _quota_problems(i: int, q: Quota, tier_ids: list[str]) -> list[str]:
+    """A quota must demote to a tier below its own, and count another tier or all units."""
+    level = tier_ids.index(q.tier)
+    errors = []
+    if q.of == q.tier:
+        errors.append(f"quotas[{i}].of: hạn mức của «{q.tier}» không thể tính theo chính số đơn vị «{q.tier}»")
+    if q.demote_to is None and level == len(tier_ids) - 1:
+        errors.append(f"quotas[{i}].tier: «{q.tier}» là bậc thấp nhất, không có bậc nào để hạ xuống")
+    elif q.demote_to is not None and tier_ids.index(q.demote_to) <= level:
+        errors.append(f"quotas[{i}].demote_to: «{q.demote_to}» phải là bậc thấp hơn «{q.tier}»")
+    return errors
+
+
+def _decimals_problems(rules: Rules) -> list[str]:
+    """Bounds finer than the published precision: a published score never equals them."""
+    decimals = rules.precision.decimals
+    step = Decimal(1).scaleb(-decimals)
+    places = [(f"scale.{k}", getattr(rules.scale, k)) for k in ("score_min", "score_max")]
+    for i, t in enumerate(rules.tiers):
+        places += [(f"tiers[{i}].min", t.min)] + ([(f"tiers[{i}].max", t.max)] if t.max is not None else [])
+    return [f"{place}: {value} có nhiều chữ số thập phân hơn điểm công bố ({decimals} chữ số, "
+            f"precision.decimals)" for place, value in places if value % step != 0]
+
+
+def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
+    errors = []
+    for i, (upper, lower) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
+        if lower.min >= upper.min:
+            errors.append(f"tiers[{i}].min: {lower.min} phải nhỏ hơn ngưỡng của bậc trên "
+                          f"«{upper.name}» ({upper.min}); các bậc xếp từ cao xuống thấp")
+        if lower.max is not None and lower.max > upper.min:
+            errors.append(f"tiers[{i}].max: «{lower.name}» đến dưới {lower.max} chồng lên "
+                          f"«{upper.name}» từ {upper.min}")
+        elif lower.max is not None and lower.max < upper.min:
+            errors.append(f"tiers[{i}].max: khoảng trống giữa {lower.max} và {upper.min} "
+                          f"(giữa «{lower.name}» và «{upper.name}»)")
+    if tiers[-1].min > scale.score_min:
+        errors.append(f"tiers[{len(tiers) - 1}].min: bậc thấp nhất phải bắt đầu từ {scale.score_min} "
+                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào)")
+    if tiers[0].min > scale.score_max:
+        errors.append(f"tiers[0].min: {tiers[0].min} vượt điểm tối đa {scale.score_max}")
+    if tiers[0].max is not None and tiers[0].max <= tiers[0].min:
+        errors.append("tiers[0].max phải lớn hơn tiers[0].min")
+    return errors
+
+
+def _duplicates(kind: str, ids: list[str]) -> list[str]:
+    return [f"{kind}: mã «{i}» bị lặp" for i in sorted({i for i in ids if ids.count(i) > 1})]
+
+
+def _detail_problems(rules: Rules) -> list[str]:
+    """Cross-checks of the criteria sets, surveys and bonus/penalty items."""
+    errors: list[str] = []
+    groups = {g.id: g for g in rules.groups}
+    bodies = {b.id for b in rules.bodies}
+    errors += _duplicates("criteria_sets", [c.id for c in rules.criteria_sets])
+    for i, cs in enumerate(rules.criteria_sets):
+        where = f"criteria_sets[{i}]"
+        group = groups.get(cs.group)
+        if group is None:
+            errors.append(f"{where}.group: «{cs.group}» không có trong groups")
+        elif group.kinds:
+            errors += [f"{where}.kinds: «{k}» không có trong kinds của nhóm «{cs.group}»"
+                       for k in cs.kinds if k not in group.kinds]
+        errors += [f"{where}.{e}" for e in _duplicates("criteria", [c.code for c in cs.criteria])]
+        errors += [f"{where}.criteria[{j}].body: «{c.body}» không có trong bodies"
+                   for j, c in enumerate(cs.criteria) if c.body not in bodies]
+        if cs.total != rules.scale.appraisal_max:
+            errors.append(f"{where}: tổng điểm tối đa các tiêu chí là {cs.total}, phải bằng "
+                          f"scale.appraisal_max ({rules.scale.appraisal_max})")
+    sets = {c.id: c for c in rules.criteria_sets}
+    kinds = {r.id for r in rules.rater_kinds}
+    errors += _duplicates("rater_kinds", [r.id for r in rules.rater_kinds])
+    errors += _duplicates("surveys", [s.id for s in rules.surveys])
+    errors += _duplicates("surveys[].questions", [q.code for s in rules.surveys for q in s.questions])
+    scored: dict[tuple[str, str], str] = {}
+    for i, sv in enumerate(rules.surveys):
+        where = f"surveys[{i}]"
+        if sv.scale_max <= sv.scale_min:
+            errors.append(f"{where}.scale_max: phải lớn hơn scale_min ({sv.scale_min})")
+        errors += [f"{where}.raters: «{r}» không có trong rater_kinds" for r in sv.raters if r not in kinds]
+        for s in sv.sets:
+            if s not in sets:
+                errors.append(f"{where}.sets: «{s}» không có trong criteria_sets")
+            elif sv.criterion not in {c.code for c in sets[s].criteria}:
+                errors.append(f"{where}.criterion: «{sv.criterion}» không có trong bộ tiêu chí «{s}»")
+            elif (s, sv.criterion) in scored:
+                errors.append(f"{where}: tiêu chí «{sv.criterion}» của bộ «{s}» đã được chấm bằng phiếu "
+                              f"«{scored[(s, sv.criterion)]}»")
+            else:
+                scored[(s, sv.criterion)] = sv.id
+    errors += _duplicates("adjustments.items", [it.code for it in rules.adjustments.items])
+    for i, it in enumerate(rules.adjustments.items):
+        errors += [f"adjustments.items[{i}].scope.groups: «{g}» không có trong groups"
+                   for g in it.scope.groups if g not in groups]
+    return errors
+
+
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a rules or params file is kilobytes; refuse before reading more
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader (plain data only), refusing a key written twice in one mapping.
+
+    PyYAML keeps the last of two equal keys silently: a tier with ``min`` written twice, or
+    ``tiers:`` pasted twice, would lose the first without a word.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults" may be overridden by the keys written beside it
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable keys are refused by the constructor itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"khóa «{key}» bị lặp trong cùng một bảng (giá trị trước sẽ bị bỏ mất)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _plain_text(data: Any, label: str) -> tuple[Any, list[Problem]]:
+    """Every string as NFC; control characters refused with their key path.
+
+    Shared sub-trees (YAML aliases) are visited once, so an alias bomb costs no more
+    than its text.
+    """
+    problems: list[Problem] = []
+    done: dict[int, Any] = {}
+
+    def walk(value: Any, place: str) -> Any:
+        if isinstance(value, str):
+            if _CONTROL_RE.search(value):
+                problems.append(Problem(label, None, place or None, _CONTROL_RE.sub("?", value),
+                                        "ký tự điều khiển không in được: hãy xóa ký tự này"))
+            return unicodedata.normalize("NFC", value)
+        if not isinstance(value, (dict, list)):
+            return value
+        if id(value) in done:
+            return done[id(value)]
+        if isinstance(value, list):
+            out: Any = []
+            done[id(value)] = out
+            out.extend(walk(v, f"{place}[{i}]") for i, v in enumerate(value))
+        else:
+            out = {}
+            done[id(value)] = out
+            for k, v in value.items():
+                key = walk(k, place) if isinstance(k, str) else k
+                out[key] = walk(v, f"{place}.{key}".lstrip("."))
+        return out
+
+    return walk(data, ""), problems
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or exc)
+    tag = re.search(r"constructor for the tag '(?:tag:yaml\.org,2002:)?([^']*)'", problem)
+    if tag:  # !!python/object/apply:os.system and the like: code, never run
+        return (f"thẻ «!!{tag.group(1)}» không được phép: tệp chỉ chứa dữ liệu thuần "
+                "(chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)")
+    return problem
+
+
+def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
+    """Safely load a YAML file (plain data only); problems instead of exceptions.
+
+    Refused with a problem: a missing or oversized file, text not in UTF-8, invalid YAML,
+    a key written twice, control characters.  Strings come back NFC-normalised.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
+    if not path.is_file():
+        return None, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        return None, [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
+                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        if not isinstance(data, dict):
+            return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
+        data, problems = _plain_text(data, label)
+    except UnicodeDecodeError:
+        return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except OSError as exc:
+        return None, [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+    except RecursionError:  # PyYAML (and the walk above) recurse: "[[[[…" a few hundred deep
+        return None, [Problem(label, None, None, None, "YAML không hợp lệ: các mục lồng nhau quá sâu")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        return None, [Problem(label, row, None, None, f"YAML không hợp lệ: {_yaml_problem(exc)}")]
+    return (None, problems) if problems else (data, [])
+
+
+def read_yaml_model(model: type[_Model], path: Path, label: str) -> tuple[Any, list[Problem]]:
+    """Load a YAML file into a model; every validation error becomes a Problem."""
+    data, problems = load_yaml(path, label)
+    if problems:
+        return None, problems
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [p for err in exc.errors() for p in _problems_from_pydantic(label, err)]
+
+
+_PLACE_RE = re.compile(r"^([a-z_]+(?:\[\d*\])?(?:\.[a-z_]+(?:\[\d*\])?)*): (.*)$", re.S)
+
+
+def _problems_from_pydantic(label: str, err: dict[str, Any]) -> list[Problem]:
+    """One problem per failed check; cross-checks name their own place (``tiers[2].max``)."""
+    cause = (err.get("ctx") or {}).get("error")
+    if not isinstance(cause, RuleErrors):
+        return [_problem_from_pydantic(label, err)]
+    problems = []
+    for text in cause.errors:
+        m = _PLACE_RE.match(text)
+        place, msg = (m.group(1), m.group(2)) if m else (None, text)
+        problems.append(Problem(label, None, place, None, msg))
+    return problems
+
+
+# pydantic's messages, said in Vietnamese for the analysts who edit these files.
+_PYDANTIC_VI = {
+    "extra_forbidden": "khóa không được biết đến (viết sai tên khóa?)",
+    "missing": "thiếu khóa bắt buộc",
+    "string_pattern_mismatch": "sai dạng (cần khớp mẫu {pattern})",
+    "string_too_short": "không được để trống",
+    "string_type": "cần một chuỗi chữ",
+    "literal_error": "cần một trong các giá trị: {expected}",
+    "int_parsing": "cần một số nguyên",
+    "int_type": "cần một số nguyên",
+    "int_from_float": "cần một số nguyên",
+    "decimal_parsing": "cần một số",
+    "decimal_type": "cần một số",
+    "finite_number": "cần một số hữu hạn",
+    "bool_parsing": "cần true hoặc false",
+    "bool_type": "cần true hoặc false",
+    "greater_than": "cần lớn hơn {gt}",
+    "greater_than_equal": "cần từ {ge} trở lên",
+    "less_than_equal": "cần không quá {le}",
+    "too_short": "cần ít nhất {min_length} mục",
+    "list_type": "cần một danh sách",
+    "dict_type": "cần một bảng khóa: giá trị",
+    "model_type": "cần một bảng khóa: giá trị",
+}
+
+
+def _fmt_ctx(value: Any) -> str:
+    text = re.sub(r"'([^']*)'", r"«\1»", str(value))
+    return text.replace(" or ", " hoặc ")
+
+
+def _problem_from_pydantic(label: str, err: dict[str, Any]) -> Problem:
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    value = err.get("input")
+    shown = None if isinstance(value, (dict, list)) else (None if value is None else str(value))
+    msg = _PYDANTIC_VI.get(err["type"], err["msg"].removeprefix("Value error, "))
+    if "{" in msg:
+        msg = msg.format(**{k: _fmt_ctx(v) for k, v in (err.get("ctx") or {}).items()})
+    return Problem(label, None, loc or None, shown, msg)
+
+
+def load_rules(path: Path, label: str | None = None) -> Rules:
+    """Read a rules file.
+
+    Raises
+    ------
+    InputError
+        Listing every problem, each with its place in the file.
+    """
+    rules, problems = read_yaml_model(Rules, path, label or str(path))
+    if problems:
+        raise InputError(problems)
+    return rules

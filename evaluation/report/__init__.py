@@ -1,0 +1,10 @@
+"""One year's report: what readers see, and how it is built.
+
+Owns: the report's content as HTML fragments (:mod:`.present`, :mod:`.present_detail`, with
+their Jinja2 templates in ``templates/``), the charts (:mod:`.plot`, :mod:`.plot_detail`, drawn
+by worker processes in :mod:`.charts`), the result tables for users and machines
+(:mod:`.export`), the build of the notebook into HTML and PDF (:mod:`.build`,
+:mod:`.kernels`) and the analysts' views for JupyterLab (:mod:`.explore`).
+
+May import: the foundation modules, :mod:`evaluation.inputs` and :mod:`evaluation.engine`.
+"""

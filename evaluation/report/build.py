@@ -1,0 +1,335 @@
+"""Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
+
+Everything is written into a temporary folder beside the destination and moved
+into place only when every step has succeeded, so a failed run never touches
+the previous good report.  Nothing here depends on the wall clock: the executed
+notebook is stripped of timings, cell ids are fixed, and the HTML of two runs on
+the same inputs is identical.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import keyword
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .. import __version__
+from ..engine.pipeline import Evaluation, evaluate
+from ..errors import ReportError
+from .kernels import IsolatedKernelManager
+
+__all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
+           "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT"]
+
+PACKAGE = Path(__file__).resolve().parent  # evaluation/report
+ROOT = PACKAGE.parents[1]  # the project: notebooks/ beside evaluation/
+NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
+TEMPLATES = PACKAGE / "templates"
+SUMMARY = "summary.json"
+EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures", SUMMARY)
+# What the builder itself writes, whatever the notebook: a province's own report notebook need not
+# write the exports and figures of ours.
+BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", SUMMARY)
+INJECTED_ID = "injected-parameters"
+
+log = logging.getLogger("evaluation.report.build")
+
+
+@dataclass(frozen=True)
+class Built:
+    """Where a report was written."""
+
+    year: str
+    folder: Path
+    stem: str = "report"
+
+    @property
+    def html(self) -> Path:
+        return self.folder / f"{self.stem}.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / f"{self.stem}.pdf"
+
+
+_PLAIN = (str, bool, int, float)
+
+
+def _plain(value: object) -> bool:
+    # Exact types: a subclass of str (numpy.str_, or one with its own encode/__repr__) decides
+    # itself how papermill writes it into code.
+    if value is None or type(value) in _PLAIN:
+        return True
+    return type(value) in (list, tuple) and all(v is None or type(v) in _PLAIN for v in value)
+
+
+def _name_ok(name: object) -> bool:
+    return (type(name) is str and name.isidentifier() and not keyword.iskeyword(name)
+            and not name.startswith("_"))
+
+
+def check_parameters(parameters: dict[str, object], declared: Iterable[str] | None = None) -> None:
+    """Refuse any parameter that is not plain data before papermill writes it into code.
+
+    Parameters
+    ----------
+    parameters : dict
+        Name → value.  Values: ``str``, ``int``, ``float``, ``bool``, ``None`` or a list of them
+        (exact types).  Names: identifiers, not keywords, not ``_private`` or ``__dunder__``.
+    declared : iterable of str, optional
+        The names the notebook's ``parameters`` cell declares; any other name is refused
+        (papermill would inject it anyway, with only a warning).
+
+    Raises
+    ------
+    ReportError
+    """
+    bad = {str(k): type(v).__name__ for k, v in parameters.items() if not _plain(v) or not _name_ok(k)}
+    if bad:
+        raise ReportError("tham số không phải dữ liệu thuần (chuỗi, số, đúng/sai hoặc danh sách của chúng): "
+                          + ", ".join(f"{k} ({t})" for k, t in bad.items()))
+    if declared is not None:
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise ReportError("tham số không có trong ô «parameters» của sổ tay: " + ", ".join(unknown))
+
+
+def declared_parameters(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names assigned in the cell tagged ``parameters`` (a ReportError if there is none)."""
+    cell = next((c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise ReportError("sổ tay không có ô gắn thẻ «parameters»: papermill sẽ chèn tham số vào đầu sổ tay")
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(cell.source)):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove run timings and random ids so the executed notebook is reproducible."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if INJECTED_ID in cell.metadata.get("tags", []):
+            cell.id = INJECTED_ID
+    return nb
+
+
+def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
+            kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run ``notebook`` with papermill into ``output``; a failing cell becomes a ReportError.
+
+    The error names the cell (its index and id, and the first line of its source) and
+    the exception raised inside it.
+    """
+    import papermill as pm
+
+    check_parameters(parameters, declared_parameters(nbformat.read(notebook, as_version=4)))
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
+                            cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                            # the kernel's own start-up notices are not the report's business
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            # sockets in a private folder, not TCP ports: kernels started together
+                            # in a batch cannot race for a port (papermill issue 511)
+                            kernel_manager_class=IsolatedKernelManager,
+                            # every output is collected when the last cell ends: stop the kernel at
+                            # once rather than wait for a graceful exit (which sometimes took 2-3 s)
+                            shutdown_kernel="immediate",
+                            # written once at the end (and on failure), not after every cell
+                            request_save_on_cell_execute=False)
+    except pm.PapermillExecutionError as exc:
+        # papermill adds marker cells to the failed notebook: find the cell by its source.
+        source = nbformat.read(notebook, as_version=4)
+        cell_id = next((c.id for c in source.cells if c.source.strip() == (exc.source or "").strip()), "?")
+        first = (exc.source or "").strip().splitlines()[0] if exc.source else ""
+        raise ReportError(
+            f"ô «{cell_id}» (ô số {exc.cell_index}, dòng đầu: {first!r}) của {notebook.name} gặp lỗi "
+            f"{exc.ename}: {exc.evalue}",
+            cell=exc.cell_index, source=first, error=f"{exc.ename}: {exc.evalue}") from None
+    nb = _strip_volatile(nbformat.read(output, as_version=4))
+    nbformat.write(nb, output)
+    return nb
+
+
+def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy without stderr streams (warnings go to the log, not into the report)."""
+    nb = nbformat.from_dict(nb)
+    messages = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                messages.append(out.get("text", "").strip())
+            else:
+                kept.append(out)
+        cell.outputs = kept
+    return nb, messages
+
+
+def render_html(nb: nbformat.NotebookNode, *, illustrative: bool = False, title: str = "") -> str:
+    """HTML of an executed notebook with the report template: no code, no prompts, nothing external."""
+    from nbconvert import HTMLExporter
+
+    readable, messages = _for_readers(nb)
+    if title:
+        readable.metadata["title"] = title
+    for m in messages:
+        log.warning("notebook stderr: %s", m)
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(
+        readable, resources={"illustrative": illustrative, "evaluation_version": __version__})
+    return body
+
+
+def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
+    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html, base_url=str(base_url)).write_pdf(target)
+
+
+def _replace(folder: Path, final: Path) -> None:
+    """Put ``folder`` at ``final``; the old ``final`` is removed only once the new one is in place."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+    folder.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, notebook: Path, saved: Path) -> None:
+    """In the audit log, say where the outputs end up, not the temporary folder they were made in.
+
+    The temporary folder's name is random: left in the injected parameters it would make two
+    runs' ``report.ipynb`` differ.  The path is written relative to the notebook's folder, as the
+    other paths of the parameters are.
+    """
+    shown = os.path.relpath(final, notebook.parent)
+    for cell in nb.cells:
+        if cell.get("id") == INJECTED_ID:
+            cell.source = cell.source.replace(str(work), shown)
+    nbformat.write(nb, saved)
+
+
+def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
+           expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
+           before_swap: Callable[[Path], None] | None = None) -> None:
+    """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
+
+    ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
+    On any failure the temporary folder is removed, the executed notebook is kept
+    as ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
+    failed_copy = final.parent / f"{final.name}.failed.ipynb"
+    try:
+        nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
+        _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
+        html = render_html(nb, illustrative=illustrative, title=title)
+        (work / f"{stem}.html").write_text(html, encoding="utf-8")
+        try:
+            write_pdf(html, work / f"{stem}.pdf", base_url=work)
+        except Exception as exc:  # a renderer failure is a report failure, not a crash
+            raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+        if before_swap is not None:
+            before_swap(work)
+        missing = [f for f in expected if not (work / f).exists()]
+        if missing:
+            raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
+        work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
+        _replace(work, final)
+        failed_copy.unlink(missing_ok=True)
+    except BaseException:
+        failed = work / f"{stem}.ipynb"
+        if failed.exists():
+            shutil.copyfile(failed, failed_copy)
+            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", failed_copy)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def year_summary(ev: Evaluation) -> dict[str, object]:
+    """What the index page shows of a year: title, data kind, tiers and counts by group.
+
+    Written beside the report as ``summary.json``, so the index describes the
+    reports that are on disk, including an older one kept after a failed run.
+    """
+    counts = ev.counts
+    return {
+        "id": ev.params.id,
+        "year": ev.params.year,
+        "title": ev.params.params.report.title,
+        "issuer": [ev.params.params.report.issuer_parent, ev.params.params.report.issuer],
+        "illustrative": ev.params.params.illustrative,
+        "rules": {"id": ev.rules.id, "name": ev.rules.name},
+        "tiers": [{"id": t.id, "name": t.name, "short": t.short, "color": t.color} for t in ev.rules.tiers],
+        "groups": [{"id": g.id, "numeral": g.numeral, "name": g.name} for g in ev.rules.groups],
+        "counts": {t: {g: int(counts.at[t, g]) for g in counts.columns} for t in counts.index},
+        "units": int(counts.at["total", "total"]),
+        "inputs": {f: h for f, h in zip(ev.provenance["file"], ev.provenance["sha256"], strict=True)},
+        "evaluation_version": __version__,
+    }
+
+
+def write_json(data: object, path: Path) -> None:
+    """JSON as people and diff tools read it: UTF-8, sorted keys, indented, newline at the end."""
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
+                          encoding="utf-8")
+
+
+def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
+                 notebook: Path = NOTEBOOK, kernel_name: str = "python3",
+                 data_dir: Path | str | None = None) -> Built:
+    """Build ``out_root/<year>/`` for one params file.
+
+    The inputs are checked first, in this process: bad input raises
+    :class:`~evaluation.errors.InputError` before any kernel starts and
+    nothing is written.
+
+    Raises
+    ------
+    InputError
+        Bad input (every problem listed).
+    ReportError
+        A notebook cell or a renderer failed; the previous report is untouched.
+    """
+    params_path = Path(params_path).resolve()
+    ev = evaluate(params_path, data_dir=data_dir)
+    year = ev.params.id
+    out_root = Path(out_root).resolve()
+
+    def parameters(work: Path) -> dict[str, object]:
+        return {
+            "year": year,
+            "params_file": os.path.relpath(params_path, notebook.parent),
+            "data_dir": os.path.relpath(Path(data_dir).resolve(), notebook.parent) if data_dir else "",
+            "output_dir": str(work),
+        }
+
+    expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
+    build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
+           title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
+           kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
+    return Built(year, out_root / year)

@@ -1,0 +1,229 @@
+"""Stage: plot, in parallel. The report's charts drawn by worker processes while the notebook goes on.
+
+Drawing and saving the charts (SVG for the report, PNG for documents) is most of
+the report notebook's own time, and it does not need the kernel: the workers
+draw them while the kernel reads the data and lays out the tables, each chart
+kind on its own core.  The workers come from a fork server that imports the
+plotting libraries as soon as :class:`Charts` is made, in parallel with the
+kernel's own imports; the kernel itself never imports matplotlib.
+
+The charts are the same bytes however they are drawn (see :mod:`~evaluation.report.plot`).
+``EVALUATION_CHART_WORKERS=1`` draws them in the calling process (the batch sets
+it when it already runs a year on every core); when the workers cannot start or
+die, the charts are drawn in the calling process too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the workers
+    from ..engine.pipeline import Evaluation
+
+__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
+
+# In the order the report shows them; the detailed kinds give nothing for a totals-only year.
+KINDS = ("answers", "scores", "distribution", "criteria", "dumbbell")
+_DETAIL_KINDS = ("answers", "criteria")
+_PER_GROUP = ("scores", "criteria", "dumbbell")  # one chart per group: one task per group
+WORKERS_ENV = "EVALUATION_CHART_WORKERS"
+_PRELOAD = ["evaluation.report.plot", "evaluation.report.plot_detail"]
+
+log = logging.getLogger("evaluation.report.charts")
+
+
+def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] | None = None) -> list[str]:
+    """Draw and save one chart kind of a year; return its SVGs in display order.
+
+    Parameters
+    ----------
+    ev : Evaluation
+    kind : {"answers", "scores", "distribution", "criteria", "dumbbell"}
+        See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`.
+    folder : Path
+        Where ``<name>.svg`` and ``<name>.png`` are written.
+    groups : list of str, optional
+        For the kinds drawn per group, only these groups.
+
+    Notes
+    -----
+    A chart of an illustrative year is stamped "DỮ LIỆU MINH HỌA".
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown chart kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind in _DETAIL_KINDS:
+        if ev.detail is None:
+            return []
+        from . import plot_detail
+
+        return plot_detail.draw(ev, kind, Path(folder), groups=groups)
+    from . import plot
+    from .export import ILLUSTRATIVE
+
+    stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
+    return plot.draw(ev.ranked, ev.rules, kind, Path(folder), stamp=stamp, groups=groups)
+
+
+def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] | None) -> tuple[list[str], str]:
+    """:func:`draw_kind` in a worker, with what it writes to stderr (warnings, log records).
+
+    A worker's stderr is the kernel's: written there, a warning would land in whichever
+    cell the kernel is running at that moment.  It is returned instead, and written by
+    the cell that shows the chart, as if the chart had been drawn there.
+    """
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
+        svgs = draw_kind(ev, kind, folder, groups)
+    text = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
+    return svgs, text + err.getvalue()
+
+
+def available_cores() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def workers_wanted(environ: dict[str, str] | None = None) -> int:
+    """Worker processes to draw with: ``EVALUATION_CHART_WORKERS`` if set, else the cores available.
+
+    Raises
+    ------
+    ReportError
+        The variable is set to anything but a whole number ≥ 1.
+    """
+    value = (os.environ if environ is None else environ).get(WORKERS_ENV, "").strip()
+    if not value:
+        return available_cores()
+    if not value.isdigit() or int(value) < 1:
+        from ..errors import ReportError  # imports pandas: not before the workers have started
+
+        raise ReportError(f"biến môi trường {WORKERS_ENV} phải là số nguyên ≥ 1 (số tiến trình vẽ biểu đồ; "
+                          f"1 = vẽ ngay trong tiến trình này), không phải {value!r}")
+    return int(value)
+
+
+def _fork_server() -> multiprocessing.context.BaseContext | None:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+class Charts:
+    """The charts of one report, drawn in worker processes.
+
+    Make it first (the workers start importing at once), then :meth:`draw` the
+    year once its data are read, then :meth:`show` each kind where the report
+    places it.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes (default :func:`workers_wanted`).  ``1`` draws every
+        chart in this process, when it is shown.
+
+    Examples
+    --------
+    >>> charts = Charts()                                  # doctest: +SKIP
+    >>> charts.draw(ev, "outputs/2020/figures")            # doctest: +SKIP
+    >>> svgs = charts.show("scores")                       # doctest: +SKIP
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers_wanted() if workers is None else workers
+        if self.workers < 1:
+            raise ValueError(f"workers must be ≥ 1, not {self.workers}")
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[str, list[Future[tuple[list[str], str]]]] = {}
+        self._ev: Evaluation | None = None
+        self._folder: Path | None = None
+        if self.workers > 1:
+            self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor | None:
+        ctx = _fork_server()
+        if ctx is None:
+            return None  # a spawned worker would import everything again: slower than drawing here
+        try:
+            # Start the fork server now: it imports the plotting libraries while this process
+            # reads the data (starting a worker would wait here until it has).
+            multiprocessing.forkserver.ensure_running()
+            pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        except OSError as exc:
+            log.warning("không khởi động được tiến trình vẽ biểu đồ (%s): vẽ trong tiến trình này", exc)
+            return None
+        return pool
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the charts are drawn by worker processes."""
+        return self._pool is not None
+
+    def draw(self, ev: Evaluation, folder: Path | str, kinds: Sequence[str] = KINDS) -> None:
+        """Start drawing ``kinds`` of ``ev`` into ``folder`` (the workers' results come with :meth:`show`)."""
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise ValueError(f"unknown chart kind(s) {', '.join(map(repr, unknown))}; expected {', '.join(KINDS)}")
+        self._ev, self._folder = ev, Path(folder)
+        self._pending = {}
+        if self._pool is None:
+            return
+        try:
+            for kind in kinds:
+                if kind in _DETAIL_KINDS and ev.detail is None:
+                    continue
+                parts = [[g] for g in ev.rules.group_ids] if kind in _PER_GROUP else [None]
+                self._pending[kind] = [self._pool.submit(_draw_in_worker, ev, kind, self._folder, p) for p in parts]
+        except BrokenProcessPool:
+            self._give_up("các tiến trình vẽ biểu đồ đã dừng")
+
+    def show(self, kind: str) -> list[str]:
+        """The SVGs of ``kind`` in display order, waiting for its worker if need be.
+
+        A chart that fails raises its own error here, in the cell that shows it.
+        """
+        if self._ev is None or self._folder is None:
+            raise RuntimeError("Charts.draw(ev, folder) must come before Charts.show(kind)")
+        if kind not in KINDS:
+            raise ValueError(f"unknown chart kind {kind!r}; expected one of {', '.join(KINDS)}")
+        futures = self._pending.pop(kind, None)
+        svgs = None
+        if futures is not None:
+            try:
+                done = [future.result() for future in futures]
+                svgs = [svg for part, _ in done for svg in part]
+                sys.stderr.write("".join(messages for _, messages in done))
+            except BrokenProcessPool:
+                self._give_up("một tiến trình vẽ biểu đồ đã dừng bất thường")
+        if svgs is None:
+            svgs = draw_kind(self._ev, kind, self._folder)
+        if not self._pending:
+            self.close()
+        return svgs
+
+    def _give_up(self, why: str) -> None:
+        log.warning("%s: các biểu đồ còn lại được vẽ trong tiến trình này", why)
+        self._pending = {}
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (called by :meth:`show` once every kind has been shown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,151 @@
+"""Charts of years scored from their parts: points by criterion, survey answers.
+
+Same conventions as :mod:`evaluation.report.plot` (style, deterministic SVG, one
+figure per call, nothing global changed).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..fmt import fmt_bound, number
+from ..inputs.rules import Rules
+from .export import ILLUSTRATIVE
+from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, save_figure
+
+__all__ = ["criteria_by_group", "answers_by_survey", "draw"]
+
+
+def _criteria_order(lines: pd.DataFrame, rules: Rules) -> list[str]:
+    """Criterion codes in the order the rules list them (first set that has each)."""
+    seen: dict[str, None] = {}
+    for cs in rules.criteria_sets:
+        for c in cs.criteria:
+            seen.setdefault(c.code, None)
+    present = set(lines["criterion"])
+    return [c for c in seen if c in present]
+
+
+def criteria_by_group(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
+    """Points of each unit of a group stacked by criterion, against the appraisal maximum.
+
+    Criteria that do not apply are drawn with their prorated credit (hatched), so each bar
+    is the unit's appraisal.
+    """
+    units = ranked[ranked["group"] == group].sort_values(["appraisal", "order"], ascending=[False, True],
+                                                         kind="stable")
+    data = lines[lines["unit_id"].isin(units["unit_id"])]
+    codes = _criteria_order(data, rules)
+    pts = data.pivot(index="unit_id", columns="criterion", values="final_points").reindex(
+        index=units["unit_id"], columns=codes).fillna(0.0)
+    credited = data.pivot(index="unit_id", columns="criterion", values="applicable").reindex(
+        index=units["unit_id"], columns=codes).fillna(True).eq(False)
+    names = {}
+    for cs in rules.criteria_sets:
+        for c in cs.criteria:
+            names.setdefault(c.code, c.name)
+    top = float(rules.scale.appraisal_max)
+    labels = _wrap(units["unit"])
+    colors = sns.color_palette("tab10", n_colors=max(len(codes), 3))
+    g = rules.group(group)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels) + 0.5))
+        y = np.arange(len(units))
+        ax.barh(y, top, color="#f0f0f0", edgecolor="#bdbdbd", linewidth=0.5, height=0.78, zorder=0)
+        left = np.zeros(len(units))
+        for k, code in enumerate(codes):
+            values = pts[code].to_numpy()
+            bars = ax.barh(y, values, left=left, color=colors[k], height=0.78, edgecolor="white", linewidth=0.4,
+                           zorder=2)
+            for bar, hatch in zip(bars, credited[code].to_numpy(), strict=True):
+                if hatch:
+                    bar.set_hatch("////")
+            left += values
+        for yy, total in zip(y, units["appraisal"], strict=True):
+            ax.annotate(number(total, 1), (top, yy), xytext=(3, 0), textcoords="offset points", va="center",
+                        fontsize=7.5)
+        ax.axvline(top, color="#424242", linewidth=0.8, linestyle="--", zorder=3)
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, top * 1.08)
+        _score_axis(ax.xaxis)
+        ax.set_xlabel(f"Điểm thẩm định (tối đa {fmt_bound(rules.scale.appraisal_max)}); "
+                      "gạch chéo: không áp dụng, điểm quy đổi")
+        ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=10)
+        handles = [Patch(color=colors[k], label=textwrap.shorten(f"{c} — {names[c]}", 52, placeholder="…"))
+                   for k, c in enumerate(codes)]
+        fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=7)
+        rows = (len(codes) + 1) // 2
+        fig.tight_layout(rect=(0, (0.25 + 0.16 * rows) / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def answers_by_survey(answers: pd.DataFrame, rules: Rules) -> Figure:
+    """Share of each answer value, per survey and rater kind (100 % stacked bars; n in the labels)."""
+    kinds = {r.id: r.name for r in rules.rater_kinds}
+    surveys = [s for s in rules.surveys if s.id in set(answers["survey"])]
+    rows_of = {s.id: [k for k in s.raters if ((answers["survey"] == s.id) & (answers["rater_kind"] == k)).any()]
+               for s in surveys}
+    ratios = [len(rows_of[s.id]) + 0.9 for s in surveys]      # + room for the title and the legend
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(surveys), 1, figsize=(_WIDTH, 0.7 + 0.42 * sum(ratios)), squeeze=False,
+                                 sharex=True, gridspec_kw={"height_ratios": ratios})
+        for ax, s in zip(axes[:, 0], surveys, strict=True):
+            mine = answers[answers["survey"] == s.id]
+            values = list(range(int(s.scale_min), int(s.scale_max) + 1))
+            palette = sns.color_palette("RdYlGn", n_colors=len(values))
+            labels = []
+            for i, k in enumerate(rows_of[s.id]):
+                counts = mine[mine["rater_kind"] == k].set_index("answer")["count"].reindex(
+                    [float(v) for v in values], fill_value=0)
+                n = int(counts.sum())
+                share = counts.to_numpy() / n
+                left = np.cumsum(np.r_[0, share[:-1]])
+                ax.barh([i] * len(values), share, left=left, color=palette, height=0.72, edgecolor="white",
+                        linewidth=0.4)
+                labels.append(textwrap.fill(kinds.get(k, k), 22) + f"\n(n = {number(n, 0)})")
+            ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
+            ax.set_ylim(len(labels) - 0.4, -0.6)
+            ax.set_xlim(0, 1)
+            ax.set_title(textwrap.shorten(s.name, 76, placeholder="…"), loc="left", fontsize=8.5, pad=15)
+            handles = [Patch(color=palette[j], label=str(v)) for j, v in enumerate(values)]
+            ax.legend(handles=handles, ncol=len(values), frameon=False, fontsize=6.5, loc="lower left",
+                      bbox_to_anchor=(0, 1.0), handlelength=1.2, columnspacing=0.8, borderaxespad=0.15)
+        axes[-1, 0].xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{number(v * 100, 0)}%"))
+        axes[-1, 0].set_xlabel("Tỷ lệ câu trả lời theo mức điểm (đỏ: thấp, xanh: cao)")
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.18 / fig.get_figheight()))   # room for a stamp at the top
+    return fig
+
+
+def draw(ev, kind: str, folder: Path, *, groups: list[str] | None = None) -> list[str]:
+    """Draw a detailed chart kind and save it; ``[]`` for a totals-only year.
+
+    A figure of an illustrative year is stamped "DỮ LIỆU MINH HỌA".
+
+    Parameters
+    ----------
+    kind : {"criteria", "answers"}
+        ``criteria``: one chart per group (``diem-theo-tieu-chi-<group>``);
+        ``answers``: one chart of every survey (``phan-bo-tra-loi``).
+    groups : list of str, optional
+        ``criteria`` of these groups only (default: every group that has units).
+    """
+    d = ev.detail
+    if d is None:
+        return []
+    stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
+    if kind == "answers":
+        if d.answers is None or d.answers.empty:
+            return []
+        return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi", stamp=stamp)]
+    present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any() and (groups is None or g in groups)]
+    return [save_figure(criteria_by_group(d.lines, ev.ranked, ev.rules, g), folder, f"diem-theo-tieu-chi-{g}",
+                        stamp=stamp) for g in present]

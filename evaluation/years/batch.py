@@ -1,0 +1,272 @@
+"""Every year in one batch: inputs checked first, then the years built in parallel, then the index.
+
+1. Every year's inputs are checked here, in this process, before any kernel
+   starts.  A year with bad input is reported with all its messages and left
+   out; the others go on.
+2. Each good year is built by :func:`evaluation.report.build.build_report` in a fresh
+   process of its own (``max_tasks_per_child=1``), at most ``jobs`` at a time —
+   one per core by default.  Each process starts its own kernel, which talks over
+   private Unix sockets (:mod:`evaluation.report.kernels`), so kernels started together
+   cannot race for a TCP port (papermill issue 511).  Processes come from a
+   fork server that has already imported the heavy libraries, so a year does not
+   pay for importing pandas and papermill again.
+3. When two or more years are valid, the comparison of all of them
+   (:func:`evaluation.years.build_compare.build_comparison`) runs as one more task.
+4. The index page lists every year and the comparisons on disk.
+
+Progress goes to ``stream`` (standard error): when a year starts, finishes or
+fails, with its duration.  A failing year never stops the others.  Durations
+are printed, never written into any output.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from ..engine.pipeline import Evaluation, display_path, evaluate
+from ..errors import InputError, ReportError
+from ..fmt import number
+from ..report.build import NOTEBOOK, Built, build_report
+from ..report.charts import WORKERS_ENV, available_cores
+from .build_compare import COMPARE_NOTEBOOK, build_comparison, comparison_name
+from .index import write_index
+
+__all__ = ["Outcome", "BatchResult", "run_batch", "choose_comparison", "default_jobs"]
+
+T = TypeVar("T")
+# Imported once by the fork server, inherited by every year's process.
+_PRELOAD = ["evaluation.report.build", "evaluation.years.compare", "papermill", "nbconvert", "weasyprint"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one task of the batch (a year, or the comparison)."""
+
+    name: str
+    ok: bool
+    message: str = ""
+    seconds: float = 0.0
+    folder: Path | None = None
+    input_error: bool = False
+    comparison: bool = False
+
+
+@dataclass
+class BatchResult:
+    """Every task's outcome, and the index page written."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    index: Path | None = None
+    skipped_comparison: str = ""
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when all went well; 2 when only bad input failed; 1 when a report could not be built."""
+        if not self.failed:
+            return 0
+        return InputError.exit_status if all(o.input_error for o in self.failed) else ReportError.exit_status
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    return available_cores()
+
+
+def _seconds(value: float) -> str:
+    return f"{number(value, 1)} s"
+
+
+def _say(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()
+
+
+# -- the tasks, run in their own processes ------------------------------------------------------
+
+
+def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tuple[T | None, Outcome]:
+    """Run ``run()``; any failure becomes an Outcome (exceptions do not cross processes well)."""
+    try:
+        value = run()
+    except InputError as exc:
+        return None, Outcome(name, False, exc.message(), input_error=True, comparison=comparison)
+    except ReportError as exc:
+        return None, Outcome(name, False, str(exc), comparison=comparison)
+    except Exception as exc:  # noqa: BLE001 - one year's unexpected failure must not stop the batch
+        return None, Outcome(name, False, f"{type(exc).__name__}: {exc}", comparison=comparison)
+    return value, Outcome(name, True, comparison=comparison)
+
+
+def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> Outcome:
+    built, outcome = _attempt(name, run, comparison=comparison)
+    return replace(outcome, folder=built.folder) if built is not None else outcome
+
+
+def _share_cores(chart_workers: int) -> None:
+    """In a year's process: how many processes its kernel may draw charts with (unless the user said)."""
+    os.environ.setdefault(WORKERS_ENV, str(chart_workers))
+
+
+def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
+    return _built(Path(params_path).stem, lambda: build_report(params_path, out_root, notebook=Path(notebook)))
+
+
+def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str) -> Outcome:
+    return _built(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook)), comparison=True)
+
+
+# -- the batch ---------------------------------------------------------------------------------
+
+
+def choose_comparison(years: Sequence[Evaluation]) -> tuple[list[Evaluation], list[str]]:
+    """The years the batch compares: one per calendar year, real data preferred to illustrative.
+
+    Returns the chosen evaluations (oldest first) and a note for each year left out.
+    """
+    chosen: dict[int, Evaluation] = {}
+    notes = []
+    for ev in sorted(years, key=lambda e: (e.params.year, e.params.params.illustrative, e.params.id)):
+        kept = chosen.get(ev.params.year)
+        if kept is None:
+            chosen[ev.params.year] = ev
+        else:
+            notes.append(f"{ev.params.id}: không đưa vào so sánh — đã có {kept.params.id} cho năm {ev.params.year}"
+                         + (" (dữ liệu thật được ưu tiên hơn dữ liệu minh họa)"
+                            if ev.params.params.illustrative and not kept.params.params.illustrative else ""))
+    return [chosen[y] for y in sorted(chosen)], notes
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "outputs", *, jobs: int | None = None,
+              compare: bool = True, notebook: Path = NOTEBOOK, compare_notebook: Path = COMPARE_NOTEBOOK,
+              stream: TextIO | None = None) -> BatchResult:
+    """Check every year, build the good ones in parallel, compare them, write the index.
+
+    Parameters
+    ----------
+    params_paths : sequence of Path or str
+        ``params/<year>.yaml`` files.
+    out_root : Path or str
+        ``<out_root>/<year>/``, ``<out_root>/compare/<first>-<last>/`` and ``<out_root>/index.html``.
+    jobs : int, optional
+        Years built at the same time (default: the cores available).  ``1`` builds
+        them one after another (still each in its own process).
+    compare : bool
+        Also build the comparison of the valid years (when there are two or more).
+    stream : text stream, optional
+        Where progress goes (default: standard error).
+
+    Returns
+    -------
+    BatchResult
+        Never raises for a failing year: every failure is an :class:`Outcome`.
+
+    Notes
+    -----
+    The years' processes are started by a fork server (or spawned on systems
+    without one), which imports the main module again: a script that calls this
+    function must do so under ``if __name__ == "__main__":``, as
+    :mod:`multiprocessing` requires.  ``python -m evaluation`` needs nothing.
+    """
+    stream = stream if stream is not None else sys.stderr
+    paths = [Path(p).resolve() for p in params_paths]
+    out_root = Path(out_root).resolve()
+    result = BatchResult()
+
+    # 1. Inputs of every year, here, before any kernel.
+    good: list[Evaluation] = []
+    for path in paths:
+        ev, outcome = _attempt(path.stem, lambda p=path: evaluate(p))
+        if ev is not None:
+            good.append(ev)
+            _say(stream, f"[{ev.params.id}] dữ liệu hợp lệ: {ev.counts.loc['total', 'total']} đơn vị")
+        else:
+            result.outcomes.append(outcome)
+            _say(stream, f"[{outcome.name}] LỖI — không lập báo cáo:\n{outcome.message}")
+
+    # 2. The tasks: every good year, and the comparison of all of them.
+    tasks: list[tuple[str, object, tuple]] = [
+        (ev.params.id, _year_task, (str(ev.params.path), str(out_root), str(notebook))) for ev in good]
+    compared, notes = choose_comparison(good)
+    for note in notes:
+        _say(stream, note)
+    compare_name = ""
+    if compare and len(compared) >= 2:
+        compare_name = f"so sánh {comparison_name([ev.params.id for ev in compared])}"
+        tasks.append((compare_name, _compare_task,
+                      (compare_name, [str(ev.params.path) for ev in compared], str(out_root),
+                       str(compare_notebook))))
+    elif compare:
+        have = ", ".join(ev.params.id for ev in compared) or "không có"
+        result.skipped_comparison = (f"So sánh qua các năm: bỏ qua — cần ít nhất hai năm có dữ liệu hợp lệ "
+                                     f"(hiện có: {have}).")
+        _say(stream, result.skipped_comparison)
+
+    # 3. Run them, at most `jobs` at a time, each in a fresh process.
+    if tasks:
+        workers = max(1, min(jobs or default_jobs(), len(tasks)))
+        _say(stream, f"Lập {len(tasks)} báo cáo, {workers} tiến trình song song.")
+        result.outcomes += _run_tasks(tasks, workers, stream)
+
+    # 4. The index: every year that has a params file, as the reports on disk show them.
+    failed = {o.name: o.message for o in result.outcomes if not o.ok and not o.comparison}
+    compare_failed = next((o.message for o in result.outcomes if o.comparison and not o.ok), "")
+    result.index = write_index(out_root, [p.stem for p in paths], failed=failed, compare_failed=compare_failed)
+    _say(stream, f"Trang mục lục: {display_path(result.index)}")
+    if result.failed:
+        _say(stream, "Các năm không lập được báo cáo: " + ", ".join(o.name for o in result.failed))
+    return result
+
+
+def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: TextIO) -> list[Outcome]:
+    """Submit at most ``workers`` tasks at a time so that a task starts when it is submitted."""
+    outcomes: list[Outcome] = []
+    pending = list(tasks)
+    running: dict[Future, tuple[str, float]] = {}
+    # The cores left to each year draw its charts (evaluation.report.charts): none left when every core runs a year.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1,
+                               initializer=_share_cores, initargs=(max(1, default_jobs() // workers),))
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                name, func, args = pending.pop(0)
+                running[pool.submit(func, *args)] = (name, time.perf_counter())
+                _say(stream, f"[{name}] bắt đầu")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f][0]):
+                name, started = running.pop(future)
+                elapsed = time.perf_counter() - started
+                try:
+                    outcome = replace(future.result(), seconds=elapsed)
+                except Exception as exc:  # noqa: BLE001 - e.g. the process died
+                    outcome = Outcome(name, False, f"{type(exc).__name__}: {exc}", elapsed,
+                                      comparison=name.startswith("so sánh"))
+                outcomes.append(outcome)
+                if outcome.ok:
+                    _say(stream, f"[{name}] xong sau {_seconds(elapsed)}: {display_path(outcome.folder)}")
+                else:
+                    _say(stream, f"[{name}] LỖI sau {_seconds(elapsed)}:\n{outcome.message}")
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return outcomes

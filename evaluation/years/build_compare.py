@@ -1,0 +1,60 @@
+"""Build the comparison of years: compute it, run ``notebooks/compare.ipynb``, render HTML and PDF.
+
+Uses the year report's builder (:func:`evaluation.report.build.build_notebook`):
+same temporary folder, same atomic swap, same template.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..report.build import ROOT, SUMMARY, Built, build_notebook, write_json
+from .compare import compare_years
+
+__all__ = ["build_comparison", "comparison_name", "COMPARE_NOTEBOOK", "COMPARE_FILES", "COMPARE_DIR"]
+
+COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare.ipynb"
+COMPARE_FILES = ("compare.ipynb", "compare.html", "compare.pdf", "changes.csv", "figures", SUMMARY)
+COMPARE_DIR = "compare"
+
+def comparison_name(ids: Sequence[str]) -> str:
+    """Folder of a comparison under ``outputs/compare/``: ``<first>-<last>`` of the params ids."""
+    return f"{ids[0]}-{ids[-1]}"
+
+
+def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = "outputs", *,
+                     notebook: Path = COMPARE_NOTEBOOK, kernel_name: str = "python3") -> Built:
+    """Build ``out_root/compare/<first>-<last>/`` comparing the years of ``params_paths``.
+
+    Every year's inputs are checked, and the comparison computed, in this process
+    first: bad input raises :class:`~evaluation.errors.InputError` before any
+    kernel starts and nothing is written.  Then as :func:`build_report`: the
+    notebook ``compare.ipynb`` through papermill, HTML and PDF with the report's
+    template, an atomic swap into place.
+
+    Raises
+    ------
+    InputError
+        Bad input in any year (every problem listed), or fewer than two years.
+    ReportError
+        A notebook cell or a renderer failed; the previous comparison is untouched.
+    """
+    cmp = compare_years(params_paths)
+    paths = [ev.params.path for ev in cmp.years]  # oldest first
+    name = comparison_name([ev.params.id for ev in cmp.years])
+    final = Path(out_root).resolve() / COMPARE_DIR / name
+
+    def parameters(work: Path) -> dict[str, object]:
+        return {"params_files": [os.path.relpath(p, notebook.parent) for p in paths], "output_dir": str(work)}
+
+    summary = {"ids": [ev.params.id for ev in cmp.years], "labels": cmp.labels, "title": cmp.title,
+               "illustrative": cmp.illustrative,
+               "rules_differ": [list(pair.labels) for pair in cmp.pairs if not pair.comparable],
+               "evaluation_version": __version__}
+    build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
+           illustrative=cmp.illustrative, kernel_name=kernel_name,
+           before_swap=lambda work: write_json(summary, work / SUMMARY))
+    return Built(name, final, stem="compare")
