@@ -33,6 +33,11 @@ def _e(value: object) -> str:
     return escape("" if value is None or (isinstance(value, float) and value != value) else str(value))
 
 
+def tier_data(tier: Tier) -> dict[str, str]:
+    """What the ``badge`` macro shows of a tier."""
+    return {"name": tier.name, "short": tier.short, "color": tier.color}
+
+
 def tier_badge(tier: Tier, *, short: bool = False, mark: str = "") -> str:
     """A tier as coloured text: the colour helps, the words carry the meaning."""
     label = tier.short if short else tier.name
