@@ -160,6 +160,8 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     files = [("params", project_path(year.path, project), year.path),
              ("rules", project_path(year.rules_path, project), year.rules_path),
              ("registry", project_path(year.registry_path, project), year.registry_path)]
+    if year.assessment_path is not None:
+        files.append(("text", project_path(year.assessment_path, project), year.assessment_path))
     abbreviations = year.registry_path.parent / "abbreviations.csv"
     if abbreviations.exists():
         files.append(("registry", project_path(abbreviations, project), abbreviations))
@@ -273,6 +275,8 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     classified = classify(scores, rules, conditions)
     ranked = rank(classified, rules)
     counts = count_tiers(ranked, rules)
-    sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year)
+    report = inputs.params.params.report
+    sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year,
+                                  verb=report.classification_verb, lead=report.results_lead)
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
                       provenance_table(inputs.files), _renamed(inputs), detail)

@@ -88,7 +88,7 @@ def _lower_first(text: str) -> str:
 
 
 def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
-                      year: int, verb: str = "dự kiến xếp loại") -> list[str]:
+                      year: int, verb: str = "dự kiến xếp loại", lead: str = "") -> list[str]:
     """The summary of the report's results section, in Vietnamese.
 
     The first sentence counts the units by group; then one sentence per tier
@@ -96,13 +96,21 @@ def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
     thành xuất sắc nhiệm vụ gồm: 05 sở, ngành; 05 UBND huyện, thành phố và 01
     đơn vị sự nghiệp công lập."  District kinds are named from the units
     actually counted ("huyện, thành phố" when no thị xã is among them).
+
+    With a ``lead`` (the year's "Căn cứ …, Sở Nội vụ tổng hợp,"), the first sentence is the
+    seed's: "<lead> dự kiến xếp loại mức độ hoàn thành nhiệm vụ năm 2020 của 61 cơ quan, đơn
+    vị, gồm: …, cụ thể như sau:".
     """
     groups = rules.summary_groups
     total = len(ranked)
     intro = [f"{count(n)} {g.count_label}" for g in groups
              if (n := int((ranked["group"] == g.id).sum()))]
-    sentences = [f"Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm {year} của {count(total)} "
-                 f"cơ quan, đơn vị, gồm: {join_vi(intro)}."]
+    if lead:
+        sentences = [f"{lead.rstrip()} {verb} mức độ hoàn thành nhiệm vụ năm {year} của {count(total)} "
+                     f"cơ quan, đơn vị, gồm: {join_vi(intro)}, cụ thể như sau:"]
+    else:
+        sentences = [f"Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm {year} của {count(total)} "
+                     f"cơ quan, đơn vị, gồm: {join_vi(intro)}."]
     for tier in rules.tiers:
         in_tier = ranked[ranked["tier"] == tier.id]
         if in_tier.empty:
@@ -116,4 +124,3 @@ def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
         sentences.append(f"{count(len(in_tier))} cơ quan, đơn vị {verb} {_lower_first(tier.name)} "
                          f"gồm: {join_vi(parts)}.")
     return sentences
-

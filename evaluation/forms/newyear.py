@@ -64,6 +64,20 @@ def shift_years(text: str, old: int, new: int) -> str:
     return re.sub(rf"(?<!\d)({old}|{old + 1})(?!\d)", lambda m: str(int(m.group(1)) + delta), text)
 
 
+def _shift(value: object, old: int, new: int) -> object:
+    """:func:`shift_years` through a params tree: texts, and the year of a date."""
+    if isinstance(value, str):
+        return shift_years(value, old, new)
+    if isinstance(value, list):
+        return [_shift(v, old, new) for v in value]
+    if isinstance(value, dict):
+        out = {k: _shift(v, old, new) for k, v in value.items()}
+        if isinstance(out.get("year"), int) and out["year"] in (old, old + 1):
+            out["year"] += new - old
+        return out
+    return value
+
+
 def _header(year: int, source: str) -> str:
     return (f"# Tham số năm {year} — tạo bằng «python -m evaluation new-year {year} --from {source}».\n"
             f"# Đường dẫn tính từ thư mục chứa tệp này. Số liệu: điền biểu mẫu trong thư mục «data»\n"
@@ -120,11 +134,15 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
 
     name = form_name(year)
     forms = data_dir / name
-    report = {key: shift_years(value, src.year, year) if isinstance(value, str)
-              else [shift_years(v, src.year, year) for v in value]
-              for key, value in src.params.report.model_dump().items()}
+    report = _shift(src.params.report.model_dump(), src.year, year)
     # The old note describes where the old year's numbers came from; the new ones come from the forms.
     report["source_note"] = f"Số liệu: biểu mẫu «{name}» do các cơ quan, đơn vị điền."
+    # The old year's own documents (its dispatch, its "Đánh giá chung") are not the new year's:
+    # the Sở adds the new ones. The day is left blank (a draft) until the report is signed.
+    report["basis"] = []
+    report["assessment"] = ""
+    if report.get("date"):
+        report["date"]["day"] = None
     data_dir.mkdir(parents=True)
     wrote = False
     try:

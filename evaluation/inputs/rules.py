@@ -61,9 +61,17 @@ class Confirmable(_Model):
 
 
 class Regulation(Confirmable):
+    """A document the rules come from; the report's opening sentence cites it.
+
+    ``type`` and ``issuer`` are said as the opening sentence says them ("Quyết định số … ngày … của
+    UBND tỉnh"); ``title`` as it quotes the document ("quy định về việc …", lower case first).
+    """
+
     id: Id
+    type: Text = "Quyết định"
     number: Text
     date: str | None = None
+    issuer: str = ""
     title: Text
 
 

@@ -218,7 +218,8 @@ def transitions(changes: pd.DataFrame, rules_a: Rules, rules_b: Rules) -> dict[s
 
 # Fields that describe or cite the rules without changing how a score or a tier is made.
 _WORDING = {"id", "name", "source", "confirmed", "note", "color", "bodies", "method_notes",
-            "summary_order", "count_label", "summary_label", "numeral", "title", "date", "role", "short"}
+            "summary_order", "count_label", "summary_label", "numeral", "title", "date", "role", "short",
+            "type", "issuer"}
 _HANDLED = {"regulations", "scale", "precision", "tiers", "groups", "conditions", "quotas"}
 # Vietnamese names of rule sections that other modules may add (criteria, bonus/penalty items).
 _SECTION_NAMES = {"criteria": "tiêu chí chấm điểm", "adjustments": "điểm thưởng, điểm trừ",
