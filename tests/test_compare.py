@@ -216,3 +216,20 @@ def test_compare_notebook_is_stored_thin_without_outputs():
     assert code[0].id == "parameters" and "parameters" in code[0].metadata["tags"]
     assert len({c.id for c in nb.cells}) == len(nb.cells)
     assert max(len(c.source.splitlines()) for c in code) <= 12, "logic belongs in the package"
+
+
+def test_slope_labels_sit_at_the_heights_of_their_scores():
+    import numpy as np
+
+    from evaluation.years.plot_compare import _spread
+
+    # Was: a stack of labels shifted as a whole, so labels sat points away from their dots.
+    scores = np.array([93.3, 80.7, 87.6, 87.6, 87.5, 84.5])
+    heights = np.full(len(scores), 0.5)
+    placed = _spread(scores, heights)
+    # A label clear of the others sits exactly at its score.
+    assert placed[0] == 93.3 and placed[1] == 80.7 and placed[5] == 84.5
+    # Crowded labels move only as far as they must, keep their order and do not overlap.
+    order = np.argsort(scores, kind="stable")
+    assert np.all(np.diff(placed[order]) >= 0.5 - 1e-9)
+    assert abs(placed[2:5].mean() - scores[2:5].mean()) < 1e-9

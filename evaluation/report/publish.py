@@ -175,7 +175,7 @@ def docx_html(html: str, figures: Path | None = None) -> str:
             if png is None:
                 img.decompose()     # a chart without its PNG: better absent than a broken image
                 continue
-            img["src"] = png.as_posix()
+            img["src"] = f"figures/{png.name}"   # relative: the document must not hold the build folder
     for a in main.select("a.anchor-link"):
         a.decompose()
     for cls, style in DOCX_STYLES.items():
@@ -221,6 +221,10 @@ def write_docx(html: str, target: Path, *, figures: Path | None = None) -> None:
         tmp_path = Path(tmp)
         (tmp_path / "reference.docx").write_bytes(reference_docx())
         (tmp_path / "report.html").write_text(docx_html(html, figures), encoding="utf-8")
+        if figures is not None and Path(figures).is_dir():
+            (tmp_path / "figures").mkdir()
+            for png in Path(figures).glob("*.png"):
+                (tmp_path / "figures" / png.name).write_bytes(png.read_bytes())
         env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
         done = subprocess.run([_pandoc(), "report.html", "-f", "html", "-t", "docx", "--reference-doc",
                                "reference.docx", "-o", "report.docx"], cwd=tmp_path, env=env, capture_output=True,

@@ -58,23 +58,35 @@ def _group_title(cmp: Comparison, group: str) -> str:
 
 def _label(name: str) -> str:
     """A unit's name on at most two lines (long official names stay distinguishable)."""
-    return "\n".join(textwrap.wrap(name, _LABEL_CHARS, max_lines=2, placeholder=" …"))
+    return "\n".join(textwrap.wrap(name, _LABEL_CHARS))   # whole: a cut name leaves the reader guessing
 
 
 def _spread(y: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Label centres as close as possible to ``y`` with labels of ``heights`` not overlapping.
+    """Label centres as close as possible to ``y`` (least squares) with labels of ``heights`` not overlapping.
 
-    Sorted by ``y``, label i must sit at least (hᵢ₋₁ + hᵢ)/2 above label i − 1: with
-    c the running sum of those distances, the centres are ``cummax(y − c) + c``
-    (a running maximum instead of a loop), then the stack is centred on the points.
+    Sorted by ``y``, label i must sit at least (hᵢ₋₁ + hᵢ)/2 above label i − 1.  With c the running
+    sum of those distances, the centres minus c must not decrease: the closest such sequence to
+    ``y − c`` is its isotonic regression (pool adjacent violators), so a label moves only as far
+    as its neighbours force it, and one whose score is clear of the others sits exactly at it.
     """
     if len(y) == 0:
         return y
     order = np.argsort(y, kind="stable")
     h = heights[order]
     steps = np.concatenate([[0.0], np.cumsum((h[:-1] + h[1:]) / 2)])
-    placed = np.maximum.accumulate(y[order] - steps) + steps
-    placed -= max(0.0, (placed[-1] - y[order][-1]) / 2)
+    target = y[order] - steps
+    # Pool adjacent violators over the labels of one chart side (a few dozen): blocks of (mean, size).
+    means: list[float] = []
+    sizes: list[int] = []
+    for value in target:
+        means.append(float(value))
+        sizes.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            size = sizes[-2] + sizes[-1]
+            means[-2] = (means[-2] * sizes[-2] + means[-1] * sizes[-1]) / size
+            sizes[-2] = size
+            del means[-1], sizes[-1]
+    placed = np.repeat(means, sizes) + steps
     out = np.empty_like(placed)
     out[order] = placed
     return out
@@ -116,7 +128,10 @@ def slopes(cmp: Comparison, group: str) -> Figure:
     score_max = max(float(ev.rules.scale.score_max) for ev in cmp.years)
     lo = math.floor((points["score"].min() - 2) / 5) * 5
     hi = min(score_max, math.ceil((points["score"].max() + 2) / 5) * 5)
-    height = 1.6 + 0.135 * n_lines
+    # Tall enough that a label line spans at most 0.6 points of score: labels sit at (or next to)
+    # the height of their score instead of being pushed along a stack.
+    span = float(points["score"].max() - points["score"].min()) + 4
+    height = max(1.6 + 0.135 * n_lines, 1.5 + span / 0.6 * (_LABEL_PT * 1.25 / 72))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(_WIDTH, height))
         fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.45 / height, bottom=0.75 / height)
