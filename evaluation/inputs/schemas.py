@@ -141,12 +141,16 @@ CRITERIA = TableSpec(
     columns=(
         ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
         ColumnSpec("criterion", ("Mã tiêu chí", "Tiêu chí", "criterion"), "code"),
+        ColumnSpec("result", ("Kết quả thực hiện", "Kết quả", "result"), "text", required=False, nullable=True),
         ColumnSpec("self_points", ("Điểm tự chấm", "Tự chấm", "self_points"), "number", nullable=True,
                    bounds="points", not_applicable=True),
         ColumnSpec("points", ("Điểm thẩm định", "Điểm đánh giá", "points"), "number", nullable=True,
                    bounds="points", not_applicable=True),
         ColumnSpec("evidence", ("Minh chứng", "Tài liệu minh chứng", "evidence"), "text", required=False,
                    nullable=True),
+        # Why a unit claims points without evidence (the parties' self-assessment forms ask for it).
+        ColumnSpec("explanation", ("Giải trình", "Giải trình (khi không có minh chứng)", "explanation"), "text",
+                   required=False, nullable=True),
         NOTE,
     ),
     unique=("unit_id", "criterion"),
