@@ -53,7 +53,8 @@ def test_the_empty_forms_say_what_is_missing_cell_by_cell(clone, capsys):
     assert err[1] == "  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D2, cột «Điểm đánh giá» — không được để trống"
     problems = [line for line in err if line.startswith("  - ")]
     assert len(problems) == 61 and problems[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
-    assert err[-1].endswith("61 dòng dữ liệu — 0 dòng hợp lệ được giữ, 61 dòng bị loại (xem các lỗi ở trên)")
+    assert err[-1] == ("data/2021/bieu-mau-2021.xlsx, trang «Điểm»: 61 dòng dữ liệu — 0 dòng hợp lệ được giữ, "
+                       "61 dòng bị loại (xem các lỗi ở trên)")
 
 
 def test_filled_new_year_evaluates(clone, evaluation_2020):

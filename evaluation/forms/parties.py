@@ -40,7 +40,7 @@ from ..inputs.domains import code_lists, value_bounds
 from ..inputs.registry import Registry
 from ..inputs.rules import Rules
 from ..inputs.schemas import ADJUSTMENTS, CONDITIONS, NOT_APPLICABLE, ColumnSpec, TableSpec
-from .forms import form_tables, form_units
+from .forms import _column_note, form_tables, form_units
 
 __all__ = ["KINDS", "Kind", "Column", "Sheet", "Party", "year_parties", "LAYOUT", "NA_TEXT",
            "COUNCIL_FALLBACK"]
@@ -317,13 +317,14 @@ def _survey_sheets(rules: Rules, kind, rater_id: str | None, targets: pd.DataFra
     return tuple(sheets)
 
 
-def _council_sheets(rules: Rules, taken: set[str]) -> tuple[Sheet, ...]:
+def _council_sheets(rules: Rules, taken: set[str], year: int) -> tuple[Sheet, ...]:
     specs = [s for s in form_tables(rules, {s.name: s for s in (ADJUSTMENTS, CONDITIONS)}) if s.name in taken]
     lists = code_lists(rules, {s.name: s for s in specs})
     bounds = value_bounds(rules)
     sheets = []
     for spec in specs:
-        columns = tuple(Column(c, width={"unit": 30, "code": 12, "text": 28}.get(c.kind, 10)) for c in spec.columns)
+        columns = tuple(Column(c, width={"unit": 30, "code": 12, "text": 28}.get(c.kind, 10),
+                               note=_column_note(c, bounds, lists, spec, year)) for c in spec.columns)
         codes = {c.name: {code for code, _ in lists[spec.codes[c.name]]} for c in spec.columns if c.name in spec.codes}
         sheets.append(Sheet(spec.name, spec.title, columns, pd.DataFrame({"unit_id": pd.Series(dtype="string")}),
                             grid=False, bounds=bounds, codes=codes, description=spec.description,
@@ -406,7 +407,7 @@ def year_parties(rules: Rules, registry: Registry, year: int, tables: Iterable[s
                                      rater_kind=kind.id, order=n))
                 n += 1
 
-    council = _council_sheets(rules, taken)
+    council = _council_sheets(rules, taken, year)
     if council:
         parties.append(Party("council", "hoi-dong", rules.adjustments.council or COUNCIL_FALLBACK, council))
     keys = [p.key for p in parties]

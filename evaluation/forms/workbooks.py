@@ -46,6 +46,7 @@ from .forms import (
     _lists_sheet,
     _plain,
     _printable,
+    _required,
     _table_sheet,
     form_units,
 )
@@ -357,6 +358,8 @@ def _help_sheet(wb, party: Party, rules: Rules, year: int, heading: str, issuer:
                 required = "có" if (col.must_fill or not col.spec.nullable) else "không"
                 if col.name in ("evidence", "explanation"):
                     required = "khi tự chấm trên 0 điểm"
+                elif party.kind == "council":
+                    required = _required(col.spec)
                 table_row([col.header, required, col.note or col.header])
     line()
     line(f"Mã biểu mẫu: {party.key} · năm {year} · phiên bản {party.version} · quy định {rules.id}.")
