@@ -58,10 +58,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_new_year(args: argparse.Namespace) -> int:
     from .forms.newyear import new_year
 
+    from .inputs.schemas import TABLES, mode_of
+
     made = new_year(args.year, params_dir=args.params_dir, source=args.source)
+    sheets = ", ".join(f"«{TABLES[name].title}»" for name in made.tables)   # as users see them in Excel
     print(f"{made.year}: đã tạo {display_path(made.params)} (từ {display_path(made.source)}) và "
-          f"{display_path(made.forms)} (các trang: {', '.join(made.tables)}).")
-    print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
+          f"{display_path(made.forms)} (các trang: {sheets}).")
+    if mode_of(made.tables) == "detailed":
+        print(f"Tiếp theo: biểu mẫu cho từng bên «make forms YEAR={made.year}», gửi đi, nhận về rồi «make collect "
+              f"YEAR={made.year} FROM=<thư mục>» (hoặc điền biểu mẫu chung); «make validate YEAR={made.year}» và "
+              f"«make report YEAR={made.year}».")
+    else:
+        print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
     return 0
 
 
