@@ -55,6 +55,7 @@ def fill_self(path: Path, unit: str, criteria: pd.DataFrame, *, comma: bool = Fa
         own = row["Điểm tự chấm"] or (NA if name_key(row["Điểm thẩm định"]) == name_key(NA) else "")
         ws.cell(row=r, column=col["Điểm tự chấm"], value=_number(own, comma=comma))
         ws.cell(row=r, column=col["Minh chứng"], value=row["Minh chứng"] or None)
+        ws.cell(row=r, column=col["Giải trình"], value=row.get("Giải trình") or None)
         ws.cell(row=r, column=col["Ghi chú"], value=row["Ghi chú"] or None)
     wb.save(path)
 

@@ -116,7 +116,7 @@ def test_collected_forms_give_the_example_year(year, returns, filled, tmp_path, 
     pd.testing.assert_frame_equal(ours.ranked[cols].reset_index(drop=True), theirs.ranked[cols].reset_index(drop=True))
     a, b = load_inputs(params).tables, load_inputs(EXAMPLE).tables
     key = ["unit_id", "criterion"]
-    crit = ["self_points", "points", "points_na", "evidence", "note"]
+    crit = ["self_points", "points", "points_na", "evidence", "explanation", "note"]
     pd.testing.assert_frame_equal(
         a["criteria"].table.sort_values(key)[key + crit].reset_index(drop=True).astype(object).fillna(""),
         b["criteria"].table.sort_values(key)[key + crit].reset_index(drop=True).astype(object).fillna(""))
@@ -132,7 +132,7 @@ def test_collected_forms_give_the_example_year(year, returns, filled, tmp_path, 
     assert len(status) == 115 and set(status["status"]) == {"đã nộp", "nộp nhiều lần"}
     assert status.set_index("key").at[TWICE, "workbook"].endswith("Sở Y tế - tự chấm.xlsx")
     # Every value written is traced to its workbook and cell; the cell holds what the party typed.
-    trace = read_trace(data)
+    trace = read_trace(data, {t: data / f"{t}.csv" for t in ("criteria", "survey", "adjustments")})
     written = pd.read_csv(data / "criteria.csv", dtype=str, keep_default_na=False)
     values = written.drop(columns=["Đơn vị", "Mã tiêu chí"]).ne("").to_numpy().sum()
     assert (trace["table"] == "criteria").sum() == values      # the example's notes are the units' only
@@ -148,6 +148,14 @@ def test_collected_forms_give_the_example_year(year, returns, filled, tmp_path, 
     assert run(year, "collect", "--year", "collected-2021", "--from", str(folder), "--write") == 0
     out = capsys.readouterr().out
     assert "criteria.csv: không đổi (487 dòng)" in out and "Không có gì thay đổi." in out
+    # The year's inputs carry the trace and the board; a table edited by hand is no longer cited.
+    inputs = load_inputs(params)
+    assert len(inputs.trace) == len(trace) and len(inputs.status) == 115
+    assert {"trace", "status"} <= {role for role, _, _ in inputs.files}
+    text = (data / "criteria.csv").read_text(encoding="utf-8")
+    (data / "criteria.csv").write_text(text.replace("Hồ sơ KTXH-002", "Hồ sơ KTXH-002 (bổ sung)"), encoding="utf-8")
+    edited = load_inputs(params).trace
+    assert set(edited["table"]) == {"survey", "adjustments"}
 
 
 def _mail(filled, folder: Path, key: str, name: str) -> Path:

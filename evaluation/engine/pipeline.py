@@ -16,7 +16,7 @@ from ..errors import InputError, Problem
 from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks
 from ..inputs.domains import code_sets, value_bounds
 from ..inputs.params import YearParams, load_params
-from ..inputs.provenance import provenance_table
+from ..inputs.provenance import STATUS_FILE, TRACE_FILE, provenance_table, read_status, read_trace
 from ..inputs.registry import Registry, load_registry
 from ..inputs.rules import Rules, load_rules
 from ..inputs.schemas import TABLES
@@ -65,6 +65,9 @@ class Inputs:
     files: list[tuple[str, str, Path]] = field(default_factory=list)
     # unit_id → criteria_set of the units evaluated (detailed years; None otherwise).
     sets: pd.DataFrame | None = None
+    # A year collected from the parties' forms: the cell of each value, and who returned what.
+    trace: pd.DataFrame | None = None
+    status: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,12 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
                  for k in DETAIL_TABLES[1:] if k in listed and "criteria" not in listed]
     if problems:
         raise InputError(problems, notes=_row_notes(tables, places), checked=tables)
-    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None)
+    trace = read_trace(year.data_dir, {name: year.input_path(name) for name in tables})
+    status = read_status(year.data_dir)
+    for role, name, found in (("trace", TRACE_FILE, trace), ("status", STATUS_FILE, status)):
+        if found is not None:
+            files.append((role, project_path(year.data_dir / name, project), year.data_dir / name))
+    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, trace, status)
 
 
 def _row_notes(tables: dict[str, Checked], places: dict[str, str]) -> list[str]:

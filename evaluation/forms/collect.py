@@ -82,7 +82,7 @@ class Collected:
     tables : dict
         The year's input tables as they will be written (Vietnamese headers, text values).
     trace : pandas.DataFrame
-        :data:`~evaluation.inputs.provenance.TRACE_COLUMNS`, one row per value written.
+        :data:`~evaluation.inputs.provenance.TRACE_COLUMNS` but the checksum, one row per value written.
     problems : dict
         Problems by party key; returns that belong to no party under ``""``.
     """
@@ -511,12 +511,13 @@ def collect(yf: YearForms, folder: Path | str) -> Collected:
     assembled = _assemble(yf, usable)
     written = {name: _written(yf, name, table) for name, table in assembled.items()}
     traces = [r.trace for r in usable if r.trace is not None]
-    trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame(columns=["_key", *TRACE_COLUMNS])
+    columns = [c for c in TRACE_COLUMNS if c != "sha256"]   # the table's checksum is known when it is written
+    trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame(columns=["_key", *columns])
     rows = pd.concat([pd.DataFrame({"table": name, "_key": t["_key"], "row": range(2, len(t) + 2),
                                     "unit_id": t["unit_id"]}) for name, t in assembled.items()], ignore_index=True) \
         if assembled else pd.DataFrame(columns=["table", "_key", "row", "unit_id"])
     trace = trace.merge(rows, on=["table", "_key"], how="inner", sort=False)
-    trace = trace.sort_values(["table", "row"], kind="stable")[TRACE_COLUMNS].reset_index(drop=True)
+    trace = trace.sort_values(["table", "row"], kind="stable")[columns].reset_index(drop=True)
     by_workbook = {}
     for p in _check_assembled(yf, written, trace, shared):
         by_workbook.setdefault(p.file, []).append(p)

@@ -16,6 +16,7 @@ summary compares each table with the file it replaces, row by row on the table's
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -27,7 +28,7 @@ import yaml
 
 from ..engine.pipeline import display_path
 from ..errors import InputError, Problem
-from ..inputs.provenance import STATUS_COLUMNS, STATUS_FILE, TRACE_FILE
+from ..inputs.provenance import STATUS_COLUMNS, STATUS_FILE, TRACE_COLUMNS, TRACE_FILE
 from ..inputs.schemas import TABLES
 from ..inputs.tables import read_csv_text
 from .collect import Collected
@@ -165,7 +166,10 @@ def plan_writes(col: Collected, board: pd.DataFrame) -> Plan:
                                       + ", ".join(f"{k}: {v}" for k, v in inputs.items()))]) from None
         files.insert(0, (params.path, text.encode("utf-8")))
     status = board.rename(columns=STATUS_COLUMNS)
-    for target, content, what in ((data / TRACE_FILE, csv_bytes(col.trace), f"{len(col.trace)} giá trị truy về ô"),
+    checksums = {target.stem: hashlib.sha256(content).hexdigest() for target, content in files
+                 if target.suffix == ".csv"}
+    trace = col.trace.assign(sha256=col.trace["table"].map(checksums))[TRACE_COLUMNS]
+    for target, content, what in ((data / TRACE_FILE, csv_bytes(trace), f"{len(trace)} giá trị truy về ô"),
                                   (data / STATUS_FILE, csv_bytes(status, bom=True), f"{len(status)} dòng")):
         same = target.exists() and target.read_bytes() == content
         summary.append(f"{display_path(target)}: {'không đổi' if same else 'ghi'} ({what})")

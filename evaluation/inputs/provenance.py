@@ -24,8 +24,9 @@ __all__ = ["sha256", "provenance_table", "TRACE_FILE", "STATUS_FILE", "TRACE_COL
 TRACE_FILE = "trace.csv"
 STATUS_FILE = "status.csv"
 # One row per value written into a collected input table: the table and its row (as a spreadsheet
-# numbers it, header = 1), the column's header, the unit, the value, and where it was typed.
-TRACE_COLUMNS = ["table", "row", "column", "unit_id", "value", "party", "workbook", "sheet", "cell"]
+# numbers it, header = 1), the column's header, the unit, the value, where it was typed, and the
+# SHA-256 of the table file as written (a table edited since is not cited: its rows may have moved).
+TRACE_COLUMNS = ["table", "row", "column", "unit_id", "value", "party", "workbook", "sheet", "cell", "sha256"]
 # One row per party of the year (and per returned file that belongs to none): the status board.
 STATUS_COLUMNS = {"kind": "Loại biểu mẫu", "party": "Bên nộp", "key": "Mã biểu mẫu", "status": "Tình trạng",
                   "workbook": "Tệp được dùng", "saved": "Lưu lúc", "problems": "Số lỗi", "note": "Ghi chú"}
@@ -55,16 +56,21 @@ def package_version() -> str:
     return __version__
 
 
-def read_trace(folder: Path) -> pd.DataFrame | None:
-    """The trace of a collected year (``<data>/trace.csv``), or None when the year was not collected."""
+def read_trace(folder: Path, tables: dict[str, Path]) -> pd.DataFrame | None:
+    """The trace of a collected year (``<data>/trace.csv``), or None when the year was not collected.
+
+    Only the rows of the ``tables`` given (name → file) whose file still has the SHA-256 it
+    was written with are kept: a cell is never cited for a value that has since changed.
+    """
     path = Path(folder) / TRACE_FILE
     if not path.is_file():
         return None
     frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
-    missing = [c for c in TRACE_COLUMNS if c not in frame.columns]
-    if missing:
+    if [c for c in TRACE_COLUMNS if c not in frame.columns]:
         return None  # not ours: say nothing rather than cite wrong cells
-    return frame.astype({"row": "int64"})
+    current = {name: sha256(p) for name, p in tables.items() if p is not None and Path(p).is_file()}
+    keep = frame["sha256"] == frame["table"].map(current)
+    return frame[keep.fillna(False).astype(bool)][TRACE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
 
 
 def read_status(folder: Path) -> pd.DataFrame | None:
