@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from evaluation.forms.issue import year_forms
 from evaluation.forms.status import complete, status_board
 from evaluation.forms.workbooks import META_SHEET
 from evaluation.inputs.provenance import read_status, read_trace
+from evaluation.report import present_collect, present_detail
 from tests.conftest import ROOT
 from tests.filling import example_tables, fill_all, set_meta, set_saved
 
@@ -148,6 +150,18 @@ def test_collected_forms_give_the_example_year(year, returns, filled, tmp_path, 
     assert run(year, "collect", "--year", "collected-2021", "--from", str(folder), "--write") == 0
     out = capsys.readouterr().out
     assert "criteria.csv: không đổi (487 dòng)" in out and "Không có gì thay đổi." in out
+    # The report: the board in the annex, the claims without evidence, each card citing its cells.
+    board = present_collect.status_board(ours)
+    assert "PHỤ LỤC. TÌNH HÌNH NỘP BIỂU MẪU" in board and board.count("<tr><td>") == 4 + 115
+    assert "Sở Y tế - tự chấm (bản cũ).xlsx" in board and "nộp nhiều lần" in board
+    assert present_collect.evidence(ours) == present_collect.evidence(theirs)
+    cards = present_detail.score_cards(ours)
+    justice = cards[cards.index("Sở Tư pháp</span>"):]
+    justice = justice[:justice.index("</section>")]
+    own = Path(files["tu-cham/so-tu-phap"]).name.replace(" 2021", "")
+    assert re.search(r"Nguồn: tự chấm: «thư \d/" + re.escape(own[:-5]) + r"(?: \(1\))?\.xlsx» \(«Tự chấm» "
+                     r"G2–G9\) · thẩm định: «[^»]+» \(«Thẩm định» KTXH F\d+\), «", justice), justice[-600:]
+    assert "TTRA F" in justice and present_detail.score_cards(theirs).count("Nguồn:") == 0
     # The year's inputs carry the trace and the board; a table edited by hand is no longer cited.
     inputs = load_inputs(params)
     assert len(inputs.trace) == len(trace) and len(inputs.status) == 115

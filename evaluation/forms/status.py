@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..inputs.provenance import STATUS_COLUMNS
+from ..inputs.provenance import STATUS_COLUMNS, STATUS_RULE
 from .collect import Collected
 from .parties import KINDS
 from .returns import saved_text
@@ -26,8 +26,7 @@ __all__ = ["STATUS", "status_board", "complete", "board_text", "LATER_RULE"]
 STATUS = {"ok": "đã nộp", "twice": "nộp nhiều lần", "missing": "chưa nộp", "wrong_year": "sai năm",
           "wrong_version": "sai phiên bản", "problems": "có lỗi", "unknown": "không nhận ra"}
 DONE = (STATUS["ok"], STATUS["twice"])
-LATER_RULE = ("Bên nộp nhiều bản: dùng bản lưu sau cùng — theo thời điểm lưu ghi trong tệp (Excel, LibreOffice "
-              "ghi mỗi lần lưu); nếu bằng nhau thì theo thời điểm sửa tệp, rồi theo tên tệp.")
+LATER_RULE = STATUS_RULE
 
 
 def status_board(col: Collected) -> pd.DataFrame:

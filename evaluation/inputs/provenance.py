@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import __version__
 
-__all__ = ["sha256", "provenance_table", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS",
+__all__ = ["sha256", "provenance_table", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
            "read_trace", "read_status"]
 
 TRACE_FILE = "trace.csv"
@@ -28,6 +28,9 @@ STATUS_FILE = "status.csv"
 # SHA-256 of the table file as written (a table edited since is not cited: its rows may have moved).
 TRACE_COLUMNS = ["table", "row", "column", "unit_id", "value", "party", "workbook", "sheet", "cell", "sha256"]
 # One row per party of the year (and per returned file that belongs to none): the status board.
+# Which copy counts when a party returned several (said on the board and in the report's annex).
+STATUS_RULE = ("Bên nộp nhiều bản: dùng bản lưu sau cùng — theo thời điểm lưu ghi trong tệp (Excel, LibreOffice "
+               "ghi mỗi lần lưu); nếu bằng nhau thì theo thời điểm sửa tệp, rồi theo tên tệp.")
 STATUS_COLUMNS = {"kind": "Loại biểu mẫu", "party": "Bên nộp", "key": "Mã biểu mẫu", "status": "Tình trạng",
                   "workbook": "Tệp được dùng", "saved": "Lưu lúc", "problems": "Số lỗi", "note": "Ghi chú"}
 
