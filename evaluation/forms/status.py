@@ -93,7 +93,8 @@ def board_text(board: pd.DataFrame, *, year: int, folder: str) -> str:
     shown = board.assign(problems=board["problems"].map(lambda n: f"{n} lỗi" if n else ""))
     cols = ["kind", "party", "status", "problems", "workbook", "note"]
     titles = {c: STATUS_COLUMNS[c] for c in cols}
-    widths = {c: min(38, max(len(titles[c]), *(len(str(v)) for v in shown[c]))) for c in cols[:-1]}
+    widest = {"workbook": 60}   # a file's name is what users look for: cut it last
+    widths = {c: min(widest.get(c, 38), max(len(titles[c]), *(len(str(v)) for v in shown[c]))) for c in cols[:-1]}
 
     def fit(text: str, width: int) -> str:
         text = str(text)

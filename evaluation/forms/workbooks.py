@@ -171,6 +171,8 @@ def _data_sheet(wb, sheet: Sheet, sent: pd.DataFrame | None) -> None:
                 cell.alignment = Alignment(wrap_text=col.width >= 24, vertical="top")
             else:
                 cell.protection = Protection(locked=False)
+                if sheet.grid:
+                    cell.alignment = Alignment(wrap_text=text_like, vertical="top")
             if text_like:
                 cell.number_format = "@"
         if not (col.fixed and sheet.grid):
@@ -213,6 +215,7 @@ def _items_sheet(wb, rules: Rules, registry: Registry) -> None:
     names = registry.units["short_name"]
     headers = ["Mã nội dung", "Loại", "Nội dung", "Mức điểm", "Tối đa cả nội dung", "Áp dụng cho", "Quy định"]
     ws.append(headers)
+    widths = [10, 8, 70, 26, 10, 28, 20]
     for it, row in zip(rules.adjustments.items, items.itertuples(index=False), strict=True):
         if row.rate == "points":
             rate = f"{fmt_bound(it.points)} điểm mỗi lần (ghi «Số lần»)"
@@ -223,15 +226,19 @@ def _items_sheet(wb, rules: Rules, registry: Registry) -> None:
         ws.append([it.code, "thưởng" if it.kind == "bonus" else "trừ", " ".join(it.text.split()), rate,
                    fmt_bound(it.cap) if it.cap is not None else "", scope_text(it.scope, rules, names),
                    "" if it.confirmed else "chưa được xác nhận bằng văn bản gốc"])
-    for j, width in enumerate([10, 8, 70, 26, 10, 28, 20], start=1):
+    for j, width in enumerate(widths, start=1):
         from openpyxl.utils import get_column_letter
 
         ws.column_dimensions[get_column_letter(j)].width = width
         ws.cell(row=1, column=j).font = Font(bold=True)
         ws.cell(row=1, column=j).fill = PatternFill("solid", fgColor=_HEADER_FILL)
-    for row in ws.iter_rows(min_row=2):
+        ws.cell(row=1, column=j).alignment = Alignment(wrap_text=True, vertical="center")
+    for r, row in enumerate(ws.iter_rows(min_row=2), start=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # Wrapped texts need taller rows: Excel and LibreOffice do not grow them on their own.
+        lines = max(-(-len(str(c.value or "")) // int(w * 1.1)) for c, w in zip(row, widths, strict=True))
+        ws.row_dimensions[r].height = 15 * max(1, lines)
     ws.freeze_panes = "A2"
     _printable(ws, repeat_header=True)
     ws.protection.sheet = True
@@ -356,7 +363,7 @@ def _help_sheet(wb, party: Party, rules: Rules, year: int, heading: str, issuer:
                 table_row([col.header, "ghi sẵn", "biểu mẫu ghi sẵn, không sửa"])
             else:
                 required = "có" if (col.must_fill or not col.spec.nullable) else "không"
-                if col.name in ("evidence", "explanation"):
+                if party.kind == "self" and col.name in ("evidence", "explanation"):
                     required = "khi tự chấm trên 0 điểm"
                 elif party.kind == "council":
                     required = _required(col.spec)
