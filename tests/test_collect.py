@@ -203,7 +203,14 @@ def troubled(filled, tmp_path_factory):
     wb = load_workbook(over)
     wb["Thẩm định"]["F5"] = 12                                    # above the criterion's 10 points
     wb.save(over)
-    _mail(filled, folder, "tu-cham/so-y-te", "Sở Y tế.xlsx")
+    # Harmless: a sheet of one's own, and the evidence and explanation columns swapped.
+    moved = _mail(filled, folder, "tu-cham/so-y-te", "Sở Y tế.xlsx")
+    wb = load_workbook(moved)
+    wb.create_sheet("Ghi chép riêng")["A1"] = "nhắc: gửi trước ngày 15"
+    ws = wb["Tự chấm"]
+    for r in range(1, ws.max_row + 1):
+        ws[f"H{r}"].value, ws[f"I{r}"].value = ws[f"I{r}"].value, ws[f"H{r}"].value
+    wb.save(moved)
     _mail(filled, folder, "phieu-danh-gia/huyen-tho-xuan", "Thọ Xuân - phiếu.xlsx")
     stray = Workbook()
     stray.active.append(["Đơn vị", "Mã tiêu chí", "Điểm tự chấm"])
@@ -239,6 +246,8 @@ def test_problems_are_said_at_their_cells_and_the_others_are_kept(party_forms, t
     assert board.loc["tu-cham/so-xay-dung", "status"] == "sai phiên bản"
     assert board.loc["tu-cham/so-noi-vu", "status"] == "có lỗi"
     assert board.loc["tu-cham/so-y-te", "status"] == "đã nộp" and board.loc["tu-cham/so-y-te", "problems"] == 0
+    cited = got.trace[(got.trace["workbook"] == "Sở Y tế.xlsx") & (got.trace["column"] == "Minh chứng")]
+    assert len(cited) == 6 and cited["cell"].str.startswith("'Tự chấm'!I").all()   # where the column moved
     assert (board["status"] == "không nhận ra").sum() == 1 and not complete(status_board(got))
     # The others' values, and a party's rows without problems, are kept.
     crit = got.tables["criteria"]

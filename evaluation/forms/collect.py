@@ -273,9 +273,8 @@ def read_party(yf: YearForms, party: Party, ret: Return, shared: _Checks | None 
             checks = _survey_checks(sheet, party.name if sheet.grid else None)
         else:
             checks = detail.row_checks.get(sheet.table)
-        codes = sheet.codes if party.kind != "council" else {k: v for k, v in sheet.codes.items()}
         checked = check_table(raw, sheet.spec, ret.label, registry=registry, year=yf.year, bounds=sheet.bounds,
-                              codes=codes, row_checks=checks)
+                              codes=sheet.codes, row_checks=checks)
         read.problems += checked.problems
         read.problems += _missing_rows(checked, raw, sheet, ret, names)
         if party.kind == "survey" and sheet.grid and len(checked.table) and not checked.rejected.shape[0] and \
