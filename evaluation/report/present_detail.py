@@ -141,7 +141,6 @@ def components(ev: Evaluation) -> str:
     by_body = d.bodies.pivot(index="unit_id", columns="body", values="final_points")
     order = [b.id for b in rules.bodies if b.id in by_body.columns]
     n = len(order)
-    body_w = 7
     groups = []
     for g, sel in _by_group(ev):
         rows = [{"order": str(r.order), "unit": r.unit,
@@ -156,7 +155,7 @@ def components(ev: Evaluation) -> str:
         head=["TT", "Đơn vị", *[rules.body(b).label for b in order], "Thẩm định", "Thưởng", "Trừ", "Điều chỉnh",
               "Tổng", "Công bố"],
         numeric=list(range(2, n + 8)),
-        widths=(4, 100 - 4 - body_w * n - 9 - 8 - 7 - 9 - 8 - 8, *[body_w] * n, 9, 8, 7, 9, 8, 8),
+        widths=(),
         decimals=rules.precision.decimals, rounding=ROUNDING_WORDS[rules.precision.rounding],
         adjustment_max=rules.scale.adjustment_max,
         names="; ".join(f"{rules.body(b).label}: {rules.body(b).name}" for b in order
