@@ -231,5 +231,23 @@ def write_docx(html: str, target: Path, *, figures: Path | None = None) -> None:
                               text=True, check=False)
         if done.returncode != 0:
             raise ReportError(f"không tạo được tệp Word (pandoc): {done.stderr.strip()[-500:]}")
-        data = (tmp_path / "report.docx").read_bytes()
+        data = _rows_kept_whole((tmp_path / "report.docx").read_bytes())
     target.write_bytes(deterministic_zip(data))
+
+
+def _rows_kept_whole(docx: bytes) -> bytes:
+    """Every table row on one page (``w:cantSplit``): the signature block is a borderless table row,
+    and a unit's row must not be cut in two.  pandoc does not write it; the XML gets it here."""
+    src = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"<w:tr>(?!<w:trPr>)", "<w:tr><w:trPr><w:cantSplit /></w:trPr>", text)
+                text = text.replace("<w:tr><w:trPr>", "<w:tr><w:trPr><w:cantSplit />").replace(
+                    "<w:cantSplit /><w:cantSplit />", "<w:cantSplit />")
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
+    return out.getvalue()
