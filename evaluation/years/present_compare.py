@@ -277,7 +277,8 @@ def notes(cmp: Comparison) -> str:
                          "(xem phụ lục báo cáo của năm)")
         items.append(f"điểm tự chấm là {_self_definition(ev)}")
         if ev.params.params.report.source_note:
-            items.append(ev.params.params.report.source_note)
+            # The note is a sentence of its own: its full stop would double the list's.
+            items.append(ev.params.params.report.source_note.rstrip().rstrip("."))
         if items:
             years.append({"label": year_label(ev), "notes": items})
     return _render("notes", years=years)
