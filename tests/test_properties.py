@@ -395,4 +395,4 @@ def test_any_valid_year_can_be_charted(tmp_path_factory, year):
                                                                                           figures)]
     groups = ev.ranked["group"].nunique()
     with_self = ev.ranked.loc[ev.ranked["self_score"].notna(), "group"].nunique()
-    assert len(svgs) == groups + 1 + with_self
+    assert len(svgs) == groups + with_self   # one dot plot and one self-versus-appraised chart per group
