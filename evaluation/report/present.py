@@ -161,7 +161,7 @@ def summary(ev: Evaluation) -> str:
     rules = ev.rules
     sentences = "".join(f"<li>{_e(s)}</li>" for s in ev.sentences)
     counts = ev.counts
-    groups = rules.groups
+    groups = [rules.group(g) for g in ev.groups]  # the groups the year evaluates, no empty column
     header = ["Mức xếp loại", *[f"{_e(g.numeral)}. {_e(g.name)}" for g in groups], "Tổng"]
     share = (60 // (len(groups) + 1))
     rows = []
