@@ -20,16 +20,22 @@ def test_second_regime_by_hand():
     assert got["tier_by_score"].to_dict() == {
         "a1": "xs", "a2": "xs", "a3": "xs", "a4": "kha", "a5": "tb",
         "b1": "xs", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
-    # B1 is capped at "kha" by its condition; then 3 xs vs 4 tot: k ≤ 0.2·(4 + 3 − k) → k = 1.
+    # B1 is capped at "kha" by its condition; then 3 xs vs 4 tot counted before anyone is moved
+    # down: floor(0,2 × 4) = 0 "xs" allowed, so all three move to "tot".
+    # (Was: k ≤ 0.2·(4 + 3 − k) → k = 1, a limit counted on the tốt after demotion.)
     assert got["tier"].to_dict() == {
-        "a1": "xs", "a2": "tot", "a3": "tot", "a4": "kha", "a5": "tb",
+        "a1": "tot", "a2": "tot", "a3": "tot", "a4": "kha", "a5": "tb",
         "b1": "kha", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
+    limits = ev.quotas.limits
+    assert limits[["partition", "base", "limit", "in_tier", "demoted"]].to_dict("records") == [
+        {"partition": "all", "base": 4, "limit": 0, "in_tier": 3, "demoted": 3}]
     # A2 and A3 tie at 85.00: same rank, printed order kept.
     assert got.loc[["a2", "a3"], "rank"].tolist() == [2, 2]
     assert got.loc[["a2", "a3"], "order"].tolist() == [2, 3]
     assert ev.counts.loc["total"].tolist() == [5, 6, 11]
-    assert ev.counts["total"].tolist() == [1, 6, 3, 1, 11]
-    assert ev.sentences[1] == "01 cơ quan, đơn vị dự kiến xếp loại xuất sắc gồm: 01 đơn vị A."
+    assert ev.counts["total"].tolist() == [0, 7, 3, 1, 11]
+    assert ev.sentences[1] == "Không có cơ quan, đơn vị nào dự kiến xếp loại xuất sắc."
+    assert ev.sentences[2] == "07 cơ quan, đơn vị dự kiến xếp loại tốt gồm: 03 đơn vị A và 04 đơn vị B."
 
 
 def test_rank_ties_min_method_and_stable_display_order():
