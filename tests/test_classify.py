@@ -152,4 +152,5 @@ def test_reasons_do_not_depend_on_the_order_of_the_conditions_file(tmp_path):
     scored = frame([95.0])
     reasons = {classify(scored, rules, pd.DataFrame({"unit_id": ["u0", "u0"], "condition": codes}))
                ["tier_reason"].iloc[0] for codes in (["ky_luat", "tham_nhung"], ["tham_nhung", "ky_luat"])}
-    assert reasons == {"Không được xếp cao hơn «Trung bình» do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}
+    # A cap at the lowest tier is said as such (was: "Không được xếp cao hơn «Trung bình»").
+    assert reasons == {"Xếp «Trung bình» bất kể điểm do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}

@@ -181,9 +181,11 @@ def classify_explained(scored: pd.DataFrame, rules: Rules,
         cap = out["unit_id"].map(per_unit["cap"])
         capped = cap.notna() & (cap > level)
         level = level.where(~capped, cap).astype("int64")
-        shorts = np.array([t.short for t in rules.tiers], dtype=object)
-        reason = reason.mask(capped, "Không được xếp cao hơn «" + pd.Series(shorts[level], index=out.index)
-                             + "» do: " + out["unit_id"].map(per_unit["label"]).astype("string"))
+        shorts = pd.Series(np.array([t.short for t in rules.tiers], dtype=object)[level], index=out.index)
+        # A cap at the lowest tier (an override, Nghị định 335) places the unit there whatever its score.
+        lead = pd.Series(np.where(level == len(rules.tiers) - 1, "Xếp «" + shorts + "» bất kể điểm do: ",
+                                  "Không được xếp cao hơn «" + shorts + "» do: "), index=out.index)
+        reason = reason.mask(capped, lead + out["unit_id"].map(per_unit["label"]).astype("string"))
 
     # Quotas are applied until none demotes anyone: a later quota can shrink the tier an
     # earlier one counts (or fill the tier it caps), so one pass could leave a quota exceeded.

@@ -92,8 +92,7 @@ def title_block(ev: Evaluation) -> str:
 
 
 def _regulation(reg) -> str:
-    date = f" ngày {_e(reg.date)}" if reg.date else ""
-    return f"Quyết định số {_e(reg.number)}{date} ({_e(reg.title)}){_mark(reg.confirmed)}"
+    return f"{_e(reg.citation)} ({_e(reg.title)}){_mark(reg.confirmed)}"
 
 
 def closing(ev: Evaluation) -> str:
@@ -203,7 +202,8 @@ def group_tables(ev: Evaluation) -> str:
                 mark = f"<sup>{len(footnotes)}</sup>"
             rows.append([str(ranked.at[i, "order"]), _e(ranked.at[i, "unit"]), self_text[i], score_text[i],
                          tier_badge(tiers[ranked.at[i, "tier"]], mark=mark)])
-        out.append(_table(["TT", "Đơn vị", "Điểm tự chấm", "Điểm đánh giá", "Dự kiến xếp loại"], rows,
+        out.append(_table(["TT", "Đơn vị", "Điểm tự chấm", "Điểm đánh giá", _e(rules.wording.classification_heading)],
+                          rows,
                           cls="results", numeric=(2, 3), widths=(7, 39, 14, 14, 26)))
     if footnotes:
         out.append('<ol class="footnotes">' + "".join(f"<li>{f}</li>" for f in footnotes) + "</ol>")
@@ -257,7 +257,7 @@ def near_bound_table(ev: Evaluation, within: float) -> str:
         side = "trên" if d >= 0 else "dưới"
         rows.append([_e(near.at[i, "unit"]), _e(rules.group(near.at[i, "group"]).numeral), score_text[i],
                      f"{fmt_bound(near.at[i, 'bound'])} ({_e(tiers[near.at[i, 'bound_tier']].short)})",
-                     f"{number(abs(d), 1, max_decimals=2)} điểm {side} ngưỡng",
+                     f"{number(abs(d), rules.precision.decimals)} điểm {side} ngưỡng",
                      tier_badge(tiers[near.at[i, "tier"]], short=True)])
     return _table(["Đơn vị", "Nhóm", "Điểm đánh giá", "Ngưỡng", "Khoảng cách", "Xếp loại"], rows,
                   cls="near", numeric=(2,), widths=(32, 10, 14, 16, 14, 14),
