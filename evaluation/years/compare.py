@@ -29,7 +29,7 @@ from .lineage import FOLLOWED, area_links, follow
 
 __all__ = ["YearPair", "Comparison", "load_years", "compare_years", "compare", "year_label",
            "unit_changes", "transitions", "rule_differences", "gaps_over_years", "changes_table",
-           "CHANGE_WORDS", "NEW", "GONE"]
+           "CHANGE_WORDS", "NEW", "GONE", "comparability", "COMPARABLE"]
 
 NEW, GONE = "new", "gone"
 _RESULT_COLUMNS = ["unit_id", "unit", "group", "self_score", "score", "rank", "order", "tier"]
@@ -329,6 +329,75 @@ def rule_differences(a: Rules, b: Rules, label_a: str, label_b: str) -> list[str
     if any(key not in _SECTION_NAMES for key in others):
         out.append(f"Một số quy định khác cũng khác nhau giữa {both}.")
     return out
+
+
+# -- what is comparable ------------------------------------------------------------------------
+
+COMPARABLE = ("yes", "caution", "group_only", "no")
+_UNIT_LEVEL = {"same": "yes", "renamed": "yes", "absorbed": "no", "merged": "no", "split": "no",
+               "dissolved": "group_only", "formed": "group_only", "new": "no", "gone": "no"}
+
+
+def comparability(pair: YearPair) -> pd.DataFrame:
+    """What of two years can be set side by side, as a table a machine can read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statement: ``level`` (``rules``, ``group`` or ``unit``), ``group_a`` /
+        ``group_b`` (group ids, missing when not about a group), ``change`` (for ``unit``
+        rows: the change type), ``units`` (how many units the row covers), ``comparable``
+        (one of :data:`COMPARABLE`: ``yes``; ``caution`` — the rules differ; ``group_only``
+        — only group totals and tier shares, never unit by unit; ``no``) and ``statement``
+        (Vietnamese).
+    """
+    a, b = pair.a, pair.b
+    la, lb = pair.labels
+    rows = [{"level": "rules", "group_a": pd.NA, "group_b": pd.NA, "change": pd.NA, "units": pd.NA,
+             "comparable": "caution" if pair.differences else "yes",
+             "statement": ("Quy định hai năm khác nhau: " + " ".join(pair.differences)) if pair.differences
+             else f"Năm {la} và năm {lb} áp dụng cùng quy định về mức xếp loại, thang điểm và làm tròn."}]
+    groups_a, groups_b = a.groups, b.groups
+    names = {g.id: g.name for ev in (a, b) for g in ev.rules.groups}
+    area = area_links(b.registry, a.ranked["unit_id"], b.ranked["unit_id"], years=(a.params.year, b.params.year))
+    area = area.assign(g_a=area["id_a"].map(a.ranked.set_index("unit_id")["group"]),
+                       g_b=area["id_b"].map(b.ranked.set_index("unit_id")["group"])).dropna()
+    flows = area.groupby(["g_a", "g_b"]).agg(n_a=("id_a", "nunique"), n_b=("id_b", "nunique")).reset_index()
+    size_a = a.ranked["group"].value_counts()
+    size_b = b.ranked["group"].value_counts()
+    for g in [*groups_a, *[g for g in groups_b if g not in groups_a]]:
+        if g in groups_a and g in groups_b:
+            rows.append({"level": "group", "group_a": g, "group_b": g, "change": pd.NA,
+                         "units": int(size_b[g]), "comparable": "yes",
+                         "statement": f"Nhóm «{names[g]}» có trong cả hai năm ({count(size_a[g])} và "
+                                      f"{count(size_b[g])} đơn vị): so sánh từng đơn vị được theo dõi."})
+    for f in flows.itertuples(index=False):
+        rows.append({"level": "group", "group_a": f.g_a, "group_b": f.g_b, "change": pd.NA,
+                     "units": int(size_b[f.g_b]), "comparable": "group_only",
+                     "statement": f"Nhóm «{names[f.g_a]}» năm {la} ({count(size_a[f.g_a])} đơn vị) giải thể; địa bàn "
+                                  f"chuyển sang nhóm «{names[f.g_b]}» năm {lb} ({count(size_b[f.g_b])} đơn vị): chỉ "
+                                  "so sánh ở cấp nhóm (số đơn vị, tỷ lệ theo mức xếp loại), không so sánh từng "
+                                  "đơn vị."})
+    linked_a, linked_b = set(flows["g_a"]), set(flows["g_b"])
+    for g in groups_a:
+        if g not in groups_b and g not in linked_a:
+            rows.append({"level": "group", "group_a": g, "group_b": pd.NA, "change": pd.NA, "units": int(size_a[g]),
+                         "comparable": "no", "statement": f"Nhóm «{names[g]}» chỉ có năm {la}: không so sánh."})
+    for g in groups_b:
+        if g not in groups_a and g not in linked_b:
+            rows.append({"level": "group", "group_a": pd.NA, "group_b": g, "change": pd.NA, "units": int(size_b[g]),
+                         "comparable": "no", "statement": f"Nhóm «{names[g]}» chỉ có năm {lb}: không so sánh."})
+    said = {"yes": "so sánh trực tiếp điểm, thứ hạng, xếp loại",
+            "no": "không so sánh điểm (đơn vị khác nhau hoặc chỉ có một năm)",
+            "group_only": "chỉ so sánh ở cấp nhóm"}
+    changes = pair.changes["change"].value_counts()
+    for change in CHANGE_WORDS:
+        if change in changes.index:
+            level = _UNIT_LEVEL[change]
+            rows.append({"level": "unit", "group_a": pd.NA, "group_b": pd.NA, "change": change,
+                         "units": int(changes[change]), "comparable": level,
+                         "statement": f"{count(changes[change])} cặp đơn vị «{CHANGE_WORDS[change]}»: {said[level]}."})
+    return pd.DataFrame(rows, columns=["level", "group_a", "group_b", "change", "units", "comparable", "statement"])
 
 
 # -- all years ---------------------------------------------------------------------------------

@@ -136,6 +136,8 @@ def _lineage_note(row: pd.Series, pair: YearPair) -> str:
         return f"đổi tên, năm {_e(pair.labels[0])} là {_e(row['unit_a'])}"
     if change in ("merged", "split"):
         return f"{CHANGE_NAMES[change]}: {_e(row['unit_a'])} → {_e(row['unit_b'])}"
+    if change in ("absorbed", "dissolved", "formed"):
+        return _e(row["note"])
     return f"{CHANGE_NAMES[change]} năm {_e(pair.labels[1] if change == NEW else pair.labels[0])}"
 
 
