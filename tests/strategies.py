@@ -90,6 +90,12 @@ def quota_dicts(draw, tier_ids: list[str], *, adjacent_only: bool = False) -> li
                  "scope": draw(st.sampled_from(["all", "group"]))}
         if not adjacent_only and draw(st.booleans()):
             quota["demote_to"] = draw(st.sampled_from(tier_ids[level + 1:]))
+        if draw(st.booleans()):
+            quota["limit"] = {"rounding": draw(st.sampled_from(["floor", "half_up", "ceil"]))}
+        if draw(st.booleans()):
+            quota["ties"] = {"break_by": draw(st.lists(st.sampled_from(["raw_score", "self_score", "gap"]),
+                                                       max_size=2, unique=True)),
+                             "otherwise": draw(st.sampled_from(["demote_all", "keep_all"]))}
         quotas.append(quota)
     return quotas
 
