@@ -154,8 +154,8 @@ def test_each_kind_of_rules_difference_is_named():
     assert rule_differences(a, fewer, "1", "2")[0].startswith("Các mức xếp loại khác nhau")
     precision = a.model_copy(update={"precision": a.precision.model_copy(update={"decimals": 1})})
     assert rule_differences(a, precision, "1", "2") == [
-        "Cách làm tròn điểm khác nhau: 2 chữ số thập phân (làm tròn từ 5 lên) năm 1, 1 chữ số thập phân "
-        "(làm tròn từ 5 lên) năm 2."]
+        "Cách làm tròn điểm khác nhau: 2 chữ số thập phân (làm tròn, từ 5 trở lên làm tròn lên) năm 1, 1 chữ số "
+        "thập phân (làm tròn, từ 5 trở lên làm tròn lên) năm 2."]
     scale = a.model_copy(update={"scale": a.scale.model_copy(update={"appraisal_max": Decimal(90)})})
     assert rule_differences(a, scale, "1", "2")[0].startswith("Thang điểm khác nhau")
     quota = a.model_copy(update={"quotas": []})

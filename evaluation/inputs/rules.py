@@ -24,7 +24,7 @@ from ..errors import InputError, Problem
 
 __all__ = ["Rules", "Tier", "Group", "Precision", "Criterion", "CriteriaSet", "RaterKind", "Survey",
            "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
-           "Periods", "NotEvaluated", "TIE_KEYS", "load_rules", "load_yaml", "read_yaml_model"]
+           "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model"]
 
 
 def _decimal(value: Any) -> Any:
@@ -105,6 +105,11 @@ class Scale(Confirmable):
             # Scores are compared as integers of 10⁻⁹ points (int64): a larger scale would overflow.
             raise ValueError(f"thang điểm phải nằm trong khoảng ±{SCALE_LIMIT:,}".replace(",", "."))
         return self
+
+
+# How each rounding mode is said to readers (never the code value).
+ROUNDING_WORDS = {"down": "bỏ phần lẻ", "up": "làm tròn lên", "half_up": "làm tròn, từ 5 trở lên làm tròn lên",
+                  "half_even": "làm tròn về số chẵn gần nhất"}
 
 
 class Precision(Confirmable):
@@ -521,13 +526,16 @@ class Rules(_Model):
             out.append(("scale", "thang điểm"))
         if not self.precision.confirmed:
             out.append(("precision", f"làm tròn {self.precision.decimals} chữ số thập phân "
-                                     f"({self.precision.rounding})"))
+                                     f"({ROUNDING_WORDS[self.precision.rounding]})"))
         for i, t in enumerate(self.tiers):
             if not t.confirmed:
                 out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
         for i, r in enumerate(self.regulations):
             if not r.confirmed:
                 out.append((f"regulations[{i}]", r.number))
+        for i, g in enumerate(self.groups):
+            if not g.confirmed:
+                out.append((f"groups[{i}]", f"nhóm «{g.name}» và văn bản áp dụng cho nhóm"))
         for i, c in enumerate(self.conditions):
             if not c.confirmed:
                 out.append((f"conditions[{i}]", c.name))

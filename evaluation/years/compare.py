@@ -24,7 +24,7 @@ from ..engine.pipeline import Evaluation, display_path, evaluate
 from ..engine.summarise import join_vi, unit_gaps
 from ..errors import InputError, Problem
 from ..fmt import count, fmt_bound
-from ..inputs.rules import Rules
+from ..inputs.rules import ROUNDING_WORDS, Rules
 from .lineage import FOLLOWED, area_links, follow
 
 __all__ = ["YearPair", "Comparison", "load_years", "compare_years", "compare", "year_label",
@@ -268,8 +268,6 @@ _SECTION_NAMES = {"criteria": "tiêu chí chấm điểm", "adjustments": "đi�
                   "criteria_sets": "bộ tiêu chí chấm điểm", "rater_kinds": "người đánh giá qua phiếu",
                   "periods": "điểm theo kỳ và cách tính điểm năm", "ranking": "cách xếp thứ hạng",
                   "not_evaluated": "nhóm đơn vị không đánh giá"}
-_ROUNDING_VI = {"down": "bỏ phần lẻ", "up": "làm tròn lên", "half_up": "làm tròn từ 5 lên",
-                "half_even": "làm tròn về số chẵn"}
 
 
 def _substance(value: Any) -> Any:
@@ -312,8 +310,8 @@ def rule_differences(a: Rules, b: Rules, label_a: str, label_b: str) -> list[str
         out.append(f"Thang điểm khác nhau: năm {label_a}: {scale(sa)}; năm {label_b}: {scale(sb)}.")
     pa, pb = a.precision, b.precision
     if (pa.decimals, pa.rounding) != (pb.decimals, pb.rounding):
-        out.append(f"Cách làm tròn điểm khác nhau: {pa.decimals} chữ số thập phân ({_ROUNDING_VI[pa.rounding]}) "
-                   f"năm {label_a}, {pb.decimals} chữ số thập phân ({_ROUNDING_VI[pb.rounding]}) năm {label_b}.")
+        out.append(f"Cách làm tròn điểm khác nhau: {pa.decimals} chữ số thập phân ({ROUNDING_WORDS[pa.rounding]}) "
+                   f"năm {label_a}, {pb.decimals} chữ số thập phân ({ROUNDING_WORDS[pb.rounding]}) năm {label_b}.")
     if a.group_ids != b.group_ids or [g.kinds for g in a.groups] != [g.kinds for g in b.groups]:
         out.append(f"Cách chia nhóm đơn vị khác nhau giữa {both}.")
     for key, what in (("conditions", "Điều kiện hạn chế mức xếp loại"), ("quotas", "Hạn mức số đơn vị")):
