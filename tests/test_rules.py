@@ -355,3 +355,10 @@ def test_a_lowest_tier_above_zero_needs_a_declared_not_classified_outcome(tmp_pa
 def test_the_new_keys_are_checked(tmp_path, edit, expected):
     msgs = variant(tmp_path, edit, ND335)
     assert any(expected in m for m in msgs), msgs
+
+
+def test_no_bonus_or_penalty_means_no_items(tmp_path):
+    # adjustment_max: 0 is a regime without bonus and penalty (Nghị định 335 as read): items contradict it.
+    msgs = variant(tmp_path, lambda d: d["scale"].update(adjustment_max=0))
+    assert msgs == ["rules.yaml, khóa «adjustments.items» — 38 nội dung thưởng, trừ nhưng quy định không có điểm "
+                    "thưởng, điểm trừ (scale.adjustment_max: 0)"]

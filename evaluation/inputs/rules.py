@@ -662,6 +662,9 @@ def _detail_problems(rules: Rules) -> list[str]:
             else:
                 scored[(s, sv.criterion)] = sv.id
     errors += _duplicates("adjustments.items", [it.code for it in rules.adjustments.items])
+    if rules.adjustments.items and rules.scale.adjustment_max == 0:
+        errors.append(f"adjustments.items: {len(rules.adjustments.items)} nội dung thưởng, trừ nhưng quy định không "
+                      "có điểm thưởng, điểm trừ (scale.adjustment_max: 0)")
     for i, it in enumerate(rules.adjustments.items):
         errors += [f"adjustments.items[{i}].scope.groups: «{g}» không có trong groups"
                    for g in it.scope.groups if g not in groups]
