@@ -313,7 +313,7 @@ def test_two_registry_entries_equal_after_normalisation_are_refused(tmp_path_fac
     folder = tmp_path_factory.mktemp("registry")
     path = folder / "units.csv"
     path.write_text("\n".join(source) + f'\nnew-unit,"{row["name"]}","{row["short_name"]}",so_nganh,,,,,'
-                    f'"{row["aliases"]}"\n', encoding="utf-8")
+                    f'"{row["aliases"]}",,,\n', encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_registry(path, label="units.csv", abbreviations=ROOT / "data" / "abbreviations.csv")
     msgs = [str(p) for p in info.value.problems]
