@@ -57,7 +57,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_new_year(args: argparse.Namespace) -> int:
     from .forms.newyear import new_year
-
     from .inputs.schemas import TABLES, mode_of
 
     made = new_year(args.year, params_dir=args.params_dir, source=args.source)

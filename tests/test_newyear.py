@@ -142,3 +142,27 @@ def test_a_year_scored_by_criteria_gets_the_detailed_forms(clone, capsys):
     wb = load_workbook(clone / "data" / "2022" / "bieu-mau-2022.xlsx")
     assert "Điểm" not in wb.sheetnames
     assert {"Điểm theo tiêu chí", "Phiếu đánh giá", "Điểm thưởng, điểm trừ"} <= set(wb.sheetnames)
+
+
+def test_a_real_year_made_from_an_illustrative_one_says_nothing_illustrative(clone):
+    # Was: "(DỮ LIỆU MINH HỌA)" kept in the title while writing illustrative: false.
+    assert main(["new-year", "2027", "--from", "example-2026"]) == 0
+    year = load_params(clone / "params" / "2027.yaml")
+    report = year.params.report
+    assert year.params.illustrative is False
+    texts = [report.title, report.subtitle, report.place_date, report.signer_name, *report.recipients]
+    assert not [t for t in texts if "minh họa" in t.lower() or "MINH HỌA" in t], texts
+    assert report.title == "Tổng hợp kết quả đánh giá, xếp loại chất lượng năm 2027"
+    assert report.place_date == "Thanh Hóa, tháng 12 năm 2027"
+    # The registry of illustrative names is not carried into a real year; the periods form is.
+    assert year.params.registry == "../data/units.csv"
+    assert set(year.params.inputs) == {"periods", "conditions"}
+
+
+def test_without_illustrative():
+    from evaluation.forms.newyear import without_illustrative
+
+    assert without_illustrative("Báo cáo năm 2021 (DỮ LIỆU MINH HỌA)") == "Báo cáo năm 2021"
+    assert without_illustrative("(dữ liệu minh hoạ)") == ""
+    assert without_illustrative("của các sở thuộc tỉnh — số liệu sinh ngẫu nhiên để minh họa") == "của các sở thuộc tỉnh"
+    assert without_illustrative("Độc lập - Tự do (2021)") == "Độc lập - Tự do (2021)"

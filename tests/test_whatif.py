@@ -147,3 +147,20 @@ def test_a_totals_only_year_refuses_a_scoring_what_if_instead_of_ignoring_it(eva
     assert "thang điểm" in str(caught.value)
     # tiers, conditions and quotas still work on the published scores
     assert rescore(evaluation_2020, with_tier_min(evaluation_2020.rules, "xuat_sac", 91)) is evaluation_2020.scores
+
+
+def test_a_year_given_per_period_is_scored_again_when_the_periods_weigh_differently():
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.whatif import rescore, tier_changes
+    from tests.conftest import ROOT
+
+    ev = evaluate(ROOT / "params" / "example-2026.yaml")
+    items = [p.model_copy(update={"weight": Decimal(3) if p.code == "Q4" else Decimal(1)})
+             for p in ev.rules.periods.items]
+    rules = ev.rules.model_copy(update={"periods": ev.rules.periods.model_copy(update={"items": items})})
+    scores = rescore(ev, rules).set_index("unit_id")
+    rows = ev.inputs.tables["periods"].table
+    one = rows[rows["unit_id"] == "so-tu-phap"].set_index("period")["final_score"]
+    assert scores.at["so-tu-phap", "final_score"] == pytest.approx(
+        (one["Q1"] + one["Q2"] + one["Q3"] + 3 * one["Q4"]) / 6)
+    assert len(tier_changes(ev, rules)) > 0

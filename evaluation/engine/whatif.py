@@ -30,6 +30,7 @@ from .classify import classify
 from .detail import evaluate_detail
 from .pipeline import Evaluation
 from .rank import rank
+from .score import score_from_periods
 
 __all__ = ["checked", "with_tier_min", "with_quota", "with_adjustment_max", "with_item_cap", "scoring_changes",
            "rescore", "reclassify", "tier_changes", "tier_counts"]
@@ -37,7 +38,7 @@ __all__ = ["checked", "with_tier_min", "with_quota", "with_adjustment_max", "wit
 LABEL = "giả định (what-if)"
 # The parts of the rules the score stage uses (the rest — tiers, conditions, quotas — is classify's).
 _SCORING = {"scale": "thang điểm", "criteria_sets": "bộ tiêu chí", "rater_kinds": "loại người đánh giá",
-            "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ"}
+            "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ", "periods": "điểm theo kỳ"}
 
 
 def _decimal(value: float | str | Decimal) -> Decimal:
@@ -138,6 +139,9 @@ def _rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     changed = scoring_changes(ev, rules)
     if not changed:
         return ev.scores
+    if changed == [_SCORING["periods"]] and "periods" in ev.inputs.tables and rules.periods is not None:
+        # Weights or periods of a year given per period: the year's scores from the same rows again.
+        return score_from_periods(ev.inputs.tables["periods"].table, ev.inputs.registry, rules)
     if ev.detail is None:
         raise InputError([Problem(
             LABEL, row=None, column=None, value=None,

@@ -24,7 +24,7 @@ class BasisDocument(BaseModel):
     """A document the report is made under ("Thực hiện Công văn số 558/UBND-THKH ngày … của …")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Text                       # its kind as the opening sentence names it: "Quyết định", "Công văn"
+    kind: Text                       # its type as the opening sentence names it: "Quyết định", "Công văn"
     number: Text
     date: str = ""
     issuer: str = ""                 # "UBND tỉnh", "Chủ tịch UBND tỉnh"
@@ -66,7 +66,6 @@ class ReportText(BaseModel):
     appraisal_note: str = ""         # end of section 1: how the bodies appraised
     adjustments_intro: str = ""      # start of section 2: who was consulted on bonus and penalty
     results_lead: str = ""           # start of section 3, before "dự kiến xếp loại … của 61 cơ quan, đơn vị"
-    classification_verb: Text = "dự kiến xếp loại"   # the council decides: until then a proposal
     assessment: str = ""             # the year's "Đánh giá chung" text (Markdown), relative to the data folder
     closing: str = ""                # "Trên đây là … xem xét, quyết định./."
     recipients: list[Text] = []
@@ -88,7 +87,8 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     year: int = Field(ge=1900, le=2200)
     rules: Text
-    registry: Text
+    # One registry file, or several read as one (a real registry and an illustrative one).
+    registry: Text | Annotated[list[Text], Field(min_length=1)]
     data: Text
     inputs: dict[Text, Text] = Field(min_length=1)
     illustrative: bool = False
@@ -126,8 +126,15 @@ class YearParams:
         return (self.base / self.params.rules).resolve()
 
     @property
+    def registry_paths(self) -> list[Path]:
+        """Every registry file of the year, in the order given."""
+        names = [self.params.registry] if isinstance(self.params.registry, str) else self.params.registry
+        return [(self.base / n).resolve() for n in names]
+
+    @property
     def registry_path(self) -> Path:
-        return (self.base / self.params.registry).resolve()
+        """The (first) registry file: the real registry, beside ``abbreviations.csv``."""
+        return self.registry_paths[0]
 
     @property
     def data_dir(self) -> Path:
@@ -174,14 +181,14 @@ def load_params(path: Path | str, *, label: str | None = None,
         raise InputError(problems)
     year = YearParams(id=path.stem, path=path.resolve(), params=params,
                       data_override=Path(data_dir) if data_dir else None)
-    for key, target, kind in (("rules", year.rules_path, "tệp"),
-                              ("registry", year.registry_path, "tệp"),
-                              ("data", year.data_dir, "thư mục")):
+    names = [params.registry] if isinstance(params.registry, str) else params.registry
+    registries = [("registry" if isinstance(params.registry, str) else f"registry[{i}]", path, "tệp", name)
+                  for i, (path, name) in enumerate(zip(year.registry_paths, names, strict=True))]
+    for key, target, kind, shown in (("rules", year.rules_path, "tệp", params.rules), *registries,
+                                     ("data", year.data_dir, "thư mục", str(data_dir) if data_dir else params.data)):
         exists = target.is_dir() if kind == "thư mục" else target.is_file()
         if not exists:
-            shown = str(data_dir) if key == "data" and data_dir else getattr(params, key)
-            problems.append(Problem(label, None, key, shown,
-                                    f"không tìm thấy {kind} {target}"))
+            problems.append(Problem(label, None, key, shown, f"không tìm thấy {kind} {target}"))
     if year.data_dir.is_dir() and inputs_exist:
         for name, rel in params.inputs.items():
             if not (year.data_dir / rel).is_file():

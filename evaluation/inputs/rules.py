@@ -22,8 +22,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ..errors import InputError, Problem
 
-__all__ = ["Rules", "Tier", "Group", "Precision", "Rounding", "Stages", "ROUNDING_WORDS", "Criterion", "CriteriaSet", "RaterKind", "Survey",
-           "Item", "Scope", "Adjustments", "load_rules", "load_yaml", "read_yaml_model"]
+__all__ = ["Rules", "Tier", "Group", "Precision", "Rounding", "Stages", "Criterion", "CriteriaSet", "RaterKind",
+           "Survey", "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
+           "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model"]
 
 
 def _decimal(value: Any) -> Any:
@@ -61,18 +62,23 @@ class Confirmable(_Model):
 
 
 class Regulation(Confirmable):
-    """A document the rules come from; the report's opening sentence cites it.
-
-    ``type`` and ``issuer`` are said as the opening sentence says them ("Quyết định số … ngày … của
-    UBND tỉnh"); ``title`` as it quotes the document ("quy định về việc …", lower case first).
-    """
+    """A basis document.  ``kind`` is its document type as printed before its number
+    ("Nghị định", "Quyết định", "Công văn"…); without it only the number is printed.  The report's
+    opening sentence cites it as "<kind> số <number> ngày <date> của <issuer> <title>" (``title`` as
+    the sentence quotes it: "quy định về việc …", lower case first)."""
 
     id: Id
-    type: Text = "Quyết định"
+    kind: Text | None = None
     number: Text
     date: str | None = None
     issuer: str = ""
     title: Text
+
+    @property
+    def citation(self) -> str:
+        """"Nghị định số 335/2025/NĐ-CP ngày 21/12/2025" (plain text, no title)."""
+        date = f" ngày {self.date}" if self.date else ""
+        return f"{self.kind} số {self.number}{date}" if self.kind else f"{self.number}{date}"
 
 
 class Body(Confirmable):
@@ -105,9 +111,8 @@ class Scale(Confirmable):
 
 
 RoundingMode = Literal["down", "half_up", "half_even", "up"]
-# How the report says each rounding mode.
-ROUNDING_WORDS = {"down": "bỏ phần lẻ (không làm tròn lên)", "up": "làm tròn lên",
-                  "half_up": "làm tròn (từ 5 trở lên làm tròn lên)",
+# How each rounding mode is said to readers (never the code value).
+ROUNDING_WORDS = {"down": "bỏ phần lẻ", "up": "làm tròn lên", "half_up": "làm tròn, từ 5 trở lên làm tròn lên",
                   "half_even": "làm tròn về số chẵn gần nhất"}
 
 
@@ -145,12 +150,17 @@ class Precision(Confirmable):
 
 
 class Tier(Confirmable):
+    """A tier of the classification, or — ``classified: false``, last in the list only — the
+    declared outcome below every tier ("Không xếp loại"), for regimes whose lowest tier starts
+    above the bottom of the scale."""
+
     id: Id
     name: Text
     short: Text
     color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
     min: Number
     max: Number | None = None
+    classified: bool = True
 
 
 class Group(Confirmable):
@@ -169,13 +179,106 @@ class Condition(Confirmable):
     max_tier: Id
 
 
+class QuotaLimit(Confirmable):
+    """How the allowed number is computed from the base count: ``max_ratio`` × base, rounded.
+
+    The base is the number of units in ``of`` (or in the partition, for ``all``) as a reader
+    counts them: before this quota moves anyone down (after conditions and earlier quotas).
+    """
+
+    rounding: Literal["floor", "half_up", "ceil"] = "floor"
+
+
+# Tie-break keys of a quota, best first; each puts the unit it favours first and the other last.
+TIE_KEYS = {
+    "raw_score": "điểm trước khi làm tròn cao hơn",
+    "self_score": "điểm tự chấm cao hơn",
+    "gap": "chênh lệch giữa điểm tự chấm và điểm đánh giá nhỏ hơn",
+}
+
+
+class QuotaTies(Confirmable):
+    """Units tied on the published score across the quota's edge.
+
+    ``break_by``: keys tried in order (see :data:`TIE_KEYS`); a unit without the value
+    (no self score) comes after every unit that has it.  ``otherwise``: what happens to
+    units still tied after every key — ``demote_all`` (the quota is never exceeded; fewer
+    units than allowed may stay) or ``keep_all`` (the whole tie stays; the quota may be
+    exceeded by the tie).  Never row order.
+    """
+
+    break_by: list[Literal["raw_score", "self_score", "gap"]] = []
+    otherwise: Literal["demote_all", "keep_all"] = "demote_all"
+
+
 class Quota(Confirmable):
+    """At most ``max_ratio`` × (units in ``of``) units in ``tier``, per ``scope``.
+
+    Units over the limit move to ``demote_to`` (default: the next tier), lowest published
+    score first; ``ties`` settles a tie at the edge.
+    """
+
     tier: Id
     max_ratio: Number = Field(gt=0)
     of: Id | Literal["all"]
     scope: Literal["all", "group"] = "all"
     demote_to: Id | None = None
     note: str | None = None
+    limit: QuotaLimit = QuotaLimit()
+    ties: QuotaTies = QuotaTies()
+
+
+class Ranking(Confirmable):
+    """How ranks are given within a group: ``score`` (published score only, the 2020 report)
+    or ``tier_then_score`` (tier first: a unit moved down by a condition or a quota ranks
+    below every unit of a better tier)."""
+
+    by: Literal["score", "tier_then_score"] = "score"
+
+
+class Wording(_Model):
+    """The words of the classification, as the regime's documents say them.
+
+    ``classification``: the verb phrase in sentences ("11 cơ quan, đơn vị *dự kiến xếp loại*
+    …"; a published final classification says "được xếp loại"); ``classification_heading``:
+    the same as a column heading; ``subject``: what is classified ("đánh giá, xếp loại
+    *mức độ hoàn thành nhiệm vụ*"); ``units``: the noun for the units counted.
+    """
+
+    classification: Text = "dự kiến xếp loại"
+    classification_heading: Text = "Dự kiến xếp loại"
+    subject: Text = "mức độ hoàn thành nhiệm vụ"
+    units: Text = "cơ quan, đơn vị"
+
+
+class Period(_Model):
+    code: Code
+    name: Text
+    weight: Positive = Decimal(1)
+
+
+class Periods(Confirmable):
+    """Scores given per period (quarters, months) and how they make the year's score.
+
+    ``aggregate``: ``mean`` — the weighted mean (``weight``, default 1 each) of the
+    periods a unit has, before rounding to the published precision.  ``missing``: a
+    unit without a score for some period is an input error (``error``) or is scored on
+    the periods it has and flagged (``partial``), provided it has at least
+    ``min_periods``.
+    """
+
+    items: list[Period] = Field(min_length=1)
+    aggregate: Literal["mean"] = "mean"
+    missing: Literal["error", "partial"] = "error"
+    min_periods: int = Field(default=1, ge=1)
+
+
+class NotEvaluated(_Model):
+    """A group of the registry that this regime does not evaluate: its units valid in a
+    year are left out of that year (with the reason said), not refused as unknown."""
+
+    group: Id
+    reason: Text
 
 
 # -- detailed scoring: criteria, survey forms, bonus and penalty items -------------------------
@@ -329,6 +432,12 @@ class Rules(_Model):
     groups: list[Group] = Field(min_length=1)
     conditions: list[Condition] = []
     quotas: list[Quota] = []
+    ranking: Ranking = Ranking()
+    wording: Wording = Wording()
+    # Groups of the registry this regime leaves out (their units are not evaluated).
+    not_evaluated: list[NotEvaluated] = []
+    # Scores per period (quarters, months) aggregated into the year: years with inputs.periods.
+    periods: Periods | None = None
     # Order of the groups in the summary sentences (default: the order of `groups`).
     summary_order: list[Id] = []
     # Detailed scoring (years that publish points by criterion): empty for totals-only rules.
@@ -353,6 +462,15 @@ class Rules(_Model):
                    for i, g in enumerate(self.summary_order) if g not in {x.id for x in self.groups}]
         errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
                    for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
+        group_ids = {g.id for g in self.groups}
+        errors += [f"not_evaluated[{i}].group: «{n.group}» là một nhóm được đánh giá (có trong groups)"
+                   for i, n in enumerate(self.not_evaluated) if n.group in group_ids]
+        errors += _duplicates("not_evaluated", [n.group for n in self.not_evaluated])
+        if self.periods is not None:
+            errors += [f"periods.items: {e}" for e in _duplicates("mã kỳ", [p.code for p in self.periods.items])]
+            if self.periods.min_periods > len(self.periods.items):
+                errors.append(f"periods.min_periods: {self.periods.min_periods} lớn hơn số kỳ "
+                              f"({len(self.periods.items)})")
         for i, q in enumerate(self.quotas):
             unknown = False
             for key in ("tier", "of", "demote_to"):
@@ -361,7 +479,7 @@ class Rules(_Model):
                     errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
                     unknown = True
             if not unknown:
-                errors += _quota_problems(i, q, self.tier_ids)
+                errors += _quota_problems(i, q, self.tier_ids, self.tiers)
         errors += _decimals_problems(self)
         errors += _detail_problems(self)
         if errors:
@@ -378,6 +496,19 @@ class Rules(_Model):
     @property
     def tier_ids(self) -> list[str]:
         return [t.id for t in self.tiers]
+
+    @property
+    def classified_tiers(self) -> list[Tier]:
+        """The tiers proper, without the declared "not classified" outcome (if any)."""
+        return [t for t in self.tiers if t.classified]
+
+    @property
+    def has_adjustments(self) -> bool:
+        """False when the regime has no bonus and no penalty (``scale.adjustment_max: 0``)."""
+        return self.scale.adjustment_max > 0
+
+    def regulation(self, regulation_id: str) -> Regulation:
+        return next(r for r in self.regulations if r.id == regulation_id)
 
     @property
     def group_ids(self) -> list[str]:
@@ -440,20 +571,32 @@ class Rules(_Model):
         if not self.scale.confirmed:
             out.append(("scale", "thang điểm"))
         if not self.precision.confirmed:
-            out.append(("precision", f"cách làm tròn điểm công bố: {self.precision.decimals} chữ số thập phân, "
-                                     f"{ROUNDING_WORDS[self.precision.rounding]}"))
+            out.append(("precision", f"làm tròn {self.precision.decimals} chữ số thập phân "
+                                     f"({ROUNDING_WORDS[self.precision.rounding]})"))
         for i, t in enumerate(self.tiers):
             if not t.confirmed:
                 out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
         for i, r in enumerate(self.regulations):
             if not r.confirmed:
                 out.append((f"regulations[{i}]", r.number))
+        for i, g in enumerate(self.groups):
+            if not g.confirmed:
+                out.append((f"groups[{i}]", f"nhóm «{g.name}» và văn bản áp dụng cho nhóm"))
         for i, c in enumerate(self.conditions):
             if not c.confirmed:
                 out.append((f"conditions[{i}]", c.name))
         for i, q in enumerate(self.quotas):
+            name = self.tier(q.tier).name
             if not q.confirmed:
-                out.append((f"quotas[{i}]", f"hạn mức «{q.tier}»"))
+                out.append((f"quotas[{i}]", f"hạn mức «{name}»"))
+            if not q.limit.confirmed:
+                out.append((f"quotas[{i}].limit", f"cách làm tròn số đơn vị tối đa của hạn mức «{name}»"))
+            if not q.ties.confirmed:
+                out.append((f"quotas[{i}].ties", f"cách xử lý các đơn vị bằng điểm ở giới hạn của hạn mức «{name}»"))
+        if not self.ranking.confirmed:
+            out.append(("ranking", "cách xếp thứ hạng trong nhóm"))
+        if self.periods is not None and not self.periods.confirmed:
+            out.append(("periods", "điểm theo kỳ, cách tính điểm năm từ điểm các kỳ và xử lý kỳ thiếu điểm"))
         return out
 
 
@@ -465,10 +608,12 @@ class RuleErrors(ValueError):
         super().__init__("; ".join(self.errors))
 
 
-def _quota_problems(i: int, q: Quota, tier_ids: list[str]) -> list[str]:
+def _quota_problems(i: int, q: Quota, tier_ids: list[str], tiers: list[Tier]) -> list[str]:
     """A quota must demote to a tier below its own, and count another tier or all units."""
     level = tier_ids.index(q.tier)
     errors = []
+    if not tiers[level].classified:
+        errors.append(f"quotas[{i}].tier: «{tiers[level].name}» là kết quả «không xếp loại», không đặt hạn mức")
     if q.of == q.tier:
         errors.append(f"quotas[{i}].of: hạn mức của «{q.tier}» không thể tính theo chính số đơn vị «{q.tier}»")
     if q.demote_to is None and level == len(tier_ids) - 1:
@@ -527,7 +672,13 @@ def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
                           f"(giữa «{lower.name}» và «{upper.name}»)")
     if tiers[-1].min > scale.score_min:
         errors.append(f"tiers[{len(tiers) - 1}].min: bậc thấp nhất phải bắt đầu từ {scale.score_min} "
-                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào)")
+                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào); nếu quy định không "
+                      f"xếp loại điểm thấp hơn, thêm cuối danh sách một mục từ {scale.score_min} với "
+                      "«classified: false» (ví dụ «Không xếp loại»)")
+    errors += [f"tiers[{i}].classified: chỉ mục cuối cùng (dưới mọi bậc) được ghi «classified: false»"
+               for i, t in enumerate(tiers[:-1]) if not t.classified]
+    if sum(t.classified for t in tiers) < 2:
+        errors.append("tiers: cần ít nhất hai bậc xếp loại (không kể mục «classified: false»)")
     if tiers[0].min > scale.score_max:
         errors.append(f"tiers[0].min: {tiers[0].min} vượt điểm tối đa {scale.score_max}")
     if tiers[0].max is not None and tiers[0].max <= tiers[0].min:
@@ -583,6 +734,9 @@ def _detail_problems(rules: Rules) -> list[str]:
             else:
                 scored[(s, sv.criterion)] = sv.id
     errors += _duplicates("adjustments.items", [it.code for it in rules.adjustments.items])
+    if rules.adjustments.items and rules.scale.adjustment_max == 0:
+        errors.append(f"adjustments.items: {len(rules.adjustments.items)} nội dung thưởng, trừ nhưng quy định không "
+                      "có điểm thưởng, điểm trừ (scale.adjustment_max: 0)")
     for i, it in enumerate(rules.adjustments.items):
         errors += [f"adjustments.items[{i}].scope.groups: «{g}» không có trong groups"
                    for g in it.scope.groups if g not in groups]

@@ -42,10 +42,6 @@ def self_decimals(rules: Rules) -> int:
     return rules.precision.stages.total.decimals
 
 
-def _verb(ev: Evaluation) -> str:
-    return ev.params.params.report.classification_verb
-
-
 def tier_data(tier: Tier) -> dict[str, str]:
     """What the ``badge`` macro shows of a tier."""
     return {"name": tier.name, "short": tier.short, "color": tier.color}
@@ -67,9 +63,9 @@ def illustrative_banner(ev: Evaluation) -> str:
     return render("present/illustrative_banner.html.j2", illustrative=ev.params.params.illustrative)
 
 
-def _document(kind: str, number: str, date: str | None, issuer: str, title: str) -> str:
+def _document(kind: str | None, number: str, date: str | None, issuer: str, title: str) -> str:
     """"Quyết định số 221/2016/QĐ-UBND ngày 18/01/2016 của UBND tỉnh quy định về việc …"."""
-    return " ".join(x for x in (f"{kind} số {number}", f"ngày {date}" if date else "",
+    return " ".join(x for x in (f"{kind} số {number}" if kind else number, f"ngày {date}" if date else "",
                                 f"của {issuer}" if issuer else "", title) if x)
 
 
@@ -81,8 +77,8 @@ def title_block(ev: Evaluation) -> str:
     then the year's own) and the Sở's introduction.
     """
     r = ev.params.params.report
-    docs = [_document(reg.type, reg.number, reg.date, reg.issuer, reg.title) for reg in ev.rules.regulations]
-    docs += [_document(b.type, b.number, b.date, b.issuer, b.title) for b in r.basis]
+    docs = [_document(reg.kind, reg.number, reg.date, reg.issuer, reg.title) for reg in ev.rules.regulations]
+    docs += [_document(b.kind, b.number, b.date, b.issuer, b.title) for b in r.basis]
     place_date = doc_date(r.place, r.date.day, r.date.month, r.date.year) if r.date else r.place_date
     return render("present/title_block.html.j2", illustrative=ev.params.params.illustrative,
                   report={"issuer_parent": r.issuer_parent, "issuer": r.issuer, "symbol": r.symbol,
@@ -161,7 +157,7 @@ def count_table(ev: Evaluation) -> str:
     """Units by tier and group, with totals."""
     rules = ev.rules
     counts = ev.counts
-    groups = rules.groups
+    groups = [rules.group(g) for g in ev.groups]  # the groups the year evaluates, no empty column
     share = (60 // (len(groups) + 1))
     return render(
         "present/count_table.html.j2",
@@ -203,9 +199,8 @@ def group_tables(ev: Evaluation) -> str:
                          "unit": ranked.at[i, "unit"], "self_score": self_text[i], "score": score_text[i],
                          "tier": tiers[ranked.at[i, "tier"]], "note": note})
         groups.append({"numeral": g.numeral, "name": g.name, "rows": rows})
-    verb = _verb(ev)
     return render("present/group_tables.html.j2", groups=groups, footnotes=footnotes,
-                  tier_head=verb[:1].upper() + verb[1:], legend=tier_legend(rules))
+                  tier_head=rules.wording.classification_heading, legend=tier_legend(rules))
 
 
 def assessment(ev: Evaluation, within: float) -> str:
