@@ -166,7 +166,10 @@ class Interrupted(BaseException):
             self.name = signal.Signals(signum).name
         except ValueError:
             self.name = str(signum)
-        super().__init__(self.name)
+        super().__init__(signum)  # args: what pickling (a batch's year process) gives back
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # -- the system's and the parsers' messages, said in Vietnamese -------------------------------

@@ -97,7 +97,7 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
     """
     label = label or str(path)
     path = Path(path)
-    data, problems = _container(path, label, max_bytes)
+    data, scans, problems = _container(path, label, max_bytes)
     if problems:
         return pd.DataFrame(), problems
     from openpyxl import load_workbook
@@ -112,9 +112,7 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         ws, problems = _pick_sheet(wb, sheet, label)
         if ws is None:
             return pd.DataFrame(), problems
-        rows = _scan(wb._archive, ws._worksheet_path)
-        if rows.count > MAX_ROWS + 1:  # + 1: the header row
-            return pd.DataFrame(), [Problem(label, None, None, ws.title, rows_problem_text(rows.count - 1))]
+        rows = scans.get(ws._worksheet_path) or _scan(wb._archive, ws._worksheet_path)
         merged, uncached = _structure(wb, ws) if rows.structure else ([], set())
         return _read(ws, label, merged, uncached)
     except MemoryError:
@@ -130,25 +128,26 @@ def _damaged(label: str, exc: Exception) -> Problem:
                    f"không mở được tệp Excel (tệp hỏng: {parser_text(str(exc))}); {_SAVE_AS}")
 
 
-def _container(path: Path, label: str, max_bytes: int) -> tuple[bytes, list[Problem]]:
-    """The file's bytes (read once), or the problems with the file as a file: missing, too
-    large, not an .xlsx at all, inflating to too much."""
+def _container(path: Path, label: str, max_bytes: int) -> tuple[bytes, dict[str, _Scan], list[Problem]]:
+    """The file's bytes (read once) and a scan of each sheet, or the problems with the file as a
+    file: missing, too large, not an .xlsx at all, inflating to too much, a sheet too long."""
     if not path.exists():
-        return b"", [Problem(label, None, None, None, "không tìm thấy tệp")]
+        return b"", {}, [Problem(label, None, None, None, "không tìm thấy tệp")]
     try:
         data = read_input(path, max_bytes)
     except TooLarge as exc:
-        return b"", [Problem(label, None, None, f"{exc.size / 1024 / 1024:.0f} MB",
-                             f"tệp quá lớn (giới hạn {max_bytes // 1024 // 1024} MB): có lẽ nhầm tệp, "
-                             "hoặc cần tách theo năm/nhóm")]
+        return b"", {}, [Problem(label, None, None, f"{exc.size / 1024 / 1024:.0f} MB",
+                                 f"tệp quá lớn (giới hạn {max_bytes // 1024 // 1024} MB): có lẽ nhầm tệp, "
+                                 "hoặc cần tách theo năm/nhóm")]
     except IsADirectoryError:
-        return b"", [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
+        return b"", {}, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
     except OSError as exc:
-        return b"", [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
-    return data, _container_problems(data, label, max_bytes)
+        return b"", {}, [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
+    scans: dict[str, _Scan] = {}
+    return data, scans, _container_problems(data, label, max_bytes, scans)
 
 
-def _container_problems(data: bytes, label: str, max_bytes: int) -> list[Problem]:
+def _container_problems(data: bytes, label: str, max_bytes: int, scans: dict[str, _Scan]) -> list[Problem]:
     if not data:
         return [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
     if data[:8] == _OLE2:
@@ -175,6 +174,18 @@ def _container_problems(data: bytes, label: str, max_bytes: int) -> list[Problem
                     return [Problem(label, None, None, None,
                                     f"sổ làm việc có {count_text(strings)} chuỗi chữ (giới hạn "
                                     f"{count_text(MAX_CELLS)}): có lẽ nhầm tệp, hoặc cần tách theo năm/nhóm")]
+            if unzipped <= max_bytes * MAX_UNZIPPED_RATIO:
+                # Every sheet, before openpyxl opens the workbook: in read-only mode it parses a sheet
+                # that declares no size to its end, building the rows as it goes.
+                problems = []
+                titles = _sheet_titles(zf)
+                for part in sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                    scans[part] = found = _scan(zf, part)
+                    if found.count > MAX_ROWS + 1:  # + 1: the header row
+                        problems.append(Problem(label, None, None, titles.get(part, part),
+                                                rows_problem_text(found.count - 1)))
+                if problems:
+                    return problems
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
         return [Problem(label, None, None, None, f"tệp nén bị hỏng ({parser_text(str(exc))}): {_SAVE_AS}")]
     if unzipped > max_bytes * MAX_UNZIPPED_RATIO:
@@ -246,6 +257,28 @@ _STRUCTURE_TAG = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
 _PREFIXED_ROW = re.compile(rb"<\w+:row[\s>/]")
 
 
+def _sheet_titles(zf: zipfile.ZipFile, limit: int = 1 << 20) -> dict[str, str]:
+    """Sheet part → the sheet's name, from the workbook's (small) index; {} if it is not readable."""
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        if any(zf.getinfo(n).file_size > limit for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")):
+            return {}
+        book, rels = fromstring(zf.read("xl/workbook.xml")), fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ParseError, zipfile.BadZipFile, ValueError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels if _local(r.tag) == "Relationship"}
+    out = {}
+    for sheet in book.iter():
+        if _local(sheet.tag) != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+        target = targets.get(rid, "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        out[part] = sheet.get("name", part)
+    return out
+
+
 class _Scan:
     """What one byte pass over a sheet's XML found: rows written, and formulas or merges."""
 
@@ -269,7 +302,8 @@ def _scan(archive: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> _Scan:
             found.count += window.count(b"<row") - tail.count(b"<row")
             if b":row" in window:
                 found.count += sum(1 for m in _PREFIXED_ROW.finditer(window) if m.end() > len(tail))
-            if not found.structure and _STRUCTURE_TAG.search(window):
+            if not found.structure and (b"<f" in window or b":f" in window or b"mergeCell" in window) \
+                    and _STRUCTURE_TAG.search(window):  # the regex only where it may match: 5 × faster
                 found.structure = True
             tail = block[-32:]
     return found

@@ -21,8 +21,10 @@ are printed, never written into any output.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from ..engine.pipeline import Evaluation, display_path, evaluate
-from ..errors import InputError, ReportError
+from ..errors import InputError, Interrupted, ReportError
 from ..fmt import number
 from ..report.build import NOTEBOOK, Built, build_report
 from ..report.charts import WORKERS_ENV, available_cores
@@ -115,8 +117,18 @@ def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> 
 
 
 def _share_cores(chart_workers: int) -> None:
-    """In a year's process: how many processes its kernel may draw charts with (unless the user said)."""
+    """In a year's process: how many processes its kernel may draw charts with (unless the user said).
+
+    Also: SIGTERM and SIGINT stop the year as they stop the command (its temporary folder removed,
+    its kernel shut down), rather than killing the process where it stands.
+    """
     os.environ.setdefault(WORKERS_ENV, str(chart_workers))
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
 
 
 def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
@@ -266,6 +278,10 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                 else:
                     _say(stream, f"[{name}] LỖI sau {_seconds(elapsed)}:\n{outcome.message}")
     except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): the years being built stop too, each cleaning up after itself.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, AttributeError):
+                process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
