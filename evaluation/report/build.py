@@ -25,7 +25,7 @@ import nbformat
 
 from .. import __version__
 from ..engine.pipeline import Evaluation, evaluate
-from ..errors import ReportError, describe_os_error, shown_path
+from ..errors import Interrupted, ReportError, describe_os_error, shown_path
 from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
 from ..inputs.provenance import pinned
 from .kernels import IsolatedKernelManager
@@ -270,10 +270,31 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
             work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
             swap_into_place(work, final)
             failed_copy.unlink(missing_ok=True)
-        except BaseException:
-            _keep_failed(work / f"{stem}.ipynb", failed_copy)
-            shutil.rmtree(work, ignore_errors=True)
+        except OSError as exc:
+            _clean_up(work, None)
+            # Named where the user will look for it, not by the temporary folder's random name.
+            raise OSError(exc.errno, exc.strerror, _as_final(exc.filename, work, final),
+                          None, _as_final(exc.filename2, work, final)) from exc
+        except (KeyboardInterrupt, Interrupted):
+            _clean_up(work, None)  # stopped on purpose: a half-run notebook is not worth keeping
             raise
+        except BaseException:
+            _clean_up(work, (work / f"{stem}.ipynb", failed_copy))
+            raise
+
+
+def _clean_up(work: Path, keep: tuple[Path, Path] | None) -> None:
+    if keep is not None:
+        _keep_failed(*keep)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _as_final(filename: object, work: Path, final: Path) -> object:
+    """A path inside the temporary folder, as the same path inside the final one."""
+    if filename is None:
+        return None
+    path = Path(os.fsdecode(filename))
+    return str(final / path.relative_to(work)) if path.is_relative_to(work) else filename
 
 
 def _check_destination(final: Path) -> None:
