@@ -273,7 +273,8 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         except OSError as exc:
             _clean_up(work, None)
             # Named where the user will look for it, not by the temporary folder's random name.
-            raise OSError(exc.errno, exc.strerror, _as_final(exc.filename, work, final),
+            # A failed write() names no file: then the report folder is the place to look at.
+            raise OSError(exc.errno, exc.strerror, _as_final(exc.filename, work, final) or str(final),
                           None, _as_final(exc.filename2, work, final)) from exc
         except (KeyboardInterrupt, Interrupted):
             _clean_up(work, None)  # stopped on purpose: a half-run notebook is not worth keeping
