@@ -12,6 +12,7 @@ timed: the figures of the 20-million-row workbook are in the benchmark (``make b
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -334,10 +335,25 @@ def _started_charts(process: subprocess.Popen, out: Path, timeout: float = 120) 
         tree = _descendants(process.pid)
         workers = [p for p in tree if b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes()]
         if len(workers) >= 2 and list(out.glob(".2020.building-*")):
+            folders = set()
+            for pid in tree:
+                with contextlib.suppress(OSError):
+                    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    folders |= {Path(os.fsdecode(a)).parent for a in args if a.endswith(b"/kernel.json")
+                                and b"evaluation-kernel-" in a}
+            _KERNEL_FOLDERS[frozenset(tree)] = folders
             return tree
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     pytest.fail("the report never started drawing its charts")
+
+
+def _kernel_folders(pids: set[int]) -> set[Path]:
+    """The private folders (``evaluation-kernel-*``) of the kernels among ``pids``, read before they ended."""
+    return _KERNEL_FOLDERS.get(frozenset(pids), set())
+
+
+_KERNEL_FOLDERS: dict[frozenset[int], set[Path]] = {}
 
 
 def _gone(pids: set[int], timeout: float = 20) -> set[int]:
@@ -375,6 +391,9 @@ def test_after_sigkill_the_workers_die_and_the_next_run_cleans_up(project, capsy
     # The kernel notices its parent is gone (ipykernel polls every second); its chart workers and
     # their fork server follow at once (they were living on for minutes, ~400 MB).
     assert _gone(tree) == set()
+    # The killed command could not remove its kernel's private socket folder: the test does.
+    for folder in _kernel_folders(tree):
+        shutil.rmtree(folder, ignore_errors=True)
     assert snapshot(out / "2020") == before
     assert list(out.glob(".2020.building-*")), "a killed run cannot clean up"
     monkeypatch.setattr(build, "execute", failing_execute(KeyboardInterrupt()))

@@ -29,12 +29,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from ..engine.pipeline import Evaluation, display_path, evaluate
-from ..errors import InputError, Interrupted, ReportError
+from ..errors import InputError, Interrupted, ReportError, describe_os_error
 from ..fmt import number
 from ..report.build import NOTEBOOK, Built, build_report
 from ..report.charts import WORKERS_ENV, available_cores
@@ -106,8 +107,10 @@ def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tu
         return None, Outcome(name, False, exc.message(), input_error=True, comparison=comparison)
     except ReportError as exc:
         return None, Outcome(name, False, str(exc), comparison=comparison)
+    except OSError as exc:  # a full or read-only disk: said as the command line says it
+        return None, Outcome(name, False, describe_os_error(exc), comparison=comparison)
     except Exception as exc:  # noqa: BLE001 - one year's unexpected failure must not stop the batch
-        return None, Outcome(name, False, f"{type(exc).__name__}: {exc}", comparison=comparison)
+        return None, Outcome(name, False, f"lỗi không lường trước ({type(exc).__name__}: {exc})", comparison=comparison)
     return value, Outcome(name, True, comparison=comparison)
 
 
@@ -269,8 +272,12 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                 elapsed = time.perf_counter() - started
                 try:
                     outcome = replace(future.result(), seconds=elapsed)
+                except BrokenProcessPool:
+                    outcome = Outcome(name, False, "tiến trình lập báo cáo này dừng bất thường (bị buộc dừng hoặc "
+                                      "hết bộ nhớ); báo cáo trước đó giữ nguyên", elapsed,
+                                      comparison=name.startswith("so sánh"))
                 except Exception as exc:  # noqa: BLE001 - e.g. the process died
-                    outcome = Outcome(name, False, f"{type(exc).__name__}: {exc}", elapsed,
+                    outcome = Outcome(name, False, f"lỗi không lường trước ({type(exc).__name__}: {exc})", elapsed,
                                       comparison=name.startswith("so sánh"))
                 outcomes.append(outcome)
                 if outcome.ok:
