@@ -125,7 +125,7 @@ _OUTSIDE = ("dẫn ra ngoài thư mục dự án {project} (kể cả qua liên 
 
 
 def load_params(path: Path | str, *, label: str | None = None,
-                data_dir: Path | str | None = None) -> YearParams:
+                data_dir: Path | str | None = None, inputs_exist: bool = True) -> YearParams:
     """Read and check ``params/<year>.yaml``, including that the files it names exist.
 
     Parameters
@@ -135,6 +135,9 @@ def load_params(path: Path | str, *, label: str | None = None,
         Name of the file in messages.
     data_dir : Path or str, optional
         Read the inputs from this folder instead of the one the params name.
+    inputs_exist : bool
+        Check that every input file exists (default).  False while the inputs are
+        still being collected from the parties' forms.
 
     Raises
     ------
@@ -173,7 +176,7 @@ def load_params(path: Path | str, *, label: str | None = None,
         for name, rel in params.inputs.items():
             if not year.confined(year.data_dir / rel):
                 problems.append(Problem(label, None, f"inputs.{name}", rel, outside))
-            elif not (year.data_dir / rel).is_file():
+            elif inputs_exist and not (year.data_dir / rel).is_file():
                 problems.append(Problem(label, None, f"inputs.{name}", rel,
                                         f"không tìm thấy tệp trong {year.data_dir}"))
     if problems:

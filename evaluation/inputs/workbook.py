@@ -31,6 +31,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
@@ -43,7 +44,8 @@ from .limits import (MAX_CELLS, MAX_COLUMNS, MAX_INPUT_BYTES, MAX_ROWS, MAX_UNZI
                      count_text, rows_problem_text)
 from .provenance import TooLarge, read_input
 
-__all__ = ["read_sheet_text", "sheet_ref", "SHEET_ATTR", "COLUMNS_ATTR", "MAX_UNZIPPED_RATIO"]
+__all__ = ["read_sheet_text", "sheet_ref", "SHEET_ATTR", "COLUMNS_ATTR", "MAX_UNZIPPED_RATIO", "WorkbookInfo",
+           "workbook_info"]
 
 SHEET_ATTR = "sheet"
 COLUMNS_ATTR = "column_letters"
@@ -64,7 +66,7 @@ def sheet_ref(sheet: str, ref: str) -> str:
 
 
 def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None = None,
-                    max_bytes: int = MAX_INPUT_BYTES) -> tuple[pd.DataFrame, list[Problem]]:
+                    max_bytes: int = MAX_INPUT_BYTES, hidden: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
     """Read one sheet of a workbook as a table of cleaned strings.
 
     Parameters
@@ -79,6 +81,9 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         visible sheet, that sheet is read.  Default: the first visible sheet.
     max_bytes : int
         Files larger than this are refused without being read.
+    hidden : bool
+        Read the sheet even if it is hidden (a form's metadata sheet, hidden on purpose).
+        By default a hidden sheet is refused: users edit what they see.
 
     Returns
     -------
@@ -109,7 +114,7 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
         return pd.DataFrame(), [_damaged(label, exc)]
     try:
-        ws, problems = _pick_sheet(wb, sheet, label)
+        ws, problems = _pick_sheet(wb, sheet, label, hidden=hidden)
         if ws is None:
             return pd.DataFrame(), problems
         rows = scans.get(ws._worksheet_path) or _scan(wb._archive, ws._worksheet_path)
@@ -121,6 +126,51 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         return pd.DataFrame(), [_damaged(label, exc)]
     finally:
         wb.close()
+
+
+@dataclass(frozen=True)
+class WorkbookInfo:
+    """What a workbook says about itself, without reading its cells.
+
+    Attributes
+    ----------
+    sheets : dict
+        Sheet name → state (``visible``, ``hidden`` or ``veryHidden``), in workbook order.
+    saved : datetime or None
+        When the workbook was last saved, as Excel and LibreOffice record it in the
+        document properties (``dcterms:modified``, UTC); None when absent.
+    """
+
+    sheets: dict[str, str]
+    saved: dt.datetime | None
+
+
+def workbook_info(path: Path, label: str | None = None, *,
+                  max_bytes: int = MAX_INPUT_BYTES) -> tuple[WorkbookInfo | None, list[Problem]]:
+    """The sheets (and whether each is hidden) and the last saved time of a workbook.
+
+    Returns ``(None, problems)`` when the file is not a workbook that can be read; the
+    problems are those :func:`read_sheet_text` would report.
+    """
+    label = label or str(path)
+    path = Path(path)
+    data, _, problems = _container(path, label, max_bytes)
+    if problems:
+        return None, problems
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
+        return None, [_damaged(label, exc)]
+    try:
+        sheets = {n: getattr(wb[n], "sheet_state", "visible") for n in wb.sheetnames}
+        saved = wb.properties.modified if wb.properties is not None else None
+    finally:
+        wb.close()
+    return WorkbookInfo(sheets, saved), []
 
 
 def _damaged(label: str, exc: Exception) -> Problem:
@@ -195,7 +245,7 @@ def _container_problems(data: bytes, label: str, max_bytes: int, scans: dict[str
     return []
 
 
-def _pick_sheet(wb, sheet: str | None, label: str):
+def _pick_sheet(wb, sheet: str | None, label: str, *, hidden: bool = False):
     """The worksheet to read, or None and a problem that lists the sheets present."""
     names = list(wb.sheetnames)
     visible = [n for n in names if getattr(wb[n], "sheet_state", "visible") == "visible"]
@@ -213,7 +263,7 @@ def _pick_sheet(wb, sheet: str | None, label: str):
     ws = wb[chosen]
     if not hasattr(ws, "iter_rows"):
         return None, [Problem(label, None, None, chosen, "trang tính này là biểu đồ, không phải bảng số liệu")]
-    if chosen not in visible:
+    if chosen not in visible and not hidden:
         # A hidden sheet beside a visible copy: the copy is what the user edited and sees.
         others = ", ".join(f"«{n}»" for n in visible) or "(không có)"
         return None, [Problem(label, None, None, chosen,
