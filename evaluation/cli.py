@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import signal
 import sys
 import traceback
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the command as Ctrl-C does: clean-up runs, then exit status 3.
+    """SIGTERM and SIGHUP stop the command as Ctrl-C (SIGINT) does: clean-up runs, then exit status 3.
 
     By default they end the process at once, leaving a temporary folder and a kernel behind.
     """
@@ -273,11 +274,17 @@ def _signals_interrupt() -> Iterator[None]:
         yield
         return
     def stop(signum, _frame):
+        # The kernel and its client go down with us: their complaints on the way ("Kernel died …",
+        # an asyncio task never retrieved) are not news, and the user reads one line. The process
+        # is ending, so logging stays off.
+        logging.disable(logging.CRITICAL)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Interrupted(signum)
 
     previous = {}
     try:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             previous[sig] = signal.signal(sig, stop)
     except ValueError:  # not the main thread: leave the signals alone
         pass
