@@ -7,7 +7,7 @@ either returns a complete :class:`Evaluation` or raises one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +17,15 @@ from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_chec
 from ..inputs.domains import code_sets, value_bounds
 from ..inputs.limits import ROW
 from ..inputs.params import YearParams, load_params
-from ..inputs.provenance import STATUS_FILE, TRACE_FILE, provenance_table, read_status, read_trace
+from ..inputs.provenance import (
+    STATUS_FILE,
+    TRACE_FILE,
+    changed_inputs,
+    provenance_table,
+    read_status,
+    read_trace,
+    recording,
+)
 from ..inputs.registry import Registry, load_registry
 from ..inputs.rules import Rules, load_rules
 from ..inputs.schemas import TABLES
@@ -69,6 +77,8 @@ class Inputs:
     # A year collected from the parties' forms: the cell of each value, and who returned what.
     trace: pd.DataFrame | None = None
     status: pd.DataFrame | None = None
+    # Resolved path → (bytes, SHA-256) of every file as it was read and parsed: the provenance.
+    read: dict[Path, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,11 +148,25 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
 
     ``data_dir``, when given, replaces the data folder named in the params.
 
+    Every file is read once; its checksum is of the bytes parsed (:mod:`evaluation.inputs.provenance`).
+
     Raises
     ------
     InputError
         With every problem found, across all files.
     """
+    with recording() as read:
+        inputs = _load_inputs(params_path, data_dir)
+    changed = changed_inputs(read)
+    if changed:  # in a report's kernel: a file replaced since the command checked it
+        raise InputError([Problem(display_path(path), None, None, None,
+                                  f"tệp đã bị thay đổi trong khi lập báo cáo (SHA-256 lúc kiểm tra {old[:12]}…, "
+                                  f"bây giờ {new[:12]}…): chạy lại lệnh khi không còn ai sửa tệp")
+                          for path, old, new in changed])
+    return replace(inputs, read=dict(read))
+
+
+def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs:
     year = load_params(params_path, label=display_path(Path(params_path)), data_dir=data_dir)
     problems: list[Problem] = []
     rules = registry = None
@@ -188,12 +212,16 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
         places[name] = f"{label}, trang «{spec.title}»" if path.suffix.lower() in WORKBOOK_SUFFIXES else label
         files.append((name, project_path(path, project), path))
         raw, read_problems = read_table_text(path, label, sheet=spec.title)  # sheet: workbooks only
-        if read_problems:
-            problems += read_problems
+        problems += read_problems
+        if raw.columns.empty:  # the file could not be read as a table at all
             continue
+        # Cells the reader could not read (a formula error) do not hide the other columns' problems;
+        # the same cells are not reported twice.
+        unreadable = {p.cell for p in read_problems if p.cell}
         checked = check_table(raw, spec, label, registry=registry, year=year.year,
                               bounds=bounds, codes=codes, row_checks=detail.row_checks.get(name))
-        problems += checked.problems + _not_evaluated_rows(checked, registry, rules, year.year, label)
+        problems += ([p for p in checked.problems if not (p.cell and p.cell in unreadable)]
+                     + _not_evaluated_rows(checked, registry, rules, year.year, label))
         tables[name] = checked
 
     params_label = display_path(year.path)
@@ -298,16 +326,32 @@ def _left_out(registry: Registry, rules: Rules, year: int) -> pd.DataFrame:
 
 def _missing_units(scores: Checked, registry: Registry, rules: Rules, year: int,
                    label: str) -> list[Problem]:
-    """Registry units valid this year (in a group the rules know) with no row in the scores."""
+    """Registry units valid this year (in a group the rules know) with no row in the scores.
+
+    Said in the same run as the names that did not match: when some did not, the message
+    names their rows, since a missing unit may be one of them, misspelt.
+    """
     names = scores.names
-    if names is None or names["unit_id"].isna().any():
-        # Unreadable columns, or a name not matched: the missing unit may be that row. Say it once, there.
-        return []
+    if names is None:
+        return []  # the unit column could not be read: its own problem says so
     units = _evaluated(registry, rules, year)
-    missing = units[~units["id"].isin(names["unit_id"])]
-    return [Problem(label, None, "Đơn vị", name,
-                    f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm")
-            for name in missing["name"]]
+    missing = units[~units["id"].isin(names["unit_id"].dropna())]
+    expected = f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm"
+    rows = _unmatched_rows(scores)
+    if rows:
+        shown = ", ".join(map(str, rows[:5])) + (", …" if len(rows) > 5 else "")
+        expected += f" (hoặc là dòng {shown}, nơi tên đơn vị trống hoặc không khớp: sửa dòng đó)"
+    return [Problem(label, None, "Đơn vị", name, expected) for name in missing["name"]]
+
+
+def _unmatched_rows(scores: Checked) -> list[int]:
+    """Row numbers (as the file shows them) of the names that matched no unit."""
+    names = scores.names
+    if names is None or not names["unit_id"].isna().any():
+        return []
+    rows = scores.rejected[ROW] if ROW in scores.rejected.columns else pd.Series(dtype="int64")
+    lost = names.index[names["unit_id"].isna()]
+    return sorted(int(r) for r in rows.reindex(lost).dropna())
 
 
 def _renamed(inputs: Inputs) -> pd.DataFrame:
@@ -365,5 +409,5 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year,
                                   lead=report.results_lead)
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
-                      provenance_table(inputs.files), _renamed(inputs), detail, quotas,
+                      provenance_table(inputs.files, inputs.read), _renamed(inputs), detail, quotas,
                       _left_out(registry, rules, inputs.params.year))

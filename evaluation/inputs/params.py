@@ -2,6 +2,13 @@
 
 Paths inside a params file are relative to the params file itself, so a run
 does not depend on the current directory.
+
+Every file a year reads must lie, once symbolic links are followed, inside the
+project (the folder holding ``params/``) or inside a folder the params declare
+under ``allowed_folders`` (say, rules shared by several provinces).  A params
+file that points anywhere else (``scores: /etc/shadow``, ``../../../etc/passwd``,
+a link under ``data/`` to a system file) is refused by key, before a byte of
+that file is read: no message can quote what it holds.
 """
 
 from __future__ import annotations
@@ -92,6 +99,8 @@ class Params(BaseModel):
     data: Text
     inputs: dict[Text, Text] = Field(min_length=1)
     illustrative: bool = False
+    # Folders outside the project this year may read from (relative to the params file).
+    allowed_folders: list[Text] = []
     report: ReportText
 
 
@@ -152,6 +161,28 @@ class YearParams:
         rel = self.params.inputs.get(name)
         return None if rel is None else self.data_dir / rel
 
+    @property
+    def project(self) -> Path:
+        """The folder holding ``params/`` (where the year's files are expected)."""
+        return self.base.parent
+
+    @property
+    def roots(self) -> list[Path]:
+        """The folders this year may read from: the project, the declared folders, a data folder given."""
+        roots = [self.project, *((self.base / f).resolve() for f in self.params.allowed_folders)]
+        if self.data_override is not None:
+            roots.append(Path(self.data_override).resolve())
+        return roots
+
+    def confined(self, path: Path) -> bool:
+        """Whether ``path`` (symbolic links followed) lies inside one of :attr:`roots`."""
+        real = Path(path).resolve()
+        return any(real.is_relative_to(root) for root in self.roots)
+
+
+_OUTSIDE = ("dẫn ra ngoài thư mục dự án {project} (kể cả qua liên kết tượng trưng): tệp không được đọc; "
+            "chỉ đọc tệp trong dự án hoặc trong các thư mục khai báo ở khóa «allowed_folders»")
+
 
 def load_params(path: Path | str, *, label: str | None = None,
                 data_dir: Path | str | None = None, inputs_exist: bool = True) -> YearParams:
@@ -181,17 +212,30 @@ def load_params(path: Path | str, *, label: str | None = None,
         raise InputError(problems)
     year = YearParams(id=path.stem, path=path.resolve(), params=params,
                       data_override=Path(data_dir) if data_dir else None)
+    outside = _OUTSIDE.format(project=year.project)
     names = [params.registry] if isinstance(params.registry, str) else params.registry
     registries = [("registry" if isinstance(params.registry, str) else f"registry[{i}]", path, "tệp", name)
                   for i, (path, name) in enumerate(zip(year.registry_paths, names, strict=True))]
+    confined = {}
     for key, target, kind, shown in (("rules", year.rules_path, "tệp", params.rules), *registries,
                                      ("data", year.data_dir, "thư mục", str(data_dir) if data_dir else params.data)):
+        confined[key] = year.confined(target)
+        if not confined[key]:
+            problems.append(Problem(label, None, key, shown, outside))
+            continue
         exists = target.is_dir() if kind == "thư mục" else target.is_file()
         if not exists:
             problems.append(Problem(label, None, key, shown, f"không tìm thấy {kind} {target}"))
-    if year.data_dir.is_dir() and inputs_exist:
+    if confined[registries[0][0]]:
+        beside = year.registry_path.parent / "abbreviations.csv"
+        if beside.exists() and not year.confined(beside):
+            problems.append(Problem(label, None, "registry", "abbreviations.csv",
+                                    "tệp viết tắt bên cạnh danh mục " + outside))
+    if confined["data"] and year.data_dir.is_dir():
         for name, rel in params.inputs.items():
-            if not (year.data_dir / rel).is_file():
+            if not year.confined(year.data_dir / rel):
+                problems.append(Problem(label, None, f"inputs.{name}", rel, outside))
+            elif inputs_exist and not (year.data_dir / rel).is_file():
                 problems.append(Problem(label, None, f"inputs.{name}", rel,
                                         f"không tìm thấy tệp trong {year.data_dir}"))
         text = year.assessment_path

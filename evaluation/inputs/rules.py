@@ -20,7 +20,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, os_error_text, parser_text
+from .limits import MAX_YAML_BYTES
+from .provenance import TooLarge, read_input
 
 __all__ = ["Rules", "Tier", "Group", "Precision", "Rounding", "Stages", "Criterion", "CriteriaSet", "RaterKind",
            "Survey", "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
@@ -743,7 +745,6 @@ def _detail_problems(rules: Rules) -> list[str]:
     return errors
 
 
-MAX_YAML_BYTES = 2 * 1024 * 1024  # a rules or params file is kilobytes; refuse before reading more
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -810,7 +811,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if tag:  # !!python/object/apply:os.system and the like: code, never run
         return (f"thẻ «!!{tag.group(1)}» không được phép: tệp chỉ chứa dữ liệu thuần "
                 "(chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)")
-    return problem
+    if not problem.isascii():
+        return problem  # ours (a key written twice), already in Vietnamese
+    return parser_text(problem)  # PyYAML's own words are English
 
 
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
@@ -824,19 +827,19 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
     if not path.is_file():
         return None, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
-    size = path.stat().st_size
-    if size > MAX_YAML_BYTES:
-        return None, [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
-                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        text = read_input(path, MAX_YAML_BYTES).decode("utf-8")  # once: its checksum is of these bytes
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (safe loader)
         if not isinstance(data, dict):
             return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
         data, problems = _plain_text(data, label)
     except UnicodeDecodeError:
         return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except TooLarge as exc:
+        return None, [Problem(label, None, None, f"{exc.size / 1024 / 1024:.0f} MB",
+                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     except OSError as exc:
-        return None, [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+        return None, [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
     except RecursionError:  # PyYAML (and the walk above) recurse: "[[[[…" a few hundred deep
         return None, [Problem(label, None, None, None, "YAML không hợp lệ: các mục lồng nhau quá sâu")]
     except yaml.YAMLError as exc:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..inputs.provenance import pinned
 from ..report.build import ROOT, SUMMARY, Built, build_notebook, write_json
 from .compare import comparability, compare_years
 
@@ -60,7 +61,9 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
                                                                                        force_ascii=False))}
                                  for pair in cmp.pairs],
                "evaluation_version": __version__}
-    build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
-           illustrative=cmp.illustrative, kernel_name=kernel_name,
-           before_swap=lambda work: write_json(summary, work / SUMMARY))
+    read = {path: digest for ev in cmp.years for path, digest in ev.inputs.read.items()}
+    with pinned(read):  # the kernel compares the bytes checked here
+        build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
+               illustrative=cmp.illustrative, kernel_name=kernel_name,
+               before_swap=lambda work: write_json(summary, work / SUMMARY))
     return Built(name, final, stem="compare")
