@@ -210,8 +210,7 @@ def assessment(ev: Evaluation, within: float) -> str:
     """
     import mistune
 
-    path = ev.params.assessment_path
-    text = path.read_text(encoding="utf-8") if path is not None else ""
+    text = ev.inputs.assessment     # read once with the other inputs (its checksum is in the annex)
     to_html = mistune.create_markdown(escape=True)
     return render("present/assessment.html.j2",
                   findings=findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)),
