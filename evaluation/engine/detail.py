@@ -74,7 +74,8 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
                  appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
                  bound: str = "net", responses: pd.DataFrame | None = None,
                  questions: pd.DataFrame | None = None, surveys: pd.DataFrame | None = None,
-                 items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None) -> Detail:
+                 items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None,
+                 precision=None) -> Detail:
     """Score units from points by criterion, survey answers and bonus/penalty items.
 
     Parameters
@@ -96,6 +97,10 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     items, item_catalogue : pandas.DataFrame, optional
         Bonus/penalty rows (``unit_id``, ``item``, ``count``, ``amount``, …)
         and :func:`evaluation.inputs.catalogue.items_frame`.
+    precision : Stages, optional
+        The rules' ``precision.stages`` (any object with ``criterion``, ``survey``,
+        ``adjustment`` and ``total``, each with ``decimals`` and ``rounding``): every stage
+        rounds as declared.  None: no rounding before publication.
 
     Returns
     -------
@@ -104,28 +109,28 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     survey = counts = answers = None
     if responses is not None:
         forms = survey_forms(responses, questions)
-        survey = score_survey(forms, surveys, sets, catalogue)
+        survey = score_survey(forms, surveys, sets, catalogue, precision)
         counts = response_counts(forms)
         answers = answer_distribution(responses, questions)
-    lines = appraise(points, catalogue, sets, survey)
+    lines = appraise(points, catalogue, sets, survey, precision)
     extra = [c for c in ("result", "evidence", "explanation", "note") if c in points]
     if extra:
         lines = lines.merge(points[["unit_id", "criterion", *extra]], on=["unit_id", "criterion"], how="left",
                             sort=False)
-    totals = unit_totals(lines)
+    totals = unit_totals(lines, precision)
     if items is None:
         items = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("count", "amount") else "string")
                               for c in _ITEM_COLUMNS})
     if item_catalogue is None:
         item_catalogue = pd.DataFrame(columns=["item", "kind", "points", "up_to", "cap", "rate"])
-    adj_lines, per_item, adj_log = adjust(items, item_catalogue)
+    adj_lines, per_item, adj_log = adjust(items, item_catalogue, precision)
     scores, score_log = score_from_components(
-        totals, unit_adjustments(per_item), units, appraisal_max=appraisal_max, adjustment_max=adjustment_max,
-        score_min=score_min, score_max=score_max, bound=bound)
+        totals, unit_adjustments(per_item, precision), units, appraisal_max=appraisal_max,
+        adjustment_max=adjustment_max, score_min=score_min, score_max=score_max, bound=bound, precision=precision)
     logs = [x for x in (adj_log, score_log) if len(x)]
     log = pd.concat(logs, ignore_index=True) if logs else empty_log()
     return Detail(catalogue, item_catalogue, questions if questions is not None else pd.DataFrame(), sets, lines,
-                  totals, body_totals(lines), survey, counts, answers, adj_lines, per_item, log, scores)
+                  totals, body_totals(lines, precision), survey, counts, answers, adj_lines, per_item, log, scores)
 
 
 def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame) -> Detail:
@@ -157,4 +162,5 @@ def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry
     return score_detail(units=units, sets=sets, catalogue=criteria_frame(rules), points=points,
                         appraisal_max=float(s.appraisal_max), adjustment_max=float(s.adjustment_max),
                         score_min=float(s.score_min), score_max=float(s.score_max),
-                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules), **kwargs)
+                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules),
+                        precision=rules.precision.stages, **kwargs)
