@@ -1,8 +1,12 @@
-"""Charts: names are drawn as written, whatever characters they hold."""
+"""Charts: names are drawn as written, whatever characters they hold; a group too large for one row per
+unit on a page is drawn as a distribution, every chart fitting a page."""
 
 from __future__ import annotations
 
 from html import escape
+
+import matplotlib.pyplot as plt
+import pytest
 
 from evaluation.report import plot
 
@@ -22,3 +26,43 @@ def test_dollar_signs_in_names_are_text_not_tex(evaluation_2020, tmp_path):
         for name in NAMES:
             # Text stays text in the SVG (svg.fonttype "none"), written exactly as the name.
             assert f">{escape(name, quote=False)}</text>" in svg, name
+
+
+@pytest.fixture(scope="module")
+def ev_2026():
+    from evaluation.engine.pipeline import evaluate
+    from tests.conftest import ROOT
+
+    return evaluate(ROOT / "params" / "example-2026.yaml")
+
+
+def test_a_group_too_tall_for_a_page_is_drawn_as_a_distribution_with_its_extremes_named(ev_2026, tmp_path):
+    ranked, rules = ev_2026.ranked, ev_2026.rules
+    assert [plot.per_unit(ranked, g) for g in rules.group_ids] == [True, True, False]
+    limits = plot._common_range(ranked, rules)
+    figures = {}
+    for g in rules.group_ids:
+        for kind, small, large in (("scores", plot.scores_by_group, plot.score_spread),
+                                   ("dumbbell", plot.dumbbell, plot.gap_spread)):
+            figures[kind, g] = (small if plot.per_unit(ranked, g, kind) else large)(ranked, rules, g, limits=limits)
+    # Every chart fits an A4 page (the PDF keeps a chart whole: a taller one would be cut off).
+    assert all(fig.get_figheight() <= plot.MAX_HEIGHT for fig in figures.values())
+    spread = figures["scores", "ubnd_xa"]
+    texts = {t.get_text() for ax in spread.axes for t in ax.texts}
+    # Never 166 labels: the highest scores (four communes at 100,0 in one label), the lowest, and the
+    # communes placed «không hoàn thành» by a condition whatever their score.
+    assert {"xã Thọ Xuân 05 và 3 đơn vị khác (100,0)", "xã Lang Chánh 04 (45,5)", "xã Nga Sơn 05 (94,0)",
+            "xã Hà Trung 01 (82,3)"} <= texts
+    assert all(len(ax.get_yticklabels()) < 20 for ax in spread.axes)
+    # The histogram counts every commune once.
+    bars = [b for container in spread.axes[0].containers for b in container]
+    assert round(sum(b.get_height() for b in bars)) == 166
+    gaps = figures["dumbbell", "ubnd_xa"]
+    assert [t.get_text() for t in gaps.axes[1].get_yticklabels()][:2] == ["phường Sầm Sơn 01", "xã Thọ Xuân 02"]
+    assert len(gaps.axes[1].get_yticklabels()) == plot.TOP_GAPS
+    assert plot.caption("scores", ranked, rules, "ubnd_xa").startswith("Điểm đánh giá của 166 cơ quan, đơn vị nhóm "
+                                                                       "III. UBND cấp xã: trên, số đơn vị")
+    assert plot.caption("scores", ranked, rules, "so_nganh") == plot.CAPTIONS["scores"].format(
+        group="I. Các sở, cơ quan ngang sở")
+    for fig in figures.values():
+        plt.close(fig)
