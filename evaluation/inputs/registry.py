@@ -32,7 +32,8 @@ from ..text import clean, clean_series, fold, name_key
 from .limits import ROW
 from .tables import read_csv_text
 
-__all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS", "organisation_changes", "CHANGE_KINDS"]
+__all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS", "organisation_changes", "CHANGE_KINDS",
+           "effect_date"]
 
 REGISTRY_COLUMNS = [
     "id", "name", "short_name", "group", "kind", "valid_from", "valid_to", "predecessors", "aliases",
@@ -452,7 +453,7 @@ def slug_ok(value: str) -> bool:
 CHANGE_KINDS = ("merged", "absorbed", "renamed", "split", "dissolved")
 
 
-def _effect_date(units: pd.DataFrame, successors: list[str], predecessors: list[str]) -> str:
+def effect_date(units: pd.DataFrame, successors: list[str], predecessors: list[str]) -> str:
     """The day a change took effect, as the registry writes it: the new units' first day, else
     the day after the predecessors' last ("28/02/2025" → "01/03/2025"; a year "2019" → "2020")."""
     starts = [d for d in units.loc[successors, "valid_from_text"].fillna("") if d
@@ -521,7 +522,7 @@ def organisation_changes(registry: Registry, first: int, last: int) -> pd.DataFr
         before = sorted(set(before), key=pos.get)
         after = sorted(set(after), key=pos.get)
         rows.append({"kind": kind, "before": tuple(before), "after": tuple(after),
-                     "date": _effect_date(units, after, before),
+                     "date": effect_date(units, after, before),
                      "sources": _change_sources(units, after, before, lo, hi),
                      "illustrative": int(units.loc[[*before, *after], "illustrative"].sum())})
 
