@@ -187,3 +187,13 @@ def test_another_province_quota_with_a_tie_kept_whole_is_said_over_its_limit():
     assert "Ở giới hạn có 2 đơn vị cùng 91,00 điểm; theo quy định về bằng điểm: các đơn vị bằng điểm đều được giữ." \
         in text
     assert text.endswith("Vì vậy nhóm có 2 đơn vị xếp loại xuất sắc, nhiều hơn hạn mức 1.")
+
+
+def test_the_results_open_by_saying_which_units_are_evaluated_as_reorganised(ev, evaluation_2020):
+    text = _text(present.summary(ev))
+    assert ("So với năm 2025, tổ chức các cơ quan, đơn vị được đánh giá đã thay đổi: 5 cơ quan, đơn vị sau hợp "
+            "nhất, sáp nhập từ 01/03/2025 (Sở Nông nghiệp và Môi trường, Sở Tài chính, Sở Khoa học và Công nghệ, "
+            "Sở Nội vụ, Sở Xây dựng); 166 UBND xã, phường thành lập từ 01/07/2025 trên địa bàn 27 UBND cấp huyện đã "
+            "giải thể (chi tiết ở phụ lục).") in text
+    # 2020: a district renamed the same year is said in the annex only; the body is the seed's.
+    assert "So với năm" not in present.summary(evaluation_2020)

@@ -217,9 +217,47 @@ def adjustments_content(ev: Evaluation) -> str:
 
 
 def summary(ev: Evaluation) -> str:
-    """Section 3's opening: the seed's sentence counting the units, and one sentence per tier."""
+    """Section 3's opening: the seed's sentence counting the units, and one sentence per tier; in a
+    year after units were merged or dissolved, one sentence saying which units are evaluated as
+    reorganised (the annex lists every change)."""
     return render("present/summary.html.j2", number=section_numbers(ev.rules)["results"], year=ev.params.year,
-                  subject=ev.rules.wording.subject, sentences=list(ev.sentences))
+                  subject=ev.rules.wording.subject, sentences=list(ev.sentences), reorganised=_reorganised(ev))
+
+
+def _reorganised(ev: Evaluation) -> str:
+    """"So với năm 2025, …: 5 cơ quan, đơn vị sau hợp nhất, sáp nhập từ 01/03/2025 (…); 166 UBND xã,
+    phường thành lập từ 01/07/2025 trên địa bàn 27 UBND cấp huyện đã giải thể (chi tiết ở phụ lục)."
+    Empty when no unit evaluated this year came from a merger, a split or a dissolution (a rename
+    alone is said in the annex only)."""
+    year, rules = ev.params.year, ev.rules
+    changes = organisation_changes(ev.registry, year - 1, year)
+    evaluated = set(ev.ranked["unit_id"])
+    group_of = ev.ranked.set_index("unit_id")["group"]
+    parts = []
+    joined = changes[changes["kind"].isin(["merged", "absorbed", "split"])]
+    after = list(dict.fromkeys(u for a in joined["after"] for u in a if u in evaluated))
+    if after:
+        names = ev.ranked.set_index("unit_id").loc[after, "unit"]
+        dates = list(dict.fromkeys(d for d in joined["date"] if d))
+        how = ", ".join({"merged": "hợp nhất", "absorbed": "sáp nhập", "split": "chia tách"}[k]
+                        for k in dict.fromkeys(joined["kind"]))
+        parts.append(f"{len(after)} {rules.wording.units} sau {how}"
+                     + (f" từ {', '.join(dates)}" if dates else "") + f" ({', '.join(names)})")
+    gone = changes[changes["kind"] == "dissolved"]
+    formed = list(dict.fromkeys(u for a in gone["after"] for u in a if u in evaluated))
+    if formed:
+        groups = list(dict.fromkeys(group_of[u] for u in formed))
+        labels = ", ".join(rules.group(g).count_label or rules.group(g).name for g in groups)
+        old = ev.registry.units.loc[[a for b in gone["before"] for a in b], "group"]
+        named = {n.group: n.name for n in rules.not_evaluated if n.name}
+        old_label = ", ".join(dict.fromkeys(named.get(g, "đơn vị") for g in old))
+        dates = list(dict.fromkeys(d for d in gone["date"] if d))
+        parts.append(f"{len(formed)} {labels} thành lập" + (f" từ {', '.join(dates)}" if dates else "")
+                     + f" trên địa bàn {gone['before'].map(len).sum()} {old_label} đã giải thể")
+    if not parts:
+        return ""
+    return (f"So với năm {year - 1}, tổ chức các {rules.wording.units} được đánh giá đã thay đổi: "
+            + "; ".join(parts) + " (chi tiết ở phụ lục).")
 
 
 def count_table(ev: Evaluation) -> str:
