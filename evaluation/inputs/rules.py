@@ -577,7 +577,10 @@ class Rules(_Model):
                                      f"({ROUNDING_WORDS[self.precision.rounding]})"))
         for i, t in enumerate(self.tiers):
             if not t.confirmed:
-                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
+                # A tier from the bottom of the scale is bounded only from above: "từ 0 điểm" says nothing.
+                bound = (f"dưới {t.max} điểm" if t.min <= self.scale.score_min and t.max is not None
+                         else f"từ {t.min} điểm")
+                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» {bound}"))
         for i, r in enumerate(self.regulations):
             if not r.confirmed:
                 out.append((f"regulations[{i}]", r.number))
