@@ -83,13 +83,26 @@ def _bound_units(bound: Decimal) -> int:
     return int(scaled)
 
 
-def tier_by_score(published: pd.Series, rules: Rules) -> pd.Series:
+def tier_by_score(published: pd.Series, rules: Rules, mins: np.ndarray | None = None) -> pd.Series:
     """Tier id of each published score: the best tier whose lower bound it reaches.
 
     A bound is inclusive: with ``min: 90``, 90.0 is in the tier and 89.9 is not.
+
+    Parameters
+    ----------
+    published : pandas.Series of float
+    rules : Rules
+    mins : numpy.ndarray, optional
+        Lower bounds row by row (rows × tiers, best tier first), instead of the rules' own: the
+        sensitivity analysis classifies many scenarios, each with its bounds, in one call.  Values
+        lie on the published grid and are snapped like scores.
     """
     units = _units(published)
-    conditions = [units >= _bound_units(t.min) for t in rules.tiers]
+    if mins is None:
+        conditions = [units >= _bound_units(t.min) for t in rules.tiers]
+    else:
+        snapped = np.rint(np.asarray(mins, dtype="float64") * _SNAP).astype(np.int64)
+        conditions = [units >= snapped[:, i] for i in range(len(rules.tiers))]
     ids = np.select(conditions, [t.id for t in rules.tiers], default="")
     out = pd.Series(ids, index=published.index, dtype="string")
     return out.mask(out == "")
@@ -99,7 +112,8 @@ def _tier_index(rules: Rules) -> dict[str, int]:
     return {t.id: i for i, t in enumerate(rules.tiers)}
 
 
-def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None = None) -> pd.DataFrame:
+def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None = None, *,
+             within: str | None = None, mins: np.ndarray | None = None) -> pd.DataFrame:
     """Classify every unit.
 
     Parameters
@@ -109,6 +123,11 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     rules : Rules
     conditions : pandas.DataFrame, optional
         ``unit_id`` and ``condition`` (ids from ``rules.conditions``).
+    within : str, optional
+        A column of ``scored`` that splits it into separate years (the scenarios of the
+        sensitivity analysis: one row per unit × scenario): quotas are counted within each.
+    mins : numpy.ndarray, optional
+        Tier lower bounds row by row (:func:`tier_by_score`).
 
     Returns
     -------
@@ -119,7 +138,7 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     """
     out = scored.copy()
     out["score"] = publish(out["final_score"], rules.precision)
-    out["tier_by_score"] = tier_by_score(out["score"], rules)
+    out["tier_by_score"] = tier_by_score(out["score"], rules, mins)
     index = _tier_index(rules)
     ids = np.array(rules.tier_ids, dtype=object)
     level = out["tier_by_score"].map(index).astype("int64")
@@ -148,7 +167,7 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     while changed:
         changed = False
         for quota in rules.quotas:
-            new_level, reason = _apply_quota(out, level, reason, quota, rules)
+            new_level, reason = _apply_quota(out, level, reason, quota, rules, within)
             changed |= bool((new_level != level).any())
             level = new_level
 
@@ -157,33 +176,41 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     return out
 
 
-def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, quota, rules: Rules):
+def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, quota, rules: Rules,
+                 within: str | None = None):
     """Keep at most the allowed number of units in ``quota.tier``; demote the rest.
 
     The allowance counts the units of ``quota.of`` *after* demotion when the
     demoted units join that tier (``xuất sắc ≤ 20% of tốt``: k ≤ r·(n_tốt + n_xs − k)).
     Units tied at the cut are demoted together, so the quota is never exceeded.
+    Counted per partition: one group or the whole province, within each ``within`` value.
     """
     index = _tier_index(rules)
     tier_level = index[quota.tier]
     demote = index[quota.demote_to] if quota.demote_to else tier_level + 1
     ratio = Fraction(str(quota.max_ratio))
-    parts = out["group"] if quota.scope == "group" else pd.Series("all", index=out.index)
-    in_tier = level == tier_level
-    # Counted per partition (one group, or the whole province): a loop over partitions, not rows.
-    n_tier = in_tier.groupby(parts).sum()
-    size = parts.groupby(parts).size()
-    n_of = (level == index[quota.of]).groupby(parts).sum() if quota.of != "all" else size
+    keys = ([out[within]] if within else []) + ([out["group"]] if quota.scope == "group" else [])
+    # Partitions as integer codes: counts and allowances are array arithmetic, whatever their number.
+    parts = (pd.Series(out.groupby(keys, sort=False, observed=True, dropna=False).ngroup().to_numpy(), index=out.index)
+             if keys else pd.Series(0, index=out.index))
+    codes = parts.to_numpy()
+    in_tier = (level == tier_level).to_numpy()
+    n_tier = np.bincount(codes, weights=in_tier).astype(np.int64)
+    size = np.bincount(codes).astype(np.int64)
+    n_of = np.bincount(codes, weights=(level == index[quota.of]).to_numpy()).astype(np.int64) \
+        if quota.of != "all" else size
+    p, q = ratio.numerator, ratio.denominator
+    # Exact floors of r·n, and of r·(n_of + n_tier)/(1 + r) = p·m/(q + p): integers, as Fraction gives them.
     if quota.of == "all":
-        allowed_p = {p: int(ratio * int(size[p])) for p in size.index}
+        allowed_p = p * size // q
     elif demote == index[quota.of]:
-        allowed_p = {p: int(ratio * int(n_of[p] + n_tier[p]) / (1 + ratio)) for p in size.index}
+        allowed_p = p * (n_of + n_tier) // (q + p)
     else:
-        allowed_p = {p: int(ratio * int(n_of[p])) for p in size.index}
-    allowed = parts.map(allowed_p)
+        allowed_p = p * n_of // q
+    allowed = allowed_p[codes]
     # Rank by score within the partition; ties take the worst place ("max").
-    place = out["score"].where(in_tier).groupby(parts).rank(method="max", ascending=False)
-    over = in_tier & (place > allowed)
+    place = out["score"].where(in_tier).groupby(parts).rank(method="max", ascending=False).to_numpy()
+    over = pd.Series(in_tier & (place > allowed), index=out.index)
     level = level.mask(over, demote).astype("int64")
     tier = rules.tier(quota.tier)
     basis = "tổng số đơn vị" if quota.of == "all" else f"số đơn vị «{rules.tier(quota.of).short}»"

@@ -9,7 +9,7 @@ from ..inputs.rules import Rules
 __all__ = ["rank"]
 
 
-def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+def rank(classified: pd.DataFrame, rules: Rules, within: str | None = None) -> pd.DataFrame:
     """Rank units within their group by published score.
 
     Parameters
@@ -19,6 +19,9 @@ def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         ``score`` and ``input_order`` (position of the unit in its input file).
     rules : Rules
         Gives the order of the groups.
+    within : str, optional
+        A column that splits the table into separate years (the scenarios of the sensitivity
+        analysis): units are ranked within each value and group, and the table is ordered by it first.
 
     Returns
     -------
@@ -29,8 +32,10 @@ def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """
     out = classified.copy()
     out["_group_pos"] = out["group"].map({g: i for i, g in enumerate(rules.group_ids)})
-    out = out.sort_values(["_group_pos", "score", "input_order"], ascending=[True, False, True],
-                          kind="stable")
-    out["rank"] = out.groupby("group")["score"].rank(method="min", ascending=False).astype("int64")
-    out["order"] = out.groupby("group").cumcount().astype("int64") + 1
+    first = [within] if within else []
+    out = out.sort_values([*first, "_group_pos", "score", "input_order"],
+                          ascending=[*[True] * len(first), True, False, True], kind="stable")
+    by = out.groupby([*first, "group"], sort=False, observed=True)
+    out["rank"] = by["score"].rank(method="min", ascending=False).astype("int64")
+    out["order"] = by.cumcount().astype("int64") + 1
     return out.drop(columns="_group_pos").reset_index(drop=True)
