@@ -97,15 +97,20 @@ def tier_by_score(published: pd.Series, rules: Rules, mins: np.ndarray | None = 
         sensitivity analysis classifies many scenarios, each with its bounds, in one call.  Values
         lie on the published grid and are snapped like scores.
     """
+    level = _levels(published, rules, mins)
+    ids = np.array([*rules.tier_ids, None], dtype=object)   # level −1 (below every bound): missing
+    return pd.Series(ids[level], index=published.index, dtype="string")
+
+
+def _levels(published: pd.Series, rules: Rules, mins: np.ndarray | None = None) -> np.ndarray:
+    """Position of the best tier each published score reaches (0 = best), −1 when it reaches none."""
     units = _units(published)
     if mins is None:
         conditions = [units >= _bound_units(t.min) for t in rules.tiers]
     else:
         snapped = np.rint(np.asarray(mins, dtype="float64") * _SNAP).astype(np.int64)
         conditions = [units >= snapped[:, i] for i in range(len(rules.tiers))]
-    ids = np.select(conditions, [t.id for t in rules.tiers], default="")
-    out = pd.Series(ids, index=published.index, dtype="string")
-    return out.mask(out == "")
+    return np.select(conditions, np.arange(len(rules.tiers)), default=-1)
 
 
 def _tier_index(rules: Rules) -> dict[str, int]:
@@ -138,10 +143,13 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     """
     out = scored.copy()
     out["score"] = publish(out["final_score"], rules.precision)
-    out["tier_by_score"] = tier_by_score(out["score"], rules, mins)
+    by_score = _levels(out["score"], rules, mins)
+    if (by_score < 0).any():
+        raise ValueError("a published score is below the lowest tier's bound (rules.tiers[-1].min)")
     index = _tier_index(rules)
     ids = np.array(rules.tier_ids, dtype=object)
-    level = out["tier_by_score"].map(index).astype("int64")
+    out["tier_by_score"] = pd.Series(ids[by_score], index=out.index, dtype="string")
+    level = pd.Series(by_score, index=out.index, dtype="int64")
     reason = pd.Series("", index=out.index, dtype="string")
 
     if conditions is not None and len(conditions) and rules.conditions:

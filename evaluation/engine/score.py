@@ -23,7 +23,7 @@ import pandas as pd
 from ..inputs.registry import Registry
 from .adjust import LOG_COLUMNS, empty_log
 
-__all__ = ["score_from_totals", "score_from_components"]
+__all__ = ["score_from_totals", "score_from_components", "final_scores"]
 
 
 def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -71,6 +71,28 @@ def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndar
                          "row": "Int64"})
 
 
+def final_scores(appraisal: np.ndarray, bonus: np.ndarray, penalty: np.ndarray, *, appraisal_max: float,
+                 adjustment_max: float, score_min: float, score_max: float,
+                 bound: Literal["net", "each"] = "net") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arithmetic of the final score, on arrays of any shape (units, or units × scenarios).
+
+    Returns
+    -------
+    appraisal, adjustment, final_raw, final : numpy.ndarray
+        The appraisal at most ``appraisal_max``; bonus − penalty bounded (``net``: within
+        ±adjustment_max; ``each``: bonus and penalty each at most adjustment_max); their sum; and
+        the sum within [score_min, score_max].
+    """
+    appraisal = np.minimum(appraisal, appraisal_max)
+    m = float(adjustment_max)
+    if bound == "each":
+        adjustment = np.minimum(bonus, m) - np.minimum(penalty, m)
+    else:
+        adjustment = np.clip(bonus - penalty, -m, m)
+    final_raw = appraisal + adjustment
+    return appraisal, adjustment, final_raw, np.clip(final_raw, score_min, score_max)
+
+
 def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units: pd.DataFrame, *,
                           appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
                           bound: Literal["net", "each"] = "net") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -111,21 +133,18 @@ def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units
     a = adjustments.reindex(ids.to_numpy()).fillna(0.0)
     uid = ids.to_numpy(dtype=object)
     appraisal_in = t["appraisal"].to_numpy(dtype="float64")
-    appraisal = np.minimum(appraisal_in, appraisal_max)
-    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal)]
     bonus, penalty = a["bonus"].to_numpy(dtype="float64"), a["penalty"].to_numpy(dtype="float64")
+    appraisal, adjustment, final_raw, final = final_scores(
+        appraisal_in, bonus, penalty, appraisal_max=appraisal_max, adjustment_max=adjustment_max,
+        score_min=score_min, score_max=score_max, bound=bound)
+    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal)]
     m = float(adjustment_max)
     if bound == "each":
-        bonus_b, penalty_b = np.minimum(bonus, m), np.minimum(penalty, m)
-        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), bonus_b))
-        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), penalty_b))
-        adjustment = bonus_b - penalty_b
+        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), np.minimum(bonus, m)))
+        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), np.minimum(penalty, m)))
     else:
         net = bonus - penalty
-        adjustment = np.clip(net, -m, m)
         logs.append(_bite_log(uid, "total", None, net, np.where(net < 0, -m, m), adjustment))
-    final_raw = appraisal + adjustment
-    final = np.clip(final_raw, score_min, score_max)
     logs.append(_bite_log(uid, "clamp", None, final_raw, np.where(final_raw < score_min, score_min, score_max),
                           final))
     self_appraisal = np.minimum(t["self_appraisal"].to_numpy(dtype="float64"), appraisal_max)
