@@ -18,7 +18,7 @@ from ..inputs.domains import code_sets, value_bounds
 from ..inputs.params import YearParams, load_params
 from ..inputs.provenance import provenance_table
 from ..inputs.registry import Registry, load_registry
-from ..inputs.rules import Rules, load_rules
+from ..inputs.rules import Rules, Uncertainty, load_rules, load_uncertainty
 from ..inputs.schemas import TABLES
 from ..inputs.tables import read_table_text
 from ..inputs.validate import Checked, check_table
@@ -65,6 +65,8 @@ class Inputs:
     files: list[tuple[str, str, Path]] = field(default_factory=list)
     # unit_id → criteria_set of the units evaluated (detailed years; None otherwise).
     sets: pd.DataFrame | None = None
+    # Which values may vary (params key ``uncertainty``; None when the year declares none).
+    uncertainty: Uncertainty | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,13 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     files = [("params", project_path(year.path, project), year.path),
              ("rules", project_path(year.rules_path, project), year.rules_path),
              ("registry", project_path(year.registry_path, project), year.registry_path)]
+    uncertainty = None
+    if year.uncertainty_path is not None:
+        files.append(("uncertainty", project_path(year.uncertainty_path, project), year.uncertainty_path))
+        try:
+            uncertainty = load_uncertainty(year.uncertainty_path, rules, display_path(year.uncertainty_path))
+        except InputError as exc:
+            problems += exc.problems
     abbreviations = year.registry_path.parent / "abbreviations.csv"
     if abbreviations.exists():
         files.append(("registry", project_path(abbreviations, project), abbreviations))
@@ -200,7 +209,7 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
                  for k in DETAIL_TABLES[1:] if k in listed and "criteria" not in listed]
     if problems:
         raise InputError(problems, notes=_row_notes(tables), checked=tables)
-    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None)
+    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, uncertainty)
 
 
 def _row_notes(tables: dict[str, Checked]) -> list[str]:

@@ -44,6 +44,8 @@ class Params(BaseModel):
     registry: Text
     data: Text
     inputs: dict[Text, Text] = Field(min_length=1)
+    # Optional: the file declaring which values may vary (report section «Độ tin cậy»).
+    uncertainty: Text | None = None
     illustrative: bool = False
     report: ReportText
 
@@ -88,6 +90,12 @@ class YearParams:
             return Path(self.data_override).resolve()
         return (self.base / self.params.data).resolve()
 
+    @property
+    def uncertainty_path(self) -> Path | None:
+        """The declaration of uncertainty named by the params, or None."""
+        rel = self.params.uncertainty
+        return None if rel is None else (self.base / rel).resolve()
+
     def input_path(self, name: str) -> Path | None:
         rel = self.params.inputs.get(name)
         return None if rel is None else self.data_dir / rel
@@ -126,6 +134,9 @@ def load_params(path: Path | str, *, label: str | None = None,
             shown = str(data_dir) if key == "data" and data_dir else getattr(params, key)
             problems.append(Problem(label, None, key, shown,
                                     f"không tìm thấy {kind} {target}"))
+    if year.uncertainty_path is not None and not year.uncertainty_path.is_file():
+        problems.append(Problem(label, None, "uncertainty", params.uncertainty,
+                                f"không tìm thấy tệp {year.uncertainty_path}"))
     if year.data_dir.is_dir():
         for name, rel in params.inputs.items():
             if not (year.data_dir / rel).is_file():
