@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from bench.bench import KEYS, national_child, write
+from bench.bench import KEYS, TARGETS, detailed_child, national_child, write
 from bench.national import generate
 from evaluation.engine.detail import score_detail
 from evaluation.inputs.rules import load_rules
@@ -40,3 +40,16 @@ def test_bench_json_has_exactly_the_keys(tmp_path):
     data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert list(data) == KEYS
     assert "| report_ratio | 3.0 | ≤ 1.5 | no |" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+
+
+def test_the_sensitivity_and_what_if_figures_are_in_the_benchmark():
+    assert {"sensitivity_seconds", "whatif_seconds"} <= set(KEYS)
+    assert TARGETS["sensitivity_seconds"] == ("≤", 10.0) and TARGETS["whatif_seconds"] == ("≤", 0.2)
+
+
+def test_detailed_child_builds_a_year_of_the_asked_size_and_times_it():
+    # The benchmark's year at a small size: the illustrative year's 61 units and 9 synthetic ones.
+    got = detailed_child(70, draws=20, runs=1)
+    assert got["units"] == 70 and got["draws"] == 20 and got["factors"] == 8
+    assert got["sensitivity_seconds"] > 0 and got["whatif_seconds"] > 0 and got["whatif_criteria_seconds"] > 0
+    assert 0 < got["stable"] <= 70

@@ -73,7 +73,8 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
                  appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
                  bound: str = "net", responses: pd.DataFrame | None = None,
                  questions: pd.DataFrame | None = None, surveys: pd.DataFrame | None = None,
-                 items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None) -> Detail:
+                 items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None,
+                 summaries: bool = True) -> Detail:
     """Score units from points by criterion, survey answers and bonus/penalty items.
 
     Parameters
@@ -95,6 +96,9 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     items, item_catalogue : pandas.DataFrame, optional
         Bonus/penalty rows (``unit_id``, ``item``, ``count``, ``amount``, …)
         and :func:`evaluation.inputs.catalogue.items_frame`.
+    summaries : bool
+        False: leave out the tables only the report reads (forms and answers counted, points by
+        body: ``survey_counts``, ``answers`` None, ``bodies`` empty) — a what-if wants the scores.
 
     Returns
     -------
@@ -104,8 +108,9 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     if responses is not None:
         forms = survey_forms(responses, questions)
         survey = score_survey(forms, surveys, sets, catalogue)
-        counts = response_counts(forms)
-        answers = answer_distribution(responses, questions)
+        if summaries:
+            counts = response_counts(forms)
+            answers = answer_distribution(responses, questions)
     lines = appraise(points, catalogue, sets, survey)
     extra = [c for c in ("evidence", "note") if c in points]
     if extra:
@@ -124,10 +129,12 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     logs = [x for x in (adj_log, score_log) if len(x)]
     log = pd.concat(logs, ignore_index=True) if logs else empty_log()
     return Detail(catalogue, item_catalogue, questions if questions is not None else pd.DataFrame(), sets, lines,
-                  totals, body_totals(lines), survey, counts, answers, adj_lines, per_item, log, scores)
+                  totals, body_totals(lines) if summaries else pd.DataFrame(), survey, counts, answers, adj_lines,
+                  per_item, log, scores)
 
 
-def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame) -> Detail:
+def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame, *,
+                    summaries: bool = True) -> Detail:
     """The detailed scoring of a year from its checked tables.
 
     Parameters
@@ -156,7 +163,8 @@ def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry
     return score_detail(units=units, sets=sets, catalogue=criteria_frame(rules), points=points,
                         appraisal_max=float(s.appraisal_max), adjustment_max=float(s.adjustment_max),
                         score_min=float(s.score_min), score_max=float(s.score_max),
-                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules), **kwargs)
+                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules), summaries=summaries,
+                        **kwargs)
 
 
 def adjust_again(detail: Detail, tables: dict[str, Checked], rules: Rules) -> Detail:

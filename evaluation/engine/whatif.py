@@ -149,7 +149,7 @@ def _rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     if {k for k in _SCORING if getattr(rules, k) != getattr(ev.rules, k)} <= _LATER:
         # Criteria and surveys do not use what changed: only bonus/penalty and the final score run again.
         return adjust_again(ev.detail, ev.inputs.tables, rules).scores
-    return evaluate_detail(ev.inputs.tables, rules, ev.inputs.registry, ev.inputs.sets).scores
+    return evaluate_detail(ev.inputs.tables, rules, ev.inputs.registry, ev.inputs.sets, summaries=False).scores
 
 
 def reclassify(ev: Evaluation, rules: Rules) -> pd.DataFrame:
