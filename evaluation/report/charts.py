@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the worke
 __all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
-KINDS = ("answers", "scores", "distribution", "criteria", "dumbbell")
+KINDS = ("answers", "scores", "distribution", "criteria", "dumbbell", "ranks")
 _DETAIL_KINDS = ("answers", "criteria")
 _PER_GROUP = ("scores", "criteria", "dumbbell")  # one chart per group: one task per group
 WORKERS_ENV = "EVALUATION_CHART_WORKERS"
@@ -50,8 +50,10 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     Parameters
     ----------
     ev : Evaluation
-    kind : {"answers", "scores", "distribution", "criteria", "dumbbell"}
-        See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`.
+    kind : {"answers", "scores", "distribution", "criteria", "dumbbell", "ranks"}
+        See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`;
+        ``ranks``: the rank intervals of the sensitivity analysis (:func:`evaluation.report.plot.draw_ranks`),
+        which the worker runs itself (same declaration and seed, same result as the kernel's).
     folder : Path
         Where ``<name>.svg`` and ``<name>.png`` are written.
     groups : list of str, optional
@@ -73,6 +75,10 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     from .export import ILLUSTRATIVE
 
     stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
+    if kind == "ranks":
+        from ..engine.sensitivity import analyse
+
+        return plot.draw_ranks(analyse(ev).units, ev.rules, Path(folder), stamp=stamp, groups=groups)
     return plot.draw(ev.ranked, ev.rules, kind, Path(folder), stamp=stamp, groups=groups)
 
 
