@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import escape
 
 import pytest
 
@@ -60,7 +61,8 @@ def test_files(built):
         assert (built / name).exists(), name
     svgs = sorted(p.name for p in (built / "figures").glob("*.svg"))
     assert {"diem-theo-tieu-chi-so_nganh.svg", "diem-theo-tieu-chi-ubnd_huyen.svg",
-            "diem-theo-tieu-chi-don_vi_su_nghiep.svg", "phan-bo-tra-loi.svg"} <= set(svgs)
+            "diem-theo-tieu-chi-don_vi_su_nghiep.svg", "phan-bo-tra-loi.svg", "khoang-thu-hang-so_nganh.svg",
+            "khoang-thu-hang-ubnd_huyen.svg", "khoang-thu-hang-don_vi_su_nghiep.svg"} <= set(svgs)
 
 
 @pytest.mark.slow
@@ -100,5 +102,21 @@ def test_html_has_the_detailed_sections_and_a_card_per_unit(html):
     assert html.count('<section class="scorecard">') == 61
     assert "thiếu minh chứng" in html and "không áp dụng, quy đổi" in html
     assert "dưới mức tối thiểu 10 phiếu" in html      # Sở Ngoại vụ's district forms
+    # Survey points with their sampling interval (each unit's forms resampled), on the cards.
+    assert re.search(r"27 phiếu, TB [\d,]+/5 → [\d,]+ điểm \(khoảng 95%: [\d,]+–[\d,]+\)", html)
+
+
+@pytest.mark.slow
+def test_html_says_how_sure_each_tier_is(html):
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.sensitivity import analyse
+
+    s = analyse(evaluate(ROOT / "params" / f"{YEAR}.yaml"))
+    assert "7. Độ tin cậy của kết quả xếp loại" in html and "8. Ghi chú" in html and "9. Nguồn gốc số liệu" in html
+    assert f"<strong>{s.stable}/61</strong> cơ quan, đơn vị giữ nguyên xếp loại dự kiến" in html
+    section = html[html.index("7. Độ tin cậy"):html.index("8. Ghi chú")]
+    for unit in s.unstable["unit"]:
+        assert escape(unit, quote=False) in section, unit
+    assert section.count("data:image/svg") == 3        # one rank-interval chart per group
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)

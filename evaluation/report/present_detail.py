@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..engine.criteria import criterion_gaps
 from ..engine.pipeline import Evaluation
+from ..engine.sensitivity import survey_intervals
 from ..fmt import count, fmt_bound, number
 from ..inputs.catalogue import scope_text
 from ..inputs.rules import Rules
@@ -340,8 +341,10 @@ def notes(ev: Evaluation) -> str:
 # -- score cards -------------------------------------------------------------------------------------
 
 
-def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str) -> str:
-    """Survey results and criteria that do not apply, as a short paragraph under the card's table."""
+def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str,
+                intervals: pd.DataFrame | None = None) -> str:
+    """Survey results (with the sampling interval of the points) and criteria that do not apply, as a short
+    paragraph under the card's table."""
     notes, not_applicable = [], []
     for ln in lines.itertuples(index=False):
         sv = None
@@ -354,6 +357,9 @@ def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str) 
                          + (f", không tính, quy đổi {_pts(ln.credited)}" if not ln.applicable else ""))
             elif ln.applicable:
                 text += f" → {_pts(ln.points)} điểm"
+                if intervals is not None and (unit_id, ln.criterion) in intervals.index:
+                    iv = intervals.loc[(unit_id, ln.criterion)]
+                    text += f" (khoảng 95%: {_pts(iv['low'])}–{_pts(iv['high'])})"
             notes.append(text)
         elif not ln.applicable:
             not_applicable.append(f"{_e(ln.criterion)} không áp dụng, quy đổi {number(ln.ratio * 100, 1)}% × "
@@ -404,12 +410,17 @@ def score_cards(ev: Evaluation) -> str:
     adj = adj_lines.groupby("unit_id", sort=False) if len(adj_lines) else None
     log = d.log
     survey = d.survey.set_index(["unit_id", "criterion"]).sort_index() if d.survey is not None else None
+    intervals = survey_intervals(ev)
+    if intervals is not None:
+        intervals = intervals.set_index(["unit_id", "criterion"]).sort_index()
     groups = {g.id: g for g in rules.groups}
     cards = ['<h2 class="appendix">PHỤ LỤC. PHIẾU ĐIỂM TỪNG CƠ QUAN, ĐƠN VỊ</h2>',
              "<p class='small'>Mỗi phiếu điểm ghi điểm tối đa, điểm tự chấm và điểm thẩm định của từng tiêu chí "
              "(mã tiêu chí: xem bảng bộ tiêu chí ở mục 1; số in nghiêng màu xám là điểm quy đổi của tiêu chí không "
              "áp dụng), kết quả phiếu đánh giá, từng nội dung thưởng, trừ với cơ quan đề nghị, minh chứng và mức "
-             "tối đa đã áp dụng, và phép tính đến điểm đánh giá.</p>"]
+             "tối đa đã áp dụng, và phép tính đến điểm đánh giá. Điểm một tiêu chí chấm bằng phiếu đánh giá kèm "
+             "khoảng 95% của nó: khoảng điểm mà tiêu chí nhận được khi chọn lại ngẫu nhiên, có hoàn lại, các phiếu "
+             "của đơn vị (giữ số phiếu của từng loại người chấm) — số phiếu càng ít, khoảng càng rộng.</p>"]
     for r in ev.ranked.itertuples(index=False):
         cs = sets[r.criteria_set]
         mine = lines.get_group(r.unit_id)
@@ -424,7 +435,7 @@ def score_cards(ev: Evaluation) -> str:
         n = len(mine)
         crit = _table(head, rows, cls="card-criteria", numeric=range(1, n + 2),
                       widths=(13, *[(100 - 13 - 9) / n] * n, 9))
-        notes_html = _card_notes(mine, survey, r.unit_id)
+        notes_html = _card_notes(mine, survey, r.unit_id, intervals)
         adj_html = "<p class='card-none'>Không có điểm thưởng, điểm trừ.</p>"
         if adj is not None and r.unit_id in adj.groups:
             caps_of_unit = log[(log["unit_id"] == r.unit_id) & log["item"].notna()]

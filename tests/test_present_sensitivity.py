@@ -1,0 +1,55 @@
+"""The report's section «Độ tin cậy của kết quả xếp loại»: what it says for each kind of year, escaped text."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from evaluation.engine.sensitivity import analyse
+from evaluation.inputs.rules import Uncertainty, VaryTierMin
+from evaluation.report.present_sensitivity import reliability
+
+
+def test_a_year_without_a_declaration_says_so(evaluation_2020):
+    ev = dataclasses.replace(evaluation_2020, inputs=dataclasses.replace(evaluation_2020.inputs, uncertainty=None))
+    html = reliability(ev)
+    assert "chưa khai báo giá trị nào chưa chắc chắn" in html and "<table" not in html
+
+
+def test_2020_keeps_every_tier_and_says_what_does_not_apply(evaluation_2020):
+    html = reliability(evaluation_2020)
+    assert "<strong>61/61</strong> cơ quan, đơn vị giữ nguyên xếp loại dự kiến" in html
+    assert "không đơn vị nào đổi xếp loại trong hơn 5% kịch bản" in html
+    # The detailed declarations are named as not applicable, with why.
+    assert "Không áp dụng cho năm này (năm chỉ có điểm cuối cùng đã công bố" in html
+    assert "Điểm tối đa tiêu chí KTXH" in html and "Mẫu phiếu doanh nghiệp và các cơ quan" in html
+    assert "Ngưỡng «Xuất sắc»</td><td>từ 88,7 đến 90 điểm</td>" in html
+    assert "nên không có biểu đồ khoảng thứ hạng" in html
+    # No key names or code values in the body.
+    for code in ("tier_min", "criterion_max", "xuat_sac", "vary[", "uncertainty"):
+        assert code not in html, code
+
+
+def test_unstable_units_with_their_shares_rank_interval_and_driver(evaluation_2020):
+    bound = VaryTierMin(kind="tier_min", tier="xuat_sac", min=Decimal("89.5"), max=Decimal("90.5"),
+                        note="Thử <b>ngưỡng</b>")
+    s = analyse(evaluation_2020, Uncertainty(name="thử", draws=1100, seed=1, vary=[bound]))
+    html = reliability(evaluation_2020, s)
+    assert f"<strong>{s.stable}/61</strong>" in html and f"{61 - s.stable} đơn vị dưới đây có thể đổi xếp loại" in html
+    row = html[html.index("<tr><td>Trường ĐH Văn hóa, TT&amp;DL</td>"):]
+    row = row[:row.index("</tr>")]
+    # 90,0 with the bound from 89,5 to 90,5: xuất sắc in 6/11 of the scenarios (54,5 %), tốt in 5/11.
+    assert "Xuất sắc</span> 54,5%" in row and "Tốt</span> 45,5%" in row
+    assert "<td class=num>1 (1)</td>" in row or "(1)</td>" in row
+    assert "Ngưỡng «Xuất sắc» (45,5%)" in row
+    # Text from the declaration is text.
+    assert "Thử &lt;b&gt;ngưỡng&lt;/b&gt;" in html and "<b>ngưỡng" not in html
+
+
+def test_names_from_the_data_are_escaped(evaluation_2020):
+    hostile = "<script>alert(1)</script>"
+    ranked = evaluation_2020.ranked.assign(unit=lambda t: t["unit"].where(t["score"] != 90.0, hostile))
+    ev = dataclasses.replace(evaluation_2020, ranked=ranked)
+    bound = VaryTierMin(kind="tier_min", tier="xuat_sac", min=Decimal("89.5"), max=Decimal("90.5"))
+    html = reliability(ev, analyse(ev, Uncertainty(name="thử", draws=110, vary=[bound])))
+    assert hostile not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
