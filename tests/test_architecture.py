@@ -142,3 +142,26 @@ def test_no_import_cycle(graph):
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+HTML_TABLE_TAGS = ("<table", "<tr", "<td")
+
+
+def _html_table_lines(text: str) -> list[int]:
+    """Numbers of the lines of a source text holding a table tag (any case)."""
+    return [n for n, line in enumerate(text.splitlines(), start=1)
+            if any(tag in line.lower() for tag in HTML_TABLE_TAGS)]
+
+
+def test_the_html_check_sees_table_tags_in_any_case():
+    source = 'x = 1\nrow = f"<TR><td class=num>{v}</td></tr>"\nhead = "<th>Đơn vị</th>"\nt = \'<table class="x">\'\n'
+    assert _html_table_lines(source) == [2, 4]
+
+
+def test_html_of_the_report_is_in_templates_not_in_python():
+    # The report's, the comparison's and the index page's HTML lives in
+    # report/templates/fragments/: Python modules of report/ and years/ prepare data and render.
+    found = [f"{path.relative_to(PACKAGE)}:{n}"
+             for folder in ("report", "years") for path in sorted((PACKAGE / folder).glob("*.py"))
+             for n in _html_table_lines(path.read_text(encoding="utf-8"))]
+    assert found == []

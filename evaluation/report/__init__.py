@@ -1,7 +1,7 @@
 """One year's report: what readers see, and how it is built.
 
-Owns: the report's content as HTML fragments (:mod:`.present`, :mod:`.present_detail`, with
-their Jinja2 templates in ``templates/``), the charts (:mod:`.plot`, :mod:`.plot_detail`, drawn
+Owns: the report's content as HTML fragments (:mod:`.present`, :mod:`.present_detail`, rendered
+by :mod:`.render` from the Jinja2 templates in ``templates/fragments/``), the charts (:mod:`.plot`, :mod:`.plot_detail`, drawn
 by worker processes in :mod:`.charts`), the result tables for users and machines
 (:mod:`.export`), the build of the notebook into HTML and PDF (:mod:`.build`,
 :mod:`.kernels`) and the analysts' views for JupyterLab (:mod:`.explore`).

@@ -1,99 +1,65 @@
 """The report's content as HTML fragments, built from an :class:`~evaluation.engine.pipeline.Evaluation`.
 
 The report notebook displays these fragments; nbconvert places them in the
-page.  Every piece of text that comes from an input (unit names, notes,
-rules) is escaped here, so a name such as ``<script>`` is printed, never run.
-Numbers are written the Vietnamese way (decimal comma) through :mod:`evaluation.fmt`.
+page.  Each function prepares plain data (text, numbers written the Vietnamese
+way through :mod:`evaluation.fmt`) and renders its template,
+``templates/fragments/present/<function>.html.j2`` (see :mod:`.render`).  The
+templates escape every value, so a unit named ``<script>`` is printed, never run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from html import escape
+from collections.abc import Mapping
 
 import pandas as pd
+from markupsafe import Markup
 
 from .. import __version__
 from ..engine.pipeline import Evaluation
 from ..engine.summarise import group_gaps, near_bounds, unit_gaps
-from ..fmt import count, fmt_bound, number, numbers, tint
+from ..fmt import fmt_bound, number, numbers
 from ..inputs.rules import Rules, Tier
+from .render import render
 
 __all__ = [
     "title_block", "illustrative_banner", "method", "summary", "group_tables", "gap_table",
     "group_gap_table", "near_bound_table", "notes", "provenance", "closing", "tier_badge",
 ]
 
-UNCONFIRMED_MARK = "*"
-UNCONFIRMED_NOTE = ("Giá trị chưa được xác nhận bằng văn bản gốc (giá trị mặc định, ghi "
-                    "<code>confirmed: false</code> trong tệp quy định).")
+ROUNDING = {"down": "bỏ phần lẻ (không làm tròn lên)", "up": "làm tròn lên",
+            "half_up": "làm tròn (từ 5 trở lên làm tròn lên)",
+            "half_even": "làm tròn về số chẵn gần nhất"}
 
 
-def _e(value: object) -> str:
-    return escape("" if value is None or (isinstance(value, float) and value != value) else str(value))
+def tier_data(tier: Tier) -> dict[str, str]:
+    """What the ``badge`` macro shows of a tier."""
+    return {"name": tier.name, "short": tier.short, "color": tier.color}
 
 
 def tier_badge(tier: Tier, *, short: bool = False, mark: str = "") -> str:
-    """A tier as coloured text: the colour helps, the words carry the meaning."""
-    label = tier.short if short else tier.name
-    return (f'<span class="tier" style="background:{tint(tier.color)};border-left-color:{tier.color}">'
-            f"{_e(label)}{mark}</span>")
+    """A tier as coloured text: the colour helps, the words carry the meaning.
 
-
-def _mark(confirmed: bool) -> str:
-    return "" if confirmed else f'<sup class="unconfirmed">{UNCONFIRMED_MARK}</sup>'
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[str] | str], *, cls: str = "",
-           caption: str = "", numeric: Iterable[int] = (), widths: Iterable[int] = ()) -> str:
-    """A table whose cells are already HTML.
-
-    ``numeric`` columns are right-aligned; ``widths`` are percentages (fixed layout);
-    a row given as a string is inserted as is (e.g. a group heading spanning columns).
+    ``mark`` is HTML placed after the label (a footnote number, ``<sup>1</sup>``), as
+    this function has always taken it; the templates use the ``badge`` macro instead.
     """
-    numeric = set(numeric)
-    head = "".join(f'<th{" class=num" if i in numeric else ""}>{h}</th>' for i, h in enumerate(header))
-    body = "".join(
-        r if isinstance(r, str) else
-        "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{c}</td>' for i, c in enumerate(r))
-        + "</tr>" for r in rows)
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    widths = list(widths)
-    cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
-    fixed = " fixed" if widths else ""
-    return (f'<div class="table-wrap"><table class="{cls}{fixed}">{cap}{cols}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+    return render("present/tier_badge.html.j2", tier=tier_data(tier), short=short, mark=Markup(mark))
 
 
 # -- title and closing ---------------------------------------------------------------------
 
 
 def illustrative_banner(ev: Evaluation) -> str:
-    if not ev.params.params.illustrative:
-        return ""
-    return ('<div class="illustrative-banner">DỮ LIỆU MINH HỌA — không phải kết quả đánh giá thật; '
-            "chỉ dùng để thử và hướng dẫn sử dụng công cụ.</div>")
+    return render("present/illustrative_banner.html.j2", illustrative=ev.params.params.illustrative)
 
 
 def title_block(ev: Evaluation) -> str:
     """The heading of an administrative report: issuing body, national motto, place and date, title."""
     r = ev.params.params.report
-    return f"""{illustrative_banner(ev)}<header class="doc-header">
-<table class="doc-head"><tr>
-<td class="issuer"><div>{_e(r.issuer_parent)}</div><div class="strong underline">{_e(r.issuer)}</div></td>
-<td class="motto"><div class="strong">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>
-<div class="strong underline">Độc lập - Tự do - Hạnh phúc</div>
-<div class="place-date">{_e(r.place_date)}</div></td>
-</tr></table>
-<h1 class="doc-title">BÁO CÁO</h1>
-<p class="doc-subtitle">{_e(r.title)}{(" " + _e(r.subtitle)) if r.subtitle else ""}</p>
-<p class="doc-basis">Căn cứ: {"; ".join(_regulation(reg) for reg in ev.rules.regulations)}.</p>
-</header>"""
-
-
-def _regulation(reg) -> str:
-    date = f" ngày {_e(reg.date)}" if reg.date else ""
-    return f"Quyết định số {_e(reg.number)}{date} ({_e(reg.title)}){_mark(reg.confirmed)}"
+    return render("present/title_block.html.j2", illustrative=ev.params.params.illustrative,
+                  report={"issuer_parent": r.issuer_parent, "issuer": r.issuer, "place_date": r.place_date,
+                          "title": r.title, "subtitle": r.subtitle},
+                  regulations=[{"number": reg.number, "date": reg.date, "title": reg.title,
+                                "confirmed": reg.confirmed} for reg in ev.rules.regulations])
 
 
 def closing(ev: Evaluation) -> str:
@@ -101,11 +67,8 @@ def closing(ev: Evaluation) -> str:
     r = ev.params.params.report
     if not (r.recipients or r.signer_title):
         return ""
-    recipients = "".join(f"<li>{_e(x)};</li>" for x in r.recipients)
-    return f"""<table class="doc-close"><tr>
-<td class="recipients"><div class="strong italic">Nơi nhận:</div><ul>{recipients}<li>Lưu: VT.</li></ul></td>
-<td class="signer"><div class="strong">{_e(r.signer_title)}</div><div class="signature-space"></div>
-<div class="strong">{_e(r.signer_name)}</div></td></tr></table>"""
+    return render("present/closing.html.j2", recipients=list(r.recipients), signer_title=r.signer_title,
+                  signer_name=r.signer_name)
 
 
 # -- method ---------------------------------------------------------------------------------
@@ -127,30 +90,20 @@ def method(ev: Evaluation) -> str:
     rules = ev.rules
     s = rules.scale
     p = rules.precision
-    parts = [f"<p>Tổng điểm tối đa {fmt_bound(s.score_max)}{_mark(s.confirmed)}, gồm "
-             f"{fmt_bound(s.appraisal_max)} điểm do các cơ quan thẩm định chấm theo tiêu chí và tối đa "
-             f"{fmt_bound(s.adjustment_max)} điểm thưởng, điểm trừ do Hội đồng đánh giá quyết định.</p>"]
-    if rules.bodies:
-        items = "".join(f"<li><strong>{_e(b.name)}</strong>{_mark(b.confirmed)}: {_e(b.role)}</li>"
-                        for b in rules.bodies)
-        parts.append(f"<p>Các cơ quan thẩm định:</p><ul>{items}</ul>")
-    parts += [f"<p>{_e(n)}</p>" for n in rules.method_notes]
-    rounding = {"down": "bỏ phần lẻ (không làm tròn lên)", "up": "làm tròn lên",
-                "half_up": "làm tròn (từ 5 trở lên làm tròn lên)",
-                "half_even": "làm tròn về số chẵn gần nhất"}[p.rounding]
-    parts.append(f"<p>Điểm đánh giá được tính đến {p.decimals} chữ số thập phân, {rounding}"
-                 f"{_mark(p.confirmed)}; mức xếp loại xác định trên điểm đã công bố, tính cả ngưỡng.</p>")
-    rows = [[tier_badge(t), _bounds_text(rules, i) + _mark(t.confirmed)] for i, t in enumerate(rules.tiers)]
-    parts.append(_table(["Mức xếp loại", "Điểm"], rows, cls="tiers"))
-    for c in rules.conditions:
-        parts.append(f"<p>Điều kiện: {_e(c.name)}{_mark(c.confirmed)} — không được xếp cao hơn "
-                     f"«{_e(rules.tier(c.max_tier).short)}».</p>")
-    for q in rules.quotas:
-        base = "tổng số đơn vị" if q.of == "all" else f"số đơn vị xếp loại «{_e(rules.tier(q.of).short)}»"
-        scope = "trong từng nhóm" if q.scope == "group" else "trong toàn tỉnh"
-        parts.append(f"<p>Hạn mức: số đơn vị «{_e(rules.tier(q.tier).short)}» không quá "
-                     f"{fmt_bound(q.max_ratio * 100)}% {base} {scope}{_mark(q.confirmed)}.</p>")
-    return "\n".join(parts)
+    return render(
+        "present/method.html.j2",
+        scale={"score_max": s.score_max, "appraisal_max": s.appraisal_max, "adjustment_max": s.adjustment_max,
+               "confirmed": s.confirmed},
+        bodies=[{"name": b.name, "role": b.role, "confirmed": b.confirmed} for b in rules.bodies],
+        notes=list(rules.method_notes),
+        precision={"decimals": p.decimals, "rounding": ROUNDING[p.rounding], "confirmed": p.confirmed},
+        tiers=[{"tier": tier_data(t), "bounds": _bounds_text(rules, i), "confirmed": t.confirmed}
+               for i, t in enumerate(rules.tiers)],
+        conditions=[{"name": c.name, "max_tier": rules.tier(c.max_tier).short, "confirmed": c.confirmed}
+                    for c in rules.conditions],
+        quotas=[{"tier": rules.tier(q.tier).short, "percent": q.max_ratio * 100,
+                 "of": None if q.of == "all" else rules.tier(q.of).short, "by_group": q.scope == "group",
+                 "confirmed": q.confirmed} for q in rules.quotas])
 
 
 # -- results --------------------------------------------------------------------------------
@@ -159,21 +112,18 @@ def method(ev: Evaluation) -> str:
 def summary(ev: Evaluation) -> str:
     """The summary sentences and the count of units by tier and group."""
     rules = ev.rules
-    sentences = "".join(f"<li>{_e(s)}</li>" for s in ev.sentences)
     counts = ev.counts
     groups = rules.groups
-    header = ["Mức xếp loại", *[f"{_e(g.numeral)}. {_e(g.name)}" for g in groups], "Tổng"]
     share = (60 // (len(groups) + 1))
-    rows = []
-    for t in rules.tiers:
-        rows.append([tier_badge(t), *[str(counts.at[t.id, g.id]) for g in groups],
-                     f"<strong>{counts.at[t.id, 'total']}</strong>"])
-    rows.append(["<strong>Tổng số</strong>", *[f"<strong>{counts.at['total', g.id]}</strong>" for g in groups],
-                 f"<strong>{counts.at['total', 'total']}</strong>"])
-    return (f'<ul class="sentences">{sentences}</ul>'
-            + _table(header, rows, cls="counts", numeric=range(1, len(groups) + 2),
-                     widths=[100 - share * (len(groups) + 1)] + [share] * (len(groups) + 1),
-                     caption="Số cơ quan, đơn vị theo mức xếp loại và nhóm"))
+    return render(
+        "present/summary.html.j2",
+        sentences=list(ev.sentences),
+        groups=[f"{g.numeral}. {g.name}" for g in groups],
+        tiers=[{"tier": tier_data(t), "counts": [str(counts.at[t.id, g.id]) for g in groups],
+                "total": str(counts.at[t.id, "total"])} for t in rules.tiers],
+        totals=[str(counts.at["total", g.id]) for g in groups] + [str(counts.at["total", "total"])],
+        numeric=list(range(1, len(groups) + 2)),
+        widths=[100 - share * (len(groups) + 1)] + [share] * (len(groups) + 1))
 
 
 def _score_cells(frame: pd.DataFrame, rules: Rules) -> tuple[pd.Series, pd.Series]:
@@ -187,44 +137,38 @@ def group_tables(ev: Evaluation) -> str:
     rules = ev.rules
     ranked = ev.ranked
     self_text, score_text = _score_cells(ranked, rules)
-    tiers = {t.id: t for t in rules.tiers}
-    out = []
+    tiers = {t.id: tier_data(t) for t in rules.tiers}
+    groups = []
     footnotes = []
     for g in rules.groups:
         sel = ranked["group"] == g.id
         if not sel.any():
             continue
-        rows: list = [f'<tr class="group-row"><td>{_e(g.numeral)}</td><td colspan="4">{_e(g.name)}</td></tr>']
+        rows = []
         for i in ranked.index[sel]:
-            mark = ""
+            note = ""
             reason = ranked.at[i, "tier_reason"]
             if reason:
-                footnotes.append(f"{_e(ranked.at[i, 'unit'])}: {_e(reason)}")
-                mark = f"<sup>{len(footnotes)}</sup>"
-            rows.append([str(ranked.at[i, "order"]), _e(ranked.at[i, "unit"]), self_text[i], score_text[i],
-                         tier_badge(tiers[ranked.at[i, "tier"]], mark=mark)])
-        out.append(_table(["TT", "Đơn vị", "Điểm tự chấm", "Điểm đánh giá", "Dự kiến xếp loại"], rows,
-                          cls="results", numeric=(2, 3), widths=(7, 39, 14, 14, 26)))
-    if footnotes:
-        out.append('<ol class="footnotes">' + "".join(f"<li>{f}</li>" for f in footnotes) + "</ol>")
-    return "\n".join(out)
+                footnotes.append(f"{ranked.at[i, 'unit']}: {reason}")
+                note = str(len(footnotes))
+            rows.append({"order": str(ranked.at[i, "order"]), "unit": ranked.at[i, "unit"],
+                         "self_score": self_text[i], "score": score_text[i], "tier": tiers[ranked.at[i, "tier"]],
+                         "note": note})
+        groups.append({"numeral": g.numeral, "name": g.name, "rows": rows})
+    return render("present/group_tables.html.j2", groups=groups, footnotes=footnotes)
 
 
 def gap_table(ev: Evaluation, top: int) -> str:
     """The units whose self score exceeds the appraisal most."""
     rules = ev.rules
     gaps = unit_gaps(ev.ranked)
-    if gaps.empty:
-        return "<p>Không có điểm tự chấm để so sánh.</p>"
     head = gaps.head(top)
     self_text, score_text = _score_cells(head, rules)
     names = {g.id: g.numeral for g in rules.groups}
-    rows = [[str(n), _e(head.at[i, "unit"]), _e(names[head.at[i, "group"]]), self_text[i], score_text[i],
+    rows = [[str(n), head.at[i, "unit"], names[head.at[i, "group"]], self_text[i], score_text[i],
              number(head.at[i, "gap"], 1, max_decimals=2)]
             for n, i in enumerate(head.index, start=1)]
-    return _table(["#", "Đơn vị", "Nhóm", "Điểm tự chấm", "Điểm đánh giá", "Chênh lệch"], rows,
-                  cls="gaps", numeric=(3, 4, 5), widths=(6, 40, 10, 15, 15, 14),
-                  caption=f"{count(len(head))} đơn vị tự chấm cao hơn điểm đánh giá nhiều nhất")
+    return render("present/gap_table.html.j2", rows=rows, empty=gaps.empty)
 
 
 def group_gap_table(ev: Evaluation) -> str:
@@ -233,35 +177,30 @@ def group_gap_table(ev: Evaluation) -> str:
     table = group_gaps(ev.ranked, rules)
     if table.empty:
         return ""
-    rows = [[f"{_e(rules.group(g).numeral)}. {_e(rules.group(g).name)}",
+    rows = [[f"{rules.group(g).numeral}. {rules.group(g).name}",
              f"{int(table.at[g, 'above'])}/{int(table.at[g, 'units'])}",
              number(table.at[g, "mean_gap"], 1, max_decimals=2),
              number(table.at[g, "median_gap"], 1, max_decimals=2),
              number(table.at[g, "max_gap"], 1, max_decimals=2)] for g in table.index]
-    return _table(["Nhóm", "Số đơn vị tự chấm cao hơn", "Chênh lệch trung bình", "Trung vị", "Lớn nhất"],
-                  rows, cls="group-gaps", numeric=(1, 2, 3, 4), widths=(36, 16, 16, 16, 16),
-                  caption="Chênh lệch giữa điểm tự chấm và điểm đánh giá theo nhóm")
+    return render("present/group_gap_table.html.j2", rows=rows)
 
 
 def near_bound_table(ev: Evaluation, within: float) -> str:
     """Units within ``within`` points of a tier bound, for the council's attention."""
     rules = ev.rules
     near = near_bounds(ev.ranked, rules, within)
-    if near.empty:
-        return f"<p>Không có đơn vị nào cách ngưỡng xếp loại trong phạm vi {fmt_bound(within)} điểm.</p>"
     tiers = {t.id: t for t in rules.tiers}
     _, score_text = _score_cells(near, rules)
     rows = []
     for i in near.index:
         d = near.at[i, "distance"]
         side = "trên" if d >= 0 else "dưới"
-        rows.append([_e(near.at[i, "unit"]), _e(rules.group(near.at[i, "group"]).numeral), score_text[i],
-                     f"{fmt_bound(near.at[i, 'bound'])} ({_e(tiers[near.at[i, 'bound_tier']].short)})",
-                     f"{number(abs(d), 1, max_decimals=2)} điểm {side} ngưỡng",
-                     tier_badge(tiers[near.at[i, "tier"]], short=True)])
-    return _table(["Đơn vị", "Nhóm", "Điểm đánh giá", "Ngưỡng", "Khoảng cách", "Xếp loại"], rows,
-                  cls="near", numeric=(2,), widths=(32, 10, 14, 16, 14, 14),
-                  caption=f"Đơn vị cách ngưỡng xếp loại không quá {fmt_bound(within)} điểm")
+        rows.append({"unit": near.at[i, "unit"], "group": rules.group(near.at[i, "group"]).numeral,
+                     "score": score_text[i],
+                     "bound": f"{fmt_bound(near.at[i, 'bound'])} ({tiers[near.at[i, 'bound_tier']].short})",
+                     "distance": f"{number(abs(d), 1, max_decimals=2)} điểm {side} ngưỡng",
+                     "tier": tier_data(tiers[near.at[i, "tier"]])})
+    return render("present/near_bound_table.html.j2", rows=rows, within=within)
 
 
 # -- notes and provenance ------------------------------------------------------------------
@@ -269,32 +208,16 @@ def near_bound_table(ev: Evaluation, within: float) -> str:
 
 def notes(ev: Evaluation) -> str:
     """Unconfirmed rule values and the names normalised from the inputs."""
-    parts = []
-    unconfirmed = ev.rules.unconfirmed()
-    if unconfirmed:
-        items = "".join(f"<li>{_e(what)} <span class='muted'>(<code>{_e(where)}</code>)</span></li>"
-                        for where, what in unconfirmed)
-        parts.append(f'<p><sup class="unconfirmed">{UNCONFIRMED_MARK}</sup> {UNCONFIRMED_NOTE}</p>'
-                     f"<ul>{items}</ul>")
-    if len(ev.renamed):
-        rows = [[_e(a), _e(b)] for a, b in zip(ev.renamed["input"], ev.renamed["unit"], strict=True)]
-        parts.append("<p>Tên đơn vị trong dữ liệu vào được đối chiếu với danh mục đơn vị; các tên sau "
-                     "được chuẩn hóa (lỗi in, viết tắt):</p>"
-                     + _table(["Tên trong dữ liệu", "Tên chuẩn"], rows, cls="renamed"))
-    note = ev.params.params.report.source_note
-    if note:
-        parts.append(f"<p>{_e(note)}</p>")
-    return "\n".join(parts) or "<p>Không có ghi chú.</p>"
+    return render("present/notes.html.j2",
+                  loose=[{"where": where, "what": what} for where, what in ev.rules.unconfirmed()],
+                  renamed=[[a, b] for a, b in zip(ev.renamed["input"], ev.renamed["unit"], strict=True)],
+                  source_note=ev.params.params.report.source_note)
 
 
 def provenance(ev: Evaluation, parameters: Mapping[str, object]) -> str:
     """SHA-256 of each input, the rules applied, the package version and the run's parameters."""
     prov = ev.provenance
-    rows = [[_e(r), f"<code>{_e(f)}</code>", str(b), f'<code class="hash">{_e(h)}</code>']
-            for r, f, b, h in zip(prov["role"], prov["file"], prov["bytes"], prov["sha256"], strict=True)]
-    params = "".join(f"<li><code>{_e(k)}</code> = <code>{_e(v)}</code></li>" for k, v in parameters.items())
-    return (_table(["Vai trò", "Tệp", "Byte", "SHA-256"], rows, cls="provenance", numeric=(2,),
-                   widths=(12, 34, 10, 44))
-            + f"<p>Quy định áp dụng: <code>{_e(ev.rules.id)}</code> — {_e(ev.rules.name)}. "
-            f"Phiên bản công cụ: <code>evaluation {_e(__version__)}</code>.</p>"
-            + f"<p>Tham số lần chạy:</p><ul>{params}</ul>")
+    files = [{"role": r, "file": f, "bytes": str(b), "sha256": h}
+             for r, f, b, h in zip(prov["role"], prov["file"], prov["bytes"], prov["sha256"], strict=True)]
+    return render("present/provenance.html.j2", files=files, rules_id=ev.rules.id, rules_name=ev.rules.name,
+                  version=__version__, parameters=list(parameters.items()))

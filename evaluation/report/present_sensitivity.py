@@ -1,29 +1,18 @@
 """The report's section «Độ tin cậy của kết quả xếp loại»: how sure each tier is (:mod:`evaluation.engine.sensitivity`).
 
-Python prepares plain data (text and numbers already formatted the Vietnamese way, tier badges
-as markup) and renders the fragment ``templates/fragments/present_sensitivity/reliability.html.j2``
-with Jinja2, autoescape on: a unit's name is printed as text, never as markup.
+Python prepares plain data (text and numbers already formatted the Vietnamese way) and renders
+``present_sensitivity/reliability.html.j2`` (:func:`evaluation.report.render.render`: escaped text).
 """
 
 from __future__ import annotations
 
-import jinja2
-from markupsafe import Markup
-
 from ..engine.pipeline import Evaluation
 from ..engine.sensitivity import Sensitivity, analyse
 from ..fmt import number, percent
-from .present import tier_badge
+from .present import tier_data
+from .render import render
 
 __all__ = ["reliability"]
-
-_FRAGMENTS = jinja2.Environment(
-    loader=jinja2.PackageLoader("evaluation.report", "templates/fragments"),
-    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def _render(name: str, **data: object) -> str:
-    return _FRAGMENTS.get_template(name).render(**data).removesuffix("\n")
 
 
 def _driver(u) -> str:
@@ -45,7 +34,7 @@ def reliability(ev: Evaluation, result: Sensitivity | None = None) -> str:
         A year that declares nothing gets a sentence saying so.
     """
     if result is None and ev.inputs.uncertainty is None:
-        return _render("present_sensitivity/reliability.html.j2", declared=False)
+        return render("present_sensitivity/reliability.html.j2", declared=False)
     s = result if result is not None else analyse(ev)
     rules = ev.rules
     tiers = {t.id: t for t in rules.tiers}
@@ -54,14 +43,14 @@ def reliability(ev: Evaluation, result: Sensitivity | None = None) -> str:
                for f in s.factors.itertuples(index=False)]
     unstable = []
     for u in s.unstable.itertuples(index=False):
-        shares = [{"badge": Markup(tier_badge(t, short=True)), "share": percent(getattr(u, f"share_{t.id}"), 1)}
+        shares = [{"tier": tier_data(t), "share": percent(getattr(u, f"share_{t.id}"), 1)}
                   for t in rules.tiers if getattr(u, f"share_{t.id}") > 0]
         unstable.append({"unit": u.unit, "group": numerals[u.group], "score": number(u.score, rules.precision.decimals),
-                         "badge": Markup(tier_badge(tiers[u.tier], short=True)), "shares": shares,
-                         "rank": u.rank, "ranks": f"{u.rank_low}–{u.rank_high}" if u.rank_low != u.rank_high
-                         else str(u.rank_low), "driver": _driver(u)})
+                         "tier": tier_data(tiers[u.tier]), "shares": shares,
+                         "rank": f"{u.rank} ({u.rank_low}–{u.rank_high})" if u.rank_low != u.rank_high
+                         else f"{u.rank} ({u.rank_low})", "driver": _driver(u)})
     reasons = list(dict.fromkeys(s.skipped["reason"]))
-    return _render("present_sensitivity/reliability.html.j2", declared=True, draws=f"{s.draws:,}".replace(",", "."),
+    return render("present_sensitivity/reliability.html.j2", declared=True, draws=f"{s.draws:,}".replace(",", "."),
                    seed=s.seed, factors=factors, skipped="; ".join(s.skipped["label"]),
                    skipped_reason="; ".join(reasons), stable=s.stable, total=s.total, unstable=unstable,
                    ranks_vary=bool((s.units["rank_low"] != s.units["rank_high"]).any()))

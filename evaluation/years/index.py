@@ -3,7 +3,8 @@
 It describes what is on disk: each year's numbers come from the
 ``summary.json`` written beside its report, so a year whose last run failed
 shows its previous report, with a note saying so.  The page is self-contained
-(the report's stylesheet inlined, no script) and written atomically.
+(the report's stylesheet inlined, no script) and written atomically; its
+template is ``report/templates/fragments/index/page.html.j2``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from .. import __version__
-from ..fmt import count
 from ..inputs.rules import Tier
 from ..report.build import SUMMARY, TEMPLATES
-from ..report.present import _e, _table, tier_badge
+from ..report.present import tier_data
+from ..report.render import render
 from .build_compare import COMPARE_DIR
 
 __all__ = ["YearEntry", "read_entries", "index_html", "write_index", "INDEX"]
@@ -64,30 +67,9 @@ def read_entries(out_root: Path, ids: Sequence[str],
     return sorted(entries, key=lambda e: e.sort_key)
 
 
-def _badge(tier: Mapping[str, str]) -> str:
-    model = Tier(id=tier["id"], name=tier["name"], short=tier["short"], color=tier["color"], min=0)
-    return tier_badge(model, short=True)
-
-
-def _links(entry: YearEntry) -> str:
-    files = [("report.html", "HTML"), ("report.pdf", "PDF"), ("results.csv", "CSV"), ("results.xlsx", "Excel")]
-    return " · ".join(f'<a href="{_e(entry.id)}/{name}">{label}</a>' for name, label in files)
-
-
-def _year_cell(entry: YearEntry) -> str:
-    s = entry.summary or {}
-    text = f"<strong>{_e(s.get('year', entry.id))}</strong>"
-    if s.get("illustrative"):
-        text += '<br><span class="muted">(minh họa)</span>'
-    return text
-
-
-def _status(entry: YearEntry) -> str:
-    if entry.failed and entry.has_report:
-        return ('<br><span class="unconfirmed">Lần lập gần nhất bị lỗi; đây là báo cáo lập trước đó.</span>')
-    if entry.failed:
-        return '<br><span class="unconfirmed">Chưa lập được báo cáo (xem thông báo lỗi).</span>'
-    return ""
+def _tier(tier: Mapping[str, str]) -> dict[str, str]:
+    """A tier of a summary, checked as the rules check it, for the ``badge`` macro."""
+    return tier_data(Tier(id=tier["id"], name=tier["name"], short=tier["short"], color=tier["color"], min=0))
 
 
 def _same_tiers(entries: list[YearEntry]) -> list[dict] | None:
@@ -97,61 +79,29 @@ def _same_tiers(entries: list[YearEntry]) -> list[dict] | None:
     return None
 
 
-def _years_table(entries: list[YearEntry]) -> str:
-    common = _same_tiers(entries)
-    rows = []
-    for e in entries:
-        s = e.summary
-        if s is None:
-            blank = [""] * (len(common) if common else 1)
-            if e.has_report:
-                rows.append([_year_cell(e), f"<em>báo cáo lập bằng phiên bản trước, không có số liệu tổng hợp</em>"
-                             f"{_status(e)}", *blank, "", _links(e)])
-            else:
-                rows.append([_year_cell(e), f"<em>chưa có báo cáo</em>{_status(e)}", *blank, "", ""])
-            continue
+def _year(entry: YearEntry, common: list[dict] | None) -> dict[str, object]:
+    """One row of the years' table: the year, its report's title and state, its counts."""
+    s = entry.summary
+    row = {"id": entry.id, "year": (s or {}).get("year", entry.id), "illustrative": bool((s or {}).get("illustrative")),
+           "failed": bool(entry.failed), "has_report": entry.has_report, "summary": s is not None}
+    if s is not None:
         totals = {t: c["total"] for t, c in s["counts"].items()}
-        title = f"{_e(s['title'])}{_status(e)}"
-        if common:
-            cells = [count(totals[t["id"]]) for t in common]
-        else:
-            cells = ["<br>".join(f"{_badge(t)} {count(totals[t['id']])}" for t in s["tiers"])]
-        rows.append([_year_cell(e), title, *cells, f"<strong>{count(s['units'])}</strong>", _links(e)])
-    if common:
-        tier_heads = [_badge(t) for t in common]
-        widths = [9, 100 - 9 - 9 * len(common) - 8 - 20, *[9] * len(common), 8, 20]
-    else:
-        tier_heads = ["Xếp loại"]
-        widths = [9, 36, 27, 8, 20]
-    numeric = range(2, 3 + len(tier_heads))
-    note = "" if common else " (các năm áp dụng các mức xếp loại khác nhau)"
-    return _table(["Năm", "Báo cáo", *tier_heads, "Số đơn vị", "Tệp"], rows, cls="index-years",
-                  numeric=numeric, widths=widths,
-                  caption=f"Số cơ quan, đơn vị theo mức xếp loại của từng năm{note}")
+        row.update(title=s["title"], units=s["units"], counts=[totals[t["id"]] for t in common or []],
+                   tiers=[{**_tier(t), "count": totals[t["id"]]} for t in s["tiers"]])
+    return row
 
 
-def _comparisons(out_root: Path, failed: str) -> str:
+def _comparisons(out_root: Path) -> list[dict[str, str]]:
+    """The comparisons on disk, with their years and the pairs of years whose rules differ."""
     folder = Path(out_root) / COMPARE_DIR
     found = sorted(p.parent.name for p in folder.glob("*/compare.html")) if folder.is_dir() else []
-    parts = []
-    if failed:
-        parts.append(f'<p class="unconfirmed">Lần lập báo cáo so sánh gần nhất bị lỗi: {_e(failed)}</p>')
-    if not found:
-        parts.append("<p>Chưa có báo cáo so sánh: cần ít nhất hai năm có dữ liệu hợp lệ.</p>")
-        return "\n".join(parts)
-    items = []
+    out = []
     for name in found:
         path = folder / name / SUMMARY
         about = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        years = ", ".join(about.get("labels", [])) or name
-        differ = "; ".join(f"{a} và {b}" for a, b in about.get("rules_differ", []))
-        note = f' <span class="muted">(quy định khác nhau giữa năm {_e(differ)})</span>' if differ else ""
-        links = " · ".join(f'<a href="{COMPARE_DIR}/{_e(name)}/{f}">{label}</a>'
-                           for f, label in (("compare.html", "HTML"), ("compare.pdf", "PDF"), ("changes.csv", "CSV")))
-        items.append(f"<li>Các năm {_e(years)}: {links}{note}</li>")
-    items = "".join(items)
-    parts.append(f"<ul>{items}</ul>")
-    return "\n".join(parts)
+        out.append({"name": name, "years": ", ".join(about.get("labels", [])) or name,
+                    "differ": "; ".join(f"{a} và {b}" for a, b in about.get("rules_differ", []))})
+    return out
 
 
 def index_html(out_root: Path, entries: list[YearEntry], *, compare_failed: str = "") -> str:
@@ -159,39 +109,22 @@ def index_html(out_root: Path, entries: list[YearEntry], *, compare_failed: str 
 
     The issuing body is the latest year's (from its summary).
     """
-    css = STYLESHEET.read_text(encoding="utf-8")
     latest = [e.summary for e in entries if e.summary and e.summary.get("issuer")]
     parent, body = latest[-1]["issuer"] if latest else ("", "")
-    head = ""
-    if parent or body:
-        head = (f'<table class="doc-head"><tr><td class="issuer"><div>{_e(parent)}</div>'
-                f'<div class="strong underline">{_e(body)}</div></td><td></td></tr></table>')
-    return f"""<!DOCTYPE html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="generator" content="evaluation {_e(__version__)}">
-<title>Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ qua các năm</title>
-<style>
-{css}
-</style>
-</head>
-<body>
-<main class="report">
-{head}
-<h1 class="doc-title">KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI MỨC ĐỘ HOÀN THÀNH NHIỆM VỤ QUA CÁC NĂM</h1>
-<h2>Báo cáo từng năm</h2>
-{_years_table(entries)}
-<p class="muted">Mỗi báo cáo có bản HTML (xem trên máy tính, điện thoại), bản PDF (khổ A4, để in) và bảng kết quả
-(CSV, Excel). Năm ghi «minh họa» dùng dữ liệu minh họa, không phải kết quả đánh giá thật.</p>
-<h2>So sánh qua các năm</h2>
-{_comparisons(out_root, compare_failed)}
-<p class="muted">Lập bằng công cụ <code>evaluation {_e(__version__)}</code>.</p>
-</main>
-</body>
-</html>
-"""
+    common = _same_tiers(entries)
+    if common:
+        widths = [9, 100 - 9 - 9 * len(common) - 8 - 20, *[9] * len(common), 8, 20]
+    else:
+        widths = [9, 36, 27, 8, 20]
+    page = render("index/page.html.j2", version=__version__,
+                  # Our own stylesheet, not data: inlined as it is (escaping would break its selectors).
+                  css=Markup(STYLESHEET.read_text(encoding="utf-8")),
+                  issuer_parent=parent, issuer=body,
+                  common=[_tier(t) for t in common or []],
+                  numeric=list(range(2, 3 + (len(common) if common else 1))), widths=widths,
+                  years=[_year(e, common) for e in entries],
+                  compare_failed=compare_failed, compare_dir=COMPARE_DIR, comparisons=_comparisons(out_root))
+    return page + "\n"   # a text file ends with a line break
 
 
 def write_index(out_root: Path | str, ids: Sequence[str], *, failed: Mapping[str, str] | None = None,
