@@ -48,6 +48,12 @@ validate: $(STAMP) ## Check the inputs of YEAR without building anything
 new-year: $(STAMP) ## Create params/YEAR.yaml and data/YEAR/ with the Excel input forms (FROM=previous year)
 	$(PY) -m evaluation new-year $(YEAR) $(if $(FROM),--from $(FROM))
 
+forms: $(STAMP) ## Write one Excel form per party of YEAR into data/YEAR/forms (MISSING=1 FROM=dir: only those still owed)
+	$(PY) -m evaluation forms --year $(YEAR) $(if $(MISSING),--missing --from $(FROM))
+
+collect: $(STAMP) ## Read the forms returned in FROM, print who returned what and every problem (WRITE=1 writes the year's tables)
+	$(PY) -m evaluation collect --year $(YEAR) --from $(FROM) $(if $(WRITE),--write)
+
 lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (its own environment, .venv-lab, made on first use)
 	$(LAB_VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
@@ -57,4 +63,4 @@ bench: $(STAMP) ## Measure report, batch and national-size engine (outputs/bench
 clean: ## Remove generated outputs (keeps .venv)
 	find $(OUT) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 
-.PHONY: help setup report reports test validate new-year lab clean bench
+.PHONY: help setup report reports test validate new-year forms collect lab clean bench

@@ -58,10 +58,101 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_new_year(args: argparse.Namespace) -> int:
     from .forms.newyear import new_year
 
+    from .inputs.schemas import TABLES, mode_of
+
     made = new_year(args.year, params_dir=args.params_dir, source=args.source)
+    sheets = ", ".join(f"«{TABLES[name].title}»" for name in made.tables)   # as users see them in Excel
     print(f"{made.year}: đã tạo {display_path(made.params)} (từ {display_path(made.source)}) và "
-          f"{display_path(made.forms)} (các trang: {', '.join(made.tables)}).")
-    print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
+          f"{display_path(made.forms)} (các trang: {sheets}).")
+    if mode_of(made.tables) == "detailed":
+        print(f"Tiếp theo: biểu mẫu cho từng bên «make forms YEAR={made.year}», gửi đi, nhận về rồi «make collect "
+              f"YEAR={made.year} FROM=<thư mục>» (hoặc điền biểu mẫu chung); «make validate YEAR={made.year}» và "
+              f"«make report YEAR={made.year}».")
+    else:
+        print(f"Tiếp theo: điền biểu mẫu, rồi «make validate YEAR={made.year}» và «make report YEAR={made.year}».")
+    return 0
+
+
+def _cmd_forms(args: argparse.Namespace) -> int:
+    from .forms.collect import collect
+    from .forms.issue import MISSING_FOLDER, issue_forms, year_forms
+    from .forms.parties import KINDS
+    from .forms.status import STATUS, status_board
+
+    yf = year_forms(_params_for(args))
+    if args.missing:
+        if not args.source:
+            raise InputError([Problem("--missing", None, None, None,
+                                      "cần thư mục các biểu mẫu đã nhận: --from <thư mục>")])
+        got = collect(yf, _returns_folder(args.source))
+        board = status_board(got).set_index("key")
+        redo = [p for p in yf.parties if board.at[p.key, "status"] not in (STATUS["ok"], STATUS["twice"])
+                or board.at[p.key, "problems"]]
+        sent = {k: r.sent for k, r in got.reads.items()}
+        out = args.out or yf.params.data_dir / MISSING_FOLDER
+        done = issue_forms(yf, out, parties=redo, sent=sent, problems=got.problems)
+        if not redo:
+            print(f"{yf.year}: mọi bên đã nộp đủ, không cần biểu mẫu bổ sung.")
+            return 0
+    else:
+        done = issue_forms(yf, args.out)
+    counts = {}
+    for party in done.parties:
+        counts[KINDS[party.kind].label] = counts.get(KINDS[party.kind].label, 0) + 1
+    print(f"{yf.year}: {len(done.parties)} biểu mẫu trong {display_path(done.folder)} "
+          f"({len(done.written)} tệp mới, {len(done.unchanged)} tệp đã có, không đổi) — "
+          + ", ".join(f"{label}: {n}" for label, n in counts.items()) + ".")
+    if args.missing:
+        for party in done.parties:
+            status = board.at[party.key, "status"]
+            print(f"  {display_path(done.folder / yf.relative_path(party))} ({status})")
+    print(f"Tiếp theo: gửi các tệp cho từng bên; nhận lại vào một thư mục rồi «python -m evaluation collect "
+          f"--year {args.year} --from <thư mục>».")
+    return 0
+
+
+def _returns_folder(text: str) -> Path:
+    folder = Path(text)
+    if not folder.is_dir():
+        raise InputError([Problem(text, None, None, None, "không tìm thấy thư mục các biểu mẫu đã nhận")])
+    return folder
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from .forms.collect import collect
+    from .forms.issue import year_forms
+    from .forms.status import board_text, complete, status_board
+    from .forms.store import apply_plan, plan_writes
+
+    yf = year_forms(_params_for(args))
+    folder = _returns_folder(args.source)
+    got = collect(yf, folder)
+    board = status_board(got)
+    print(board_text(board, year=yf.year, folder=display_path(folder)))
+    problems = got.all_problems
+    if got.ignored:
+        print(f"\nBỏ qua {len(got.ignored)} tệp không phải sổ làm việc Excel: "
+              + ", ".join(p.relative_to(folder).as_posix() for p in got.ignored[:10])
+              + (" …" if len(got.ignored) > 10 else ""))
+    if problems:
+        print(f"\nCó {len(problems)} lỗi trong các biểu mẫu đã nhận:")
+        for p in problems:
+            print(f"  - {p}")
+    plan = plan_writes(got, board)
+    print("\nGhi vào số liệu năm:" if args.write else "\nNếu ghi (--write), sẽ thay đổi:")
+    for line in plan.summary:
+        print(f"  {line}")
+    if args.write:
+        apply_plan(plan)
+        print("Đã ghi." if plan.changes else "Không có gì thay đổi.")
+    else:
+        print("Chưa ghi gì: chạy lại với --write để ghi.")
+    if not complete(board):
+        missing = int((~board["status"].isin(["đã nộp", "nộp nhiều lần"])).sum())
+        print(f"\nChưa đủ: {missing} bên chưa nộp hoặc biểu mẫu chưa dùng được, {len(problems)} lỗi. "
+              f"Biểu mẫu bổ sung: python -m evaluation forms --year {args.year} --missing --from {args.source}",
+              file=sys.stderr)
+        return 2
     return 0
 
 
@@ -110,6 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=int, help="năm mới, ví dụ 2021")
     p.add_argument("--from", dest="source", help="tệp tham số làm mẫu (mặc định: năm gần nhất trước đó)")
     p.set_defaults(func=_cmd_new_year)
+    p = sub.add_parser("forms", help="lập biểu mẫu Excel cho từng bên nộp số liệu của một năm (không ghi đè)")
+    p.add_argument("--year", required=True, help="năm (tên tệp params/<năm>.yaml)")
+    p.add_argument("--out", help="thư mục ghi biểu mẫu (mặc định: <thư mục số liệu>/forms, với --missing: "
+                                 "<thư mục số liệu>/forms-bo-sung)")
+    p.add_argument("--missing", action="store_true",
+                   help="chỉ các bên chưa nộp hoặc nộp biểu mẫu chưa dùng được (ghi lại số liệu đã nộp)")
+    p.add_argument("--from", dest="source", help="với --missing: thư mục các biểu mẫu đã nhận")
+    p.set_defaults(func=_cmd_forms)
+
+    p = sub.add_parser("collect", help="đọc các biểu mẫu đã nhận, báo tình hình nộp và lỗi, ghi số liệu năm")
+    p.add_argument("--year", required=True, help="năm (tên tệp params/<năm>.yaml)")
+    p.add_argument("--from", dest="source", required=True, help="thư mục các biểu mẫu đã nhận (kể cả thư mục con)")
+    p.add_argument("--write", action="store_true",
+                   help="ghi các bảng số liệu, trace.csv và status.csv vào thư mục số liệu năm (mặc định: chỉ báo)")
+    p.set_defaults(func=_cmd_collect)
+
     p = sub.add_parser("compare", help="lập báo cáo so sánh các năm (HTML, PDF, CSV)")
     p.add_argument("--years", nargs="+", required=True, metavar="NĂM",
                    help="hai năm trở lên (tên tệp params/<năm>.yaml)")

@@ -72,10 +72,16 @@ def criteria_rows(plan: dict, rng: np.random.Generator, units: pd.DataFrame, set
     points_text = np.where(na, na_text, np.where(by_survey, "", [_vi(v) for v in appraised]))
     row_no = grid["unit_id"].map(units["_row"]).astype(int).map("{:03d}".format)
     evidence = np.where(na | by_survey, "", "Hồ sơ " + grid["criterion"] + "-" + row_no)
+    # Points claimed without evidence, explained (section 4b of the 2020 report: self-assessments without
+    # evidence per criterion); the forms refuse a claim with neither.
+    unexplained = {(c["unit"], c["criterion"]): c["explanation"] for c in plan.get("no_evidence", [])}
+    keys = list(zip(grid["unit_id"], grid["criterion"], strict=True))
+    explanation = np.array([unexplained.get(k, "") for k in keys], dtype=object)
+    evidence = np.where(explanation != "", "", evidence)
     note = np.where(na, "đơn vị không có nhiệm vụ này trong năm", "")
     table = pd.DataFrame({"unit": grid["unit_id"].map(units["short_name"]).to_numpy(),
                           "criterion": grid["criterion"].to_numpy(), "self": self_text, "points": points_text,
-                          "evidence": evidence, "note": note})
+                          "evidence": evidence, "explanation": explanation, "note": note})
     return table.to_numpy().tolist()
 
 
@@ -204,6 +210,8 @@ giá trị tạm.
 - Đơn vị nhận ít phiếu hơn mức tối thiểu: {', '.join(f"{units.at[c['unit'], 'short_name']} ({c['forms']} phiếu)"
                                                    for c in plan['few_forms'])}.
 - Đơn vị tự chấm cao hơn nhiều so với thẩm định: {', '.join(units.at[u, 'short_name'] for u in plan['inflated'])}.
+- Tự chấm không có minh chứng, có giải trình: {', '.join(f"{units.at[c['unit'], 'short_name']} ({c['criterion']})"
+                                                      for c in plan.get('no_evidence', []))}.
 - Điểm thưởng, điểm trừ: mọi nội dung của quy định xuất hiện ít nhất một lần; các trường hợp giới hạn
   theo nội dung, «tối đa», tổng ±{rules.scale.adjustment_max} đều xảy ra. Giới hạn [{rules.scale.score_min},
   {rules.scale.score_max}] của điểm cuối cùng không thể xảy ra với thang điểm này
@@ -233,7 +241,7 @@ def main(plan_path: Path = DEFAULT_PLAN) -> None:
     surv = survey_rows(plan, rng, rules, units, sets, quality)
     adj = adjustment_rows(plan, rng, rules, units, evaluated)
     _write_csv(out / "criteria.csv", ["Đơn vị", "Mã tiêu chí", "Điểm tự chấm", "Điểm thẩm định", "Minh chứng",
-                                      "Ghi chú"], crit)
+                                      "Giải trình", "Ghi chú"], crit)
     _write_csv(out / "survey.csv", ["Loại người đánh giá", "Mã người đánh giá", "Đơn vị được đánh giá",
                                     "Mã câu hỏi", "Điểm"], surv)
     _write_csv(out / "adjustments.csv", ["Đơn vị", "Mã nội dung", "Số lần", "Số điểm", "Cơ quan đề nghị",

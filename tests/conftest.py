@@ -81,3 +81,20 @@ def copy_year(dest: Path, *, scores: bytes | str | None = None, params_id: str =
 
 def scores_2020_text() -> str:
     return (ROOT / "data" / "2020" / "scores.csv").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def party_forms(tmp_path_factory):
+    """A copy of the project with a year to collect (the illustrative year's params, an empty data
+    folder) and every party's form written by ``python -m evaluation forms``.  Read only: tests copy
+    the forms they fill."""
+    from evaluation.cli import main
+
+    root = tmp_path_factory.mktemp("party-forms")
+    copy_year(root)
+    text = (ROOT / "params" / "example-2021.yaml").read_text(encoding="utf-8")
+    (root / "params" / "collected-2021.yaml").write_text(
+        text.replace("data: ../data/example-2021", "data: ../data/collected-2021"), encoding="utf-8")
+    (root / "data" / "collected-2021").mkdir()
+    assert main(["--params-dir", str(root / "params"), "forms", "--year", "collected-2021"]) == 0
+    return root

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation.engine.adjust import adjust, unit_adjustments
-from evaluation.engine.criteria import appraise, body_totals, criterion_gaps, unit_totals
+from evaluation.engine.criteria import appraise, body_totals, criterion_gaps, gap_summary, unevidenced, unit_totals
 from evaluation.engine.detail import score_detail
 from evaluation.engine.score import score_from_components
 from evaluation.engine.survey import answer_distribution, response_counts, score_survey, survey_forms
@@ -57,6 +57,34 @@ def test_a_criterion_that_does_not_apply_is_credited_the_ratio_on_the_others():
     gaps = criterion_gaps(lines)
     assert gaps["criterion"].tolist() == ["A", "B"] and gaps["gap"].tolist() == [3.0, 1.5]
     assert gaps["share"].tolist() == [0.1, 0.05]
+
+
+def test_gaps_per_criterion_and_per_body_and_claims_without_evidence():
+    # Two units on A (30, body b1), B (30, b1), C (30, b2, scored by a survey).
+    cat = catalogue([("s", "A", 30, "b1", None), ("s", "B", 30, "b1", None), ("s", "C", 30, "b2", "sv")])
+    sets = pd.DataFrame({"unit_id": ["u", "v"], "criteria_set": ["s", "s"]}).astype("string")
+    pts = points([("u", "A", 30, 27, False), ("u", "B", 20, 24, False), ("u", "C", 30, 20, False),
+                  ("v", "A", 28, 28, False), ("v", "B", 30, 25, False), ("v", "C", None, None, True)])
+    pts["evidence"] = ["QĐ 1", "", "", "", "QĐ 5", ""]
+    pts["explanation"] = ["", "", "", "hồ sơ đang trình ký", "", ""]
+    survey = pd.DataFrame({"unit_id": ["u"], "criterion": ["C"], "points": [20.0], "applicable": [True],
+                           "flag": [False]}).astype({"unit_id": "string", "criterion": "string"})
+    lines = appraise(pts, cat, sets, survey)
+    lines = lines.merge(pts[["unit_id", "criterion", "evidence", "explanation"]], on=["unit_id", "criterion"])
+    by_criterion = gap_summary(lines, "criterion")
+    # A: u +3, v 0 → 3 over 60 (5 %); B: u −4, v +5 → 1 over 60; C: u +10 over 30 (v does not apply).
+    assert by_criterion.index.tolist() == ["C", "A", "B"]
+    assert by_criterion["gap"].tolist() == [10.0, 3.0, 1.0] and by_criterion["above"].tolist() == [1, 1, 1]
+    assert by_criterion.loc["A", "units"] == 2 and by_criterion.loc["A", "share"] == 0.05
+    by_body = gap_summary(lines, "body")
+    assert by_body.loc["b1", "gap"] == 4.0 and by_body.loc["b1", "max_points"] == 120
+    assert by_body.loc["b2", "gap"] == 10.0 and by_body.loc["b1", "self_points"] == 108
+    # Claimed without evidence: u's B (20 points) and v's A (explained); not u's C (scored by the survey).
+    missing = unevidenced(lines)
+    assert list(zip(missing["unit_id"], missing["criterion"], missing["explanation"], strict=True)) == [
+        ("u", "B", ""), ("v", "A", "hồ sơ đang trình ký")]
+    assert missing["gap"].tolist() == [-4.0, 0.0]
+    assert unevidenced(lines.drop(columns="evidence")).empty
 
 
 def test_the_issue_example_300_of_330():

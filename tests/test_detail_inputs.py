@@ -67,11 +67,11 @@ def test_the_example_year_is_valid_and_complete():
 def test_each_bad_row_is_rejected_with_file_row_and_column_and_the_others_are_kept(year):
     dest, params = year
     r = replace_row(dest, "criteria.csv", "Sở Tài chính,BAOCAO,",
-                    'Sở Tài chính,BAOCAO,"4,5","5,5",,',         # above the criterion's maximum (5)
-                    "XX,BAOCAO,5,5,,")                           # unknown unit
+                    'Sở Tài chính,BAOCAO,"4,5","5,5",,,',         # above the criterion's maximum (5)
+                    "XX,BAOCAO,5,5,,,")                           # unknown unit
     c = append(dest, "criteria.csv",
-               "Sở Tài chính,XYZ,5,5,,",                 # unknown criterion code
-               "Sở Tài chính,KHDT,5,5,,",                # a district criterion, not in a department's set
+               "Sở Tài chính,XYZ,5,5,,,",                 # unknown criterion code
+               "Sở Tài chính,KHDT,5,5,,,",                # a district criterion, not in a department's set
                )
     a = append(dest, "adjustments.csv",
                "Sở Tài chính,TH99,1,,Sở Nội vụ,Văn bản 1,",   # unknown item code
@@ -128,12 +128,12 @@ def test_each_bad_row_is_rejected_with_file_row_and_column_and_the_others_are_ke
 
 def test_not_applicable_spellings_and_consistency(year):
     dest, params = year
-    replace_row(dest, "criteria.csv", "Ban Dân tộc,KTXH,", "Ban Dân tộc,KTXH,KAD,Không  Áp Dụng,,")
+    replace_row(dest, "criteria.csv", "Ban Dân tộc,KTXH,", "Ban Dân tộc,KTXH,KAD,Không  Áp Dụng,,,")
     ev = evaluate(params)
     line = ev.detail.lines.set_index(["unit_id", "criterion"]).loc[("ban-dan-toc", "KTXH")]
     assert not line["applicable"] and line["credited"] > 0
     # The appraisal says "không áp dụng" but the unit wrote points: the row is refused, said where.
-    replace_row(dest, "criteria.csv", "Ban Dân tộc,KTXH,", "Ban Dân tộc,KTXH,10,n/a,,")
+    replace_row(dest, "criteria.csv", "Ban Dân tộc,KTXH,", "Ban Dân tộc,KTXH,10,n/a,,,")
     msgs = [str(p) for p in failing(params).problems]
     assert len(msgs) == 1 and "cột «Điểm tự chấm»: giá trị «10» — cơ quan thẩm định ghi «không áp dụng»" in msgs[0]
 
@@ -141,8 +141,8 @@ def test_not_applicable_spellings_and_consistency(year):
 def test_blank_appraisal_and_survey_criteria(year):
     dest, params = year
     # A criterion scored by appraisers may not be blank; one scored by a survey must be (survey given).
-    r = replace_row(dest, "criteria.csv", "Sở Tài chính,BAOCAO,", "Sở Tài chính,BAOCAO,5,,,")
-    q = replace_row(dest, "criteria.csv", "Sở Tài chính,QLNN,", "Sở Tài chính,QLNN,9,8,,")
+    r = replace_row(dest, "criteria.csv", "Sở Tài chính,BAOCAO,", "Sở Tài chính,BAOCAO,5,,,,")
+    q = replace_row(dest, "criteria.csv", "Sở Tài chính,QLNN,", "Sở Tài chính,QLNN,9,8,,,")
     msgs = [str(p) for p in failing(params).problems]
     crit = DATA / "criteria.csv"
     assert msgs == [

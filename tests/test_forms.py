@@ -78,6 +78,38 @@ def test_filled_forms_give_the_same_results_as_the_csv(filled_2020, evaluation_2
     assert ev.renamed.empty   # the forms write the registry's names: nothing to resolve
 
 
+def test_the_forms_note_column_is_kept_into_the_results(filled_2020):
+    from evaluation.report.export import results_table
+
+    params, form = filled_2020
+    wb = load_workbook(form)
+    ws = wb["Điểm"]
+    assert ws["E1"].value == "Ghi chú" and ws["B3"].value == "Sở Tài chính"
+    ws["E3"] = "Điểm đánh giá theo Thông báo số 12/TB-HĐ"
+    wb.save(form)
+    table = results_table(evaluate(params)).set_index("Đơn vị")
+    assert table.at["Sở Tài chính", "Ghi chú"] == "Điểm đánh giá theo Thông báo số 12/TB-HĐ"
+    assert table.at["Sở Kế hoạch và Đầu tư", "Ghi chú"] == ""
+
+
+def test_the_detailed_form_takes_what_the_checks_take(tmp_path, rules, registry):
+    """«không áp dụng» passes the points cells; the instructions say when a cell is needed, as the checks do."""
+    form = tmp_path / "f.xlsx"
+    write_forms(form, rules, registry, 2022, tables=tables_for("detailed"))
+    wb = load_workbook(form)
+    dv = validations(wb["Điểm theo tiêu chí"])
+    for letter in ("D", "E"):   # Điểm tự chấm, Điểm thẩm định
+        assert dv[letter].type == "custom"
+        assert dv[letter].formula1 == (f'OR(AND(ISNUMBER({letter}2),{letter}2>=0,{letter}2<=90),'
+                                       f'LOWER(TRIM({letter}2))="không áp dụng")')
+    rows = {r[0]: r for r in wb[HELP_SHEET].iter_rows(values_only=True) if r[0] and r[1]}
+    assert rows["Điểm thẩm định"][1] == "tùy dòng"
+    assert "hoặc «không áp dụng»" in rows["Điểm thẩm định"][2]
+    assert "trừ tiêu chí chấm qua phiếu đánh giá" in rows["Điểm thẩm định"][2]
+    assert rows["Số điểm"][1] == "tùy dòng" and "bắt buộc với nội dung «tối đa»" in rows["Số điểm"][2]
+    assert rows["Điểm tự chấm"][1] == "không" and rows["Mã tiêu chí"][1] == "có"
+
+
 def test_wrong_cells_are_reported_with_sheet_and_address(filled_2020, monkeypatch):
     params, form = filled_2020
     wb = load_workbook(form)

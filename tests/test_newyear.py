@@ -53,7 +53,8 @@ def test_the_empty_forms_say_what_is_missing_cell_by_cell(clone, capsys):
     assert err[1] == "  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D2, cột «Điểm đánh giá» — không được để trống"
     problems = [line for line in err if line.startswith("  - ")]
     assert len(problems) == 61 and problems[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
-    assert err[-1].endswith("61 dòng dữ liệu — 0 dòng hợp lệ được giữ, 61 dòng bị loại (xem các lỗi ở trên)")
+    assert err[-1] == ("data/2021/bieu-mau-2021.xlsx, trang «Điểm»: 61 dòng dữ liệu — 0 dòng hợp lệ được giữ, "
+                       "61 dòng bị loại (xem các lỗi ở trên)")
 
 
 def test_filled_new_year_evaluates(clone, evaluation_2020):
@@ -124,9 +125,13 @@ def test_shift_years():
         "Quyết định 221/2016/QĐ-UBND; mã 120201")
 
 
-def test_a_year_scored_by_criteria_gets_the_detailed_forms(clone):
+def test_a_year_scored_by_criteria_gets_the_detailed_forms(clone, capsys):
     """Copied from the illustrative detailed year: the forms are the detailed tables, not the totals."""
     assert main(["new-year", "2022", "--from", "example-2021"]) == 0
+    out = capsys.readouterr().out
+    # Sheets are named as users see them in Excel, and the next step is the parties' forms.
+    assert "(các trang: «Điểm theo tiêu chí», «Phiếu đánh giá», «Điểm thưởng, điểm trừ»)" in out
+    assert "make forms YEAR=2022" in out and "criteria" not in out
     year = load_params(clone / "params" / "2022.yaml")
     assert set(year.params.inputs) == {"criteria", "survey", "adjustments"}
     assert year.params.illustrative is False

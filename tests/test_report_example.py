@@ -11,7 +11,7 @@ from html import escape
 import pytest
 
 from evaluation.cli import main
-from evaluation.report import plot_detail, present_detail
+from evaluation.report import plot_detail, present_collect, present_detail
 from evaluation.report.build import EXPECTED_FILES
 from tests.conftest import ROOT
 
@@ -25,6 +25,7 @@ def test_totals_only_years_get_no_detailed_section(evaluation_2020, tmp_path):
                  present_detail.score_cards):
         assert make(evaluation_2020) == ""
     assert present_detail.criterion_gaps_table(evaluation_2020, 10) == ""
+    assert present_collect.evidence(evaluation_2020) == "" and present_collect.status_board(evaluation_2020) == ""
     assert plot_detail.draw(evaluation_2020, "criteria", tmp_path) == []
     assert not list(tmp_path.iterdir())
 
@@ -97,8 +98,13 @@ def test_every_csv_says_illustrative_and_records_the_caps(built):
 def test_html_has_the_detailed_sections_and_a_card_per_unit(html):
     for heading in ("Bộ tiêu chí và điểm tối đa", "3.1. Thành phần điểm", "3.2. Điểm theo cơ quan thẩm định",
                     "3.3. Phiếu đánh giá", "3.4. Điểm thưởng, điểm trừ và các giới hạn đã áp dụng",
-                    "4.3. Điểm thẩm định theo tiêu chí", "5.1. Chênh lệch theo tiêu chí"):
+                    "4.3. Điểm thẩm định theo tiêu chí", "5.1. Chênh lệch theo tiêu chí",
+                    "5.2. Chênh lệch theo cơ quan thẩm định", "5.3. Tiêu chí tự chấm không có minh chứng"):
         assert heading in html, heading
+    # The criteria self-scored without evidence, each with the explanation the unit gave.
+    assert "05 tiêu chí của 05 cơ quan, đơn vị được tự chấm (tổng 105,0 điểm) mà không có minh chứng" in html
+    assert "Hồ sơ lưu tại các phòng chuyên môn, chưa tổng hợp" in html
+    assert "TÌNH HÌNH NỘP BIỂU MẪU" not in html and "Nguồn: tự chấm" not in html   # not collected from forms
     assert html.count('<section class="scorecard">') == 61
     assert "thiếu minh chứng" in html and "không áp dụng, quy đổi" in html
     assert "dưới mức tối thiểu 10 phiếu" in html      # Sở Ngoại vụ's district forms

@@ -104,12 +104,14 @@ def test_cross_references_are_checked(tmp_path):
         d["surveys"][0]["sets"].append("khong-co")
         d["surveys"][1]["raters"] = ["ai-do"]
         d["adjustments"]["items"][3]["scope"]["groups"] = ["huyen"]
+        d["rater_kinds"][0]["groups"] = ["ubnd_xa"]
     text = "\n".join(variant(tmp_path, edit))
     # Each cross-reference is its own problem, placed at its key.
     assert "khóa «criteria_sets[0].criteria[0].body» — «so-xay-dung» không có trong bodies" in text
     assert "khóa «surveys[0].sets» — «khong-co» không có trong criteria_sets" in text
     assert "khóa «surveys[1].raters» — «ai-do» không có trong rater_kinds" in text
     assert "khóa «adjustments.items[3].scope.groups» — «huyen» không có trong groups" in text
+    assert "khóa «rater_kinds[0].groups» — «ubnd_xa» không có trong groups" in text
 
 
 def test_an_item_is_either_fixed_or_up_to(tmp_path):

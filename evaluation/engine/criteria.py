@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["appraise", "unit_totals", "body_totals", "criterion_gaps"]
+__all__ = ["appraise", "unit_totals", "body_totals", "criterion_gaps", "gap_summary", "unevidenced"]
 
 _LINE_COLUMNS = ["unit_id", "criteria_set", "criterion", "body", "max_points", "position", "survey",
                  "self_points", "points", "source", "applicable", "missing", "flag", "ratio",
@@ -191,3 +191,58 @@ def criterion_gaps(lines: pd.DataFrame) -> pd.DataFrame:
     out = both.assign(gap=gap, share=(gap / both["max_points"]).round(6))
     return out.sort_values(["gap", "share", "unit_id", "position"], ascending=[False, False, True, True],
                            kind="stable").reset_index(drop=True)
+
+
+def gap_summary(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Self minus appraised points summed per criterion (``by="criterion"``) or appraising body (``"body"``).
+
+    Over the criteria that apply and have both a self and an appraised score (as
+    :func:`criterion_gaps`).  The seed's complaint — self-assessments well above the
+    appraisal — as numbers for the council.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``by``: ``units`` (unit × criterion lines compared), ``above``
+        (lines self-scored higher), ``self_points``, ``points``, ``max_points`` (sums),
+        ``gap`` (sum of self − appraised), ``mean_gap``, ``largest`` and ``share``
+        (gap ÷ maximum), largest share first.
+    """
+    gaps = criterion_gaps(lines)
+    g = gaps.groupby(by, sort=False)
+    out = g.agg(units=("gap", "size"), above=("gap", lambda x: int((x > 0).sum())),
+                self_points=("self_points", "sum"), points=("points", "sum"), max_points=("max_points", "sum"),
+                gap=("gap", "sum"), mean_gap=("gap", "mean"), largest=("gap", "max"))
+    out["share"] = (out["gap"] / out["max_points"]).round(6)
+    out["gap"] = out["gap"].round(6)
+    return out.sort_values(["share", "gap"], ascending=False, kind="stable")
+
+
+def unevidenced(lines: pd.DataFrame) -> pd.DataFrame:
+    """Criteria a unit scored itself above zero with no evidence (the explanation given, if any).
+
+    Criteria scored by a survey are left out (their points come from the answers), and so
+    are criteria that do not apply.  Lines without an ``evidence`` column (inputs that do
+    not record it) give no row: nothing can be said.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit_id``, ``criteria_set``, ``criterion``, ``body``, ``max_points``,
+        ``self_points``, ``points``, ``gap`` and ``explanation`` (empty when none), in
+        the order of the lines.
+    """
+    columns = ["unit_id", "criteria_set", "criterion", "body", "max_points", "self_points", "points", "gap",
+               "explanation"]
+    if "evidence" not in lines:
+        return pd.DataFrame(columns=columns)
+    blank = lines["evidence"].astype("string").fillna("").str.strip() == ""
+    claimed = lines["applicable"] & (lines["source"] != "survey") & (lines["self_points"] > 0).fillna(False)
+    out = lines[claimed & blank]
+    explanation = (out["explanation"] if "explanation" in out else pd.Series("", index=out.index))
+    return pd.DataFrame({
+        "unit_id": out["unit_id"], "criteria_set": out["criteria_set"], "criterion": out["criterion"],
+        "body": out["body"], "max_points": out["max_points"], "self_points": out["self_points"],
+        "points": out["points"], "gap": (out["self_points"] - out["points"]).round(6),
+        "explanation": explanation.astype("string").fillna(""),
+    }, columns=columns).reset_index(drop=True)

@@ -35,7 +35,8 @@ class Detail:
     sets : pandas.DataFrame
         ``unit_id`` → ``criteria_set``.
     lines : pandas.DataFrame
-        Unit × criterion (:func:`evaluation.engine.criteria.appraise`), with evidence and note when given.
+        Unit × criterion (:func:`evaluation.engine.criteria.appraise`), with the result, evidence,
+        explanation and note when given.
     totals : pandas.DataFrame
         Per unit (:func:`evaluation.engine.criteria.unit_totals`).
     bodies : pandas.DataFrame
@@ -87,7 +88,7 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
         :func:`evaluation.inputs.catalogue.criteria_frame`.
     points : pandas.DataFrame
         ``unit_id``, ``criterion``, ``self_points``, ``points``, ``points_na``
-        (and optionally ``evidence``, ``note``).
+        (and optionally ``result``, ``evidence``, ``explanation``, ``note``).
     appraisal_max, adjustment_max, score_min, score_max : float
     bound : {"net", "each"}
     responses, questions, surveys : pandas.DataFrame, optional
@@ -112,7 +113,7 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
             counts = response_counts(forms)
             answers = answer_distribution(responses, questions)
     lines = appraise(points, catalogue, sets, survey)
-    extra = [c for c in ("evidence", "note") if c in points]
+    extra = [c for c in ("result", "evidence", "explanation", "note") if c in points]
     if extra:
         lines = lines.merge(points[["unit_id", "criterion", *extra]], on=["unit_id", "criterion"], how="left",
                             sort=False)

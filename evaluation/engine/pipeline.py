@@ -16,11 +16,11 @@ from ..errors import InputError, Problem
 from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks
 from ..inputs.domains import code_sets, value_bounds
 from ..inputs.params import YearParams, load_params
-from ..inputs.provenance import provenance_table
+from ..inputs.provenance import STATUS_FILE, TRACE_FILE, provenance_table, read_status, read_trace
 from ..inputs.registry import Registry, load_registry
 from ..inputs.rules import Rules, Uncertainty, load_rules, load_uncertainty
 from ..inputs.schemas import TABLES
-from ..inputs.tables import read_table_text
+from ..inputs.tables import WORKBOOK_SUFFIXES, read_table_text
 from ..inputs.validate import Checked, check_table
 from ..text import name_key
 from .classify import classify
@@ -65,6 +65,9 @@ class Inputs:
     files: list[tuple[str, str, Path]] = field(default_factory=list)
     # unit_id → criteria_set of the units evaluated (detailed years; None otherwise).
     sets: pd.DataFrame | None = None
+    # A year collected from the parties' forms: the cell of each value, and who returned what.
+    trace: pd.DataFrame | None = None
+    status: pd.DataFrame | None = None
     # Which values may vary (params key ``uncertainty``; None when the year declares none).
     uncertainty: Uncertainty | None = None
 
@@ -158,6 +161,7 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     bounds = value_bounds(rules)
     codes = code_sets(rules)
     tables: dict[str, Checked] = {}
+    places: dict[str, str] = {}
     project = year.path.parent.parent
     files = [("params", project_path(year.path, project), year.path),
              ("rules", project_path(year.rules_path, project), year.rules_path),
@@ -177,6 +181,8 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
         if path is None:
             continue
         label = display_path(path)
+        # Said where a problem has no cell: a workbook holds several tables, named by their sheets.
+        places[name] = f"{label}, trang «{spec.title}»" if path.suffix.lower() in WORKBOOK_SUFFIXES else label
         files.append((name, project_path(path, project), path))
         raw, read_problems = read_table_text(path, label, sheet=spec.title)  # sheet: workbooks only
         if read_problems:
@@ -198,23 +204,29 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
                                                                   if rules.detailed else "")))
     elif "scores" in tables:
         problems += _missing_units(tables["scores"], registry, rules, year.year,
-                                   display_path(year.input_path("scores")))
+                                   places["scores"])
     elif "criteria" in tables:
         problems += criteria_coverage(tables["criteria"], detail.sets, rules, registry,
                                       survey_given="survey" in listed,
-                                      label=display_path(year.input_path("criteria")), year=year.year)
+                                      label=places["criteria"], year=year.year)
     problems += [Problem(params_label, None, f"inputs.{k}", k,
                          "phiếu đánh giá và điểm thưởng, điểm trừ chỉ dùng được cùng điểm theo tiêu chí "
                          "(inputs.criteria)")
                  for k in DETAIL_TABLES[1:] if k in listed and "criteria" not in listed]
     if problems:
-        raise InputError(problems, notes=_row_notes(tables), checked=tables)
-    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, uncertainty)
+        raise InputError(problems, notes=_row_notes(tables, places), checked=tables)
+    trace = read_trace(year.data_dir, {name: year.input_path(name) for name in tables})
+    status = read_status(year.data_dir)
+    for role, name, found in (("trace", TRACE_FILE, trace), ("status", STATUS_FILE, status)):
+        if found is not None:
+            files.append((role, project_path(year.data_dir / name, project), year.data_dir / name))
+    return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, trace, status,
+                  uncertainty)
 
 
-def _row_notes(tables: dict[str, Checked]) -> list[str]:
+def _row_notes(tables: dict[str, Checked], places: dict[str, str]) -> list[str]:
     """Rows read, kept and rejected, for each table that lost rows (nothing disappears unsaid)."""
-    return [f"{c.problems[0].file if c.problems else name}: {c.rows_in} dòng dữ liệu — {c.rows_used} dòng hợp lệ "
+    return [f"{places.get(name, name)}: {c.rows_in} dòng dữ liệu — {c.rows_used} dòng hợp lệ "
             f"được giữ, {c.rows_rejected} dòng bị loại (xem các lỗi ở trên)"
             for name, c in tables.items() if c.rows_rejected]
 

@@ -39,9 +39,11 @@ def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``unit_id``, ``unit`` (short name), ``group``, ``self_score``,
-        ``final_score`` and ``input_order`` (row in the input file: ties keep it).
+        ``final_score``, ``input_order`` (row in the input file: ties keep it) and
+        ``note`` (the input's «Ghi chú», kept for the results; empty when none).
     """
     units = registry.units
+    note = scores["note"] if "note" in scores else pd.Series(pd.NA, index=scores.index)
     return pd.DataFrame({
         "unit_id": scores["unit_id"].astype("string").to_numpy(),
         "unit": scores["unit_id"].map(units["short_name"]).astype("string").to_numpy(),
@@ -49,6 +51,7 @@ def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
         "self_score": scores["self_score"].astype("float64").to_numpy(),
         "final_score": scores["final_score"].astype("float64").to_numpy(),
         "input_order": scores["_row"].astype("int64").to_numpy(),
+        "note": note.astype("string").fillna("").to_numpy(),
     })
 
 

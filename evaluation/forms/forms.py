@@ -37,7 +37,7 @@ from ..fmt import fmt_bound
 from ..inputs.domains import code_lists, value_bounds
 from ..inputs.registry import Registry
 from ..inputs.rules import Rules
-from ..inputs.schemas import TABLES, ColumnSpec, TableSpec
+from ..inputs.schemas import NOT_APPLICABLE, TABLES, ColumnSpec, TableSpec
 from ..inputs.workbook import sheet_ref
 
 __all__ = ["form_tables", "form_units", "build_forms", "write_forms", "HELP_SHEET", "LISTS_SHEET",
@@ -121,12 +121,22 @@ def _column_note(col: ColumnSpec, bounds: Mapping[str, tuple[Decimal, Decimal]],
     if col.kind == "code":
         items = lists[spec.codes.get(col.name, col.name)]
         parts.append("; ".join(f"{code}: {name}" for code, name in items) or "quy định chưa có mã nào")
-    parts.append("có thể để trống" if col.nullable or not col.required else "bắt buộc")
+    if col.not_applicable:
+        parts.append(f"hoặc «{NOT_APPLICABLE[0]}» khi không áp dụng")
+    parts.append(col.rule or ("có thể để trống" if col.nullable or not col.required else "bắt buộc"))
     return "; ".join(parts)
 
 
+def _required(col: ColumnSpec) -> str:
+    """The instructions' «Bắt buộc» column: as the checks decide it."""
+    if col.rule:
+        return "tùy dòng"
+    return "có" if col.required and not col.nullable else "không"
+
+
 def _validation(col: ColumnSpec, spec: TableSpec, note: str,
-                bounds: Mapping[str, tuple[Decimal, Decimal]], lists: Mapping[str, list[tuple[str, str]]]):
+                bounds: Mapping[str, tuple[Decimal, Decimal]], lists: Mapping[str, list[tuple[str, str]]],
+                letter: str = "A"):
     from openpyxl.worksheet.datavalidation import DataValidation
 
     common = dict(allow_blank=True, showInputMessage=True, showErrorMessage=True, errorStyle="stop",
@@ -144,6 +154,15 @@ def _validation(col: ColumnSpec, spec: TableSpec, note: str,
                               errorTitle=_fit("Mã không có trong quy định", _ERROR_TITLE),
                               error=_fit(f"Chọn mã trong danh sách thả xuống (trang «{LISTS_SHEET}»).",
                                          _ERROR), **common)
+    if col.kind == "number" and col.not_applicable and col.bounds and bounds[col.bounds][1] is not None:
+        # A number in range, or the words "không áp dụng": a list or a number rule alone refuses one of them.
+        lo, hi = bounds[col.bounds]
+        c = f"{letter}2"
+        formula = (f'OR(AND(ISNUMBER({c}),{c}>={_plain(lo)},{c}<={_plain(hi)}),'
+                   f'LOWER(TRIM({c}))="{NOT_APPLICABLE[0]}")')
+        return DataValidation(type="custom", formula1=formula, errorTitle=_fit("Giá trị không hợp lệ", _ERROR_TITLE),
+                              error=_fit(f"Cần một số từ {fmt_bound(lo)} đến {fmt_bound(hi)}, hoặc "
+                                         f"«{NOT_APPLICABLE[0]}».", _ERROR), **common)
     if col.kind in ("number", "integer"):
         kind = "decimal" if col.kind == "number" else "whole"
         what = "một số" if col.kind == "number" else "một số nguyên"
@@ -204,7 +223,7 @@ def _table_sheet(wb, spec: TableSpec, units: pd.DataFrame, lists, bounds, year: 
         head.fill = PatternFill("solid", fgColor=_HEADER_FILL)
         head.alignment = Alignment(wrap_text=True, vertical="center")
         note = _column_note(col, bounds, lists, spec, year)
-        dv = _validation(col, spec, note, bounds, lists)
+        dv = _validation(col, spec, note, bounds, lists, letter)
         if dv is not None:
             dv.add(f"{letter}2:{letter}{last}")
             ws.add_data_validation(dv)
@@ -321,8 +340,7 @@ def _help_sheet(wb, tables: list[TableSpec], rules: Rules, units: pd.DataFrame, 
             line(spec.description)
         table_row(["Cột", "Bắt buộc", "Nội dung"], header=True)
         for col in spec.columns:
-            required = "có" if col.required and not col.nullable else "không"
-            table_row([col.header, required, _column_note(col, bounds, lists, spec, year)])
+            table_row([col.header, _required(col), _column_note(col, bounds, lists, spec, year)])
     line()
     line("Các mức xếp loại (để tham khảo; công cụ tự xếp loại)", bold=True)
     for tier in rules.tiers:

@@ -102,7 +102,7 @@ class YearParams:
 
 
 def load_params(path: Path | str, *, label: str | None = None,
-                data_dir: Path | str | None = None) -> YearParams:
+                data_dir: Path | str | None = None, inputs_exist: bool = True) -> YearParams:
     """Read and check ``params/<year>.yaml``, including that the files it names exist.
 
     Parameters
@@ -112,6 +112,9 @@ def load_params(path: Path | str, *, label: str | None = None,
         Name of the file in messages.
     data_dir : Path or str, optional
         Read the inputs from this folder instead of the one the params name.
+    inputs_exist : bool
+        Check that every input file exists (default).  False while the inputs are
+        still being collected from the parties' forms.
 
     Raises
     ------
@@ -137,7 +140,7 @@ def load_params(path: Path | str, *, label: str | None = None,
     if year.uncertainty_path is not None and not year.uncertainty_path.is_file():
         problems.append(Problem(label, None, "uncertainty", params.uncertainty,
                                 f"không tìm thấy tệp {year.uncertainty_path}"))
-    if year.data_dir.is_dir():
+    if year.data_dir.is_dir() and inputs_exist:
         for name, rel in params.inputs.items():
             if not (year.data_dir / rel).is_file():
                 problems.append(Problem(label, None, f"inputs.{name}", rel,

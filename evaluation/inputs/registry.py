@@ -102,7 +102,8 @@ class Registry:
             (Vietnamese text, missing when matched).
         """
         unique = pd.Series(pd.unique(names.astype("string").fillna("")))
-        resolved = {name: self._match_one(name, year) for name in unique}
+        valid = self.valid_in(year).to_dict()   # once per call, not once per name
+        resolved = {name: self._match_one(name, year, valid) for name in unique}
         # Suggestions for the first unknown names only: a file of the wrong names (another
         # province's, another column) must not take minutes to say so.
         unknown = [n for n, (_, _, problem) in resolved.items() if problem == _UNKNOWN][:SUGGESTED_NAMES]
@@ -112,10 +113,10 @@ class Registry:
         out = pd.DataFrame(rows.tolist(), index=names.index, columns=["unit_id", "how", "problem"])
         return out.astype({"unit_id": "string", "how": "string", "problem": "string"})
 
-    def _match_one(self, name: str, year: int | None) -> tuple[str | None, str | None, str | None]:
+    def _match_one(self, name: str, year: int | None,
+                   valid: dict[str, bool]) -> tuple[str | None, str | None, str | None]:
         if not clean(name):
             return None, None, "tên đơn vị bị trống"
-        valid = self.valid_in(year)
         unit = self.exact.get(name_key(name))
         how = "exact"
         if unit is None:

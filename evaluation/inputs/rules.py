@@ -177,10 +177,17 @@ class CriteriaSet(Confirmable):
 
 
 class RaterKind(Confirmable):
-    """Who fills in survey forms (districts, departments, enterprises, other agencies)."""
+    """Who fills in survey forms (districts, departments, enterprises, other agencies).
+
+    ``groups``: when the raters are the evaluated units of these groups (districts rating
+    departments), each of those units fills in its own form and is known by its registry id;
+    otherwise (enterprises, other agencies) the raters are not in the registry and one form
+    per kind gathers them, each rater under a code of its own.
+    """
 
     id: Id
     name: Text
+    groups: list[Id] = []
 
 
 class Question(_Model):
@@ -264,6 +271,8 @@ class Adjustments(Confirmable):
     """
 
     bound: Literal["net", "each"] = "net"
+    # Who decides the items (the party that returns the bonus/penalty form).
+    council: str = ""
     items: list[Item] = []
 
 
@@ -484,6 +493,8 @@ def _detail_problems(rules: Rules) -> list[str]:
     sets = {c.id: c for c in rules.criteria_sets}
     kinds = {r.id for r in rules.rater_kinds}
     errors += _duplicates("rater_kinds", [r.id for r in rules.rater_kinds])
+    errors += [f"rater_kinds[{i}].groups: «{g}» không có trong groups"
+               for i, r in enumerate(rules.rater_kinds) for g in r.groups if g not in groups]
     errors += _duplicates("surveys", [s.id for s in rules.surveys])
     errors += _duplicates("surveys[].questions", [q.code for s in rules.surveys for q in s.questions])
     scored: dict[tuple[str, str], str] = {}

@@ -43,6 +43,10 @@ class ColumnSpec:
         A number column that also accepts "không áp dụng" (see
         :data:`NOT_APPLICABLE`); the checked table gets a boolean column
         ``<name>_na`` and NaN in the number column for those cells.
+    rule : str
+        When a cell must be filled depends on the row (checked across columns, in
+        :mod:`evaluation.inputs.detail_checks`): said here in Vietnamese, so that the
+        forms' instructions say what the checks do.
     """
 
     name: str
@@ -52,6 +56,7 @@ class ColumnSpec:
     nullable: bool = False
     bounds: str | None = None
     not_applicable: bool = False
+    rule: str = ""
 
     @property
     def header(self) -> str:
@@ -141,12 +146,17 @@ CRITERIA = TableSpec(
     columns=(
         ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
         ColumnSpec("criterion", ("Mã tiêu chí", "Tiêu chí", "criterion"), "code"),
+        ColumnSpec("result", ("Kết quả thực hiện", "Kết quả", "result"), "text", required=False, nullable=True),
         ColumnSpec("self_points", ("Điểm tự chấm", "Tự chấm", "self_points"), "number", nullable=True,
                    bounds="points", not_applicable=True),
         ColumnSpec("points", ("Điểm thẩm định", "Điểm đánh giá", "points"), "number", nullable=True,
-                   bounds="points", not_applicable=True),
+                   bounds="points", not_applicable=True,
+                   rule="bắt buộc, trừ tiêu chí chấm qua phiếu đánh giá khi có bảng phiếu đánh giá (để trống)"),
         ColumnSpec("evidence", ("Minh chứng", "Tài liệu minh chứng", "evidence"), "text", required=False,
                    nullable=True),
+        # Why a unit claims points without evidence (the parties' self-assessment forms ask for it).
+        ColumnSpec("explanation", ("Giải trình", "Giải trình (khi không có minh chứng)", "explanation"), "text",
+                   required=False, nullable=True),
         NOTE,
     ),
     unique=("unit_id", "criterion"),
@@ -182,8 +192,10 @@ ADJUSTMENTS = TableSpec(
         ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
         ColumnSpec("item", ("Mã nội dung", "Nội dung", "item"), "code"),
         ColumnSpec("count", ("Số lần", "Số lượng", "count"), "integer", required=False, nullable=True,
-                   bounds="count"),
-        ColumnSpec("amount", ("Số điểm", "amount"), "number", required=False, nullable=True, bounds="amount"),
+                   bounds="count", rule="để trống là một lần"),
+        ColumnSpec("amount", ("Số điểm", "amount"), "number", required=False, nullable=True, bounds="amount",
+                   rule="bắt buộc với nội dung «tối đa» hoặc do Hội đồng quyết định; để trống với nội dung có "
+                        "mức điểm cố định (ghi «Số lần»)"),
         ColumnSpec("source", ("Cơ quan đề nghị", "Nguồn", "source"), "text"),
         ColumnSpec("evidence", ("Minh chứng", "Văn bản", "evidence"), "text", required=False, nullable=True),
         NOTE,

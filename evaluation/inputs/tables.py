@@ -23,7 +23,9 @@ from ..errors import Problem
 from ..text import clean, looks_like_legacy_encoding
 from .limits import MAX_INPUT_BYTES, ROW
 
-__all__ = ["read_csv_text", "read_table_text", "MAX_INPUT_BYTES", "ROW"]
+__all__ = ["read_csv_text", "read_table_text", "MAX_INPUT_BYTES", "ROW", "WORKBOOK_SUFFIXES"]
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")   # read as workbooks (the last two: to say "save as .xlsx")
 
 CELL = "_cell"
 _LEGACY = ("tệp không ở dạng UTF-8: có vẻ được soạn bằng bảng mã cũ (TCVN3/ABC, VNI hoặc "
@@ -182,7 +184,7 @@ def read_table_text(path: Path, label: str | None = None, *, sheet: str | None =
                     max_bytes: int = MAX_INPUT_BYTES) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a CSV or Excel table as strings (see :func:`read_csv_text`)."""
     suffix = Path(path).suffix.lower()
-    if suffix in {".xlsx", ".xlsm", ".xls", ".ods"}:  # the last two get a "save as .xlsx" message
+    if suffix in WORKBOOK_SUFFIXES:  # .xls and .ods get a "save as .xlsx" message
         from .workbook import read_sheet_text  # openpyxl only when a workbook is read
 
         return read_sheet_text(path, label or str(path), sheet=sheet, max_bytes=max_bytes)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
@@ -40,7 +41,8 @@ from ..errors import Problem
 from ..text import clean, name_key
 from .limits import MAX_INPUT_BYTES, ROW
 
-__all__ = ["read_sheet_text", "sheet_ref", "SHEET_ATTR", "COLUMNS_ATTR", "MAX_UNZIPPED_RATIO"]
+__all__ = ["read_sheet_text", "sheet_ref", "SHEET_ATTR", "COLUMNS_ATTR", "MAX_UNZIPPED_RATIO", "WorkbookInfo",
+           "workbook_info"]
 
 SHEET_ATTR = "sheet"
 COLUMNS_ATTR = "column_letters"
@@ -112,6 +114,50 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         return _read(ws, label, merged, uncached)
     finally:
         wb.close()
+
+
+@dataclass(frozen=True)
+class WorkbookInfo:
+    """What a workbook says about itself, without reading its cells.
+
+    Attributes
+    ----------
+    sheets : dict
+        Sheet name → state (``visible``, ``hidden`` or ``veryHidden``), in workbook order.
+    saved : datetime or None
+        When the workbook was last saved, as Excel and LibreOffice record it in the
+        document properties (``dcterms:modified``, UTC); None when absent.
+    """
+
+    sheets: dict[str, str]
+    saved: dt.datetime | None
+
+
+def workbook_info(path: Path, label: str | None = None, *,
+                  max_bytes: int = MAX_INPUT_BYTES) -> tuple[WorkbookInfo | None, list[Problem]]:
+    """The sheets (and whether each is hidden) and the last saved time of a workbook.
+
+    Returns ``(None, problems)`` when the file is not a workbook that can be read; the
+    problems are those :func:`read_sheet_text` would report.
+    """
+    label = label or str(path)
+    path = Path(path)
+    problems = _container_problems(path, label, max_bytes)
+    if problems:
+        return None, problems
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
+        return None, [Problem(label, None, None, None,
+                              f"không mở được tệp Excel ({type(exc).__name__}: {exc}); {_SAVE_AS}")]
+    try:
+        sheets = {n: getattr(wb[n], "sheet_state", "visible") for n in wb.sheetnames}
+        saved = wb.properties.modified if wb.properties is not None else None
+    finally:
+        wb.close()
+    return WorkbookInfo(sheets, saved), []
 
 
 def _container_problems(path: Path, label: str, max_bytes: int) -> list[Problem]:

@@ -29,7 +29,8 @@ def results_table(ev: Evaluation) -> pd.DataFrame:
     """One row per unit, in report order, with Vietnamese headers.
 
     Columns: Nhóm, TT, Mã đơn vị, Đơn vị, Điểm tự chấm, Điểm đánh giá, Thứ hạng,
-    Xếp loại, Ghi chú xếp loại (and Dữ liệu when the year is illustrative).
+    Xếp loại, Ghi chú xếp loại, Ghi chú (the input's own note, when any row has one) and Dữ liệu
+    when the year is illustrative.
     """
     rules = ev.rules
     r = ev.ranked
@@ -46,6 +47,8 @@ def results_table(ev: Evaluation) -> pd.DataFrame:
         "Xếp loại": r["tier"].map(tier_names),
         "Ghi chú xếp loại": r["tier_reason"],
     })
+    if "note" in r and r["note"].astype("string").fillna("").ne("").any():
+        table["Ghi chú"] = r["note"].astype("string").fillna("")   # the form's own note, kept
     if ev.detail is not None:
         table = pd.concat([table, _detail_columns(ev)], axis=1)
     if ev.params.params.illustrative:
@@ -95,6 +98,8 @@ def detail_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
         "Điểm tự chấm": lines["self_points"], "Điểm thẩm định": lines["points"],
         "Điểm quy đổi (không áp dụng)": lines["credited"], "Điểm tính": lines["final_points"],
         "Minh chứng": lines["evidence"] if "evidence" in lines else "",
+        **{header: lines[name] for name, header in (("explanation", "Giải trình"), ("result", "Kết quả thực hiện"),
+                                                    ("note", "Ghi chú")) if name in lines},
     })
     a = d.adjustment_lines
     items = {it.code: it.name for it in ev.rules.adjustments.items}
@@ -104,6 +109,7 @@ def detail_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
         "Loại": a["kind"].map({"bonus": "thưởng", "penalty": "trừ"}), "Số lần": a["count"], "Số điểm ghi": a["amount"],
         "Điểm đề nghị": a["raw"], "Điểm sau mức tối đa mỗi lần": a["points"], "Cơ quan đề nghị": a["source"],
         "Minh chứng": a["evidence"] if "evidence" in a else "",
+        "Ghi chú": a["note"] if "note" in a else "",
     })
     log = d.log
     caps = pd.DataFrame({

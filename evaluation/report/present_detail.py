@@ -17,6 +17,7 @@ from ..fmt import fmt_bound, number
 from ..inputs.catalogue import scope_text
 from ..inputs.rules import Rules
 from .present import tier_data
+from .present_collect import card_sources
 from .render import render
 
 __all__ = ["method", "components", "bodies", "surveys", "adjustments", "criteria_chart_intro",
@@ -352,6 +353,7 @@ def score_cards(ev: Evaluation) -> str:
     if intervals is not None:
         intervals = intervals.set_index(["unit_id", "criterion"]).sort_index()
     groups = {g.id: g for g in rules.groups}
+    sources = card_sources(ev)   # a year collected from the parties' forms: the cell of each figure
     cards = []
     for r in ev.ranked.itertuples(index=False):
         cs = sets[r.criteria_set]
@@ -378,5 +380,5 @@ def score_cards(ev: Evaluation) -> str:
                       "criteria": {"codes": list(mine["criterion"]), "rows": rows, "numeric": list(range(1, n + 2)),
                                    "widths": (13, *[(100 - 13 - 9) / n] * n, 9)},
                       "surveys": surveys, "not_applicable": not_applicable, "adjustments": card_items,
-                      "arithmetic": _arithmetic(r, rules)})
-    return render("present_detail/score_cards.html.j2", cards=cards)
+                      "arithmetic": _arithmetic(r, rules), "sources": sources.get(r.unit_id, [])})
+    return render("present_detail/score_cards.html.j2", cards=cards, sourced=bool(sources))
