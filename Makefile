@@ -1,6 +1,8 @@
 # Đánh giá, xếp loại mức độ hoàn thành nhiệm vụ — the two commands a new machine needs:
 #   make report    set up .venv on first use, then build the default year's report
 #   make test      set up .venv on first use, then run the tests
+# Both first check the system packages they need (scripts/system-deps.sh, shared with .ci/run):
+# as root the missing ones are installed with apt-get, otherwise the exact command is printed.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -12,6 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # jupyter-events) add 1.7 s to every import of nbformat, i.e. to every report command.
 LAB_VENV  := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SYSDEPS := PYTHON=$(PYTHON) scripts/system-deps.sh
 YEAR   ?= 2020
 OUT    ?= outputs
 JOBS   ?=
@@ -20,12 +23,14 @@ help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@$(SYSDEPS) python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(LAB_STAMP): pyproject.toml
+	@$(SYSDEPS) python
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(LAB_VENV)/bin/python -m pip install --quiet -e '.[lab]'
@@ -34,12 +39,15 @@ $(LAB_STAMP): pyproject.toml
 setup: $(STAMP) ## Create .venv and install the project (done automatically on first use)
 
 report: $(STAMP) ## Build the report of YEAR (default 2020) into OUT/YEAR (default outputs/2020)
+	@$(SYSDEPS) report
 	$(PY) -m evaluation report --year $(YEAR) --out $(OUT)
 
 reports: $(STAMP) ## Build every params/*.yaml in parallel (JOBS=n at a time), the comparison and the index
+	@$(SYSDEPS) report
 	$(PY) -m evaluation report --all --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
 
 test: $(STAMP) ## Run the test suite
+	@$(SYSDEPS) test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 validate: $(STAMP) ## Check the inputs of YEAR without building anything
@@ -58,9 +66,13 @@ lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (its own environment, .venv-l
 	$(LAB_VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) ## Measure report, batch and national-size engine (outputs/bench/bench.json, bench.md)
+	@$(SYSDEPS) report
 	$(PY) bench/bench.py --runs $(or $(RUNS),3)
 
 clean: ## Remove generated outputs (keeps .venv)
 	find $(OUT) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 
-.PHONY: help setup report reports test validate new-year forms collect lab clean bench
+system-deps: ## Check (as root: install) every system package the tests need
+	@$(SYSDEPS) test
+
+.PHONY: help setup report reports test validate new-year forms collect lab clean bench system-deps

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import shutil
 from pathlib import Path
 
 import yaml
@@ -28,11 +29,14 @@ def _generator():
     return module
 
 
-def _registry(path: Path, units: int) -> None:
-    """The real registry plus synthetic units up to ``units`` valid in the year (half districts, half agencies)."""
+def _registry(path: Path, units: int, year: int) -> None:
+    """The real registry plus synthetic units up to ``units`` valid in ``year`` (half districts, half agencies)."""
+    from evaluation.inputs.registry import load_registry
+
     text = (ROOT / "data" / "units.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    valid = sum(1 for r in rows if not r["valid_to"])
+    # The registry spans the 2025 reform: count the units of the year, as the evaluation will.
+    valid = int(load_registry(ROOT / "data" / "units.csv").valid_in(year).sum())
     extra = max(0, units - valid)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -53,11 +57,17 @@ def make_year(folder: Path | str, units: int = 180) -> Path:
     """Write a detailed year of ``units`` units under ``folder``; return its params file."""
     folder = Path(folder)
     (folder / "params").mkdir(parents=True, exist_ok=True)
-    _registry(folder / "units.csv", units)
+    # The rules and the declaration are copied in: a year reads only files inside its own project.
+    copies = {}
+    for kind in ("rules", "uncertainty"):
+        target = folder / "params" / kind / "thanh-hoa-2016.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "params" / kind / "thanh-hoa-2016.yaml", target)
+        copies[kind] = str(target)
     plan = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
-    plan.update(rules=str(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml"), registry=str(folder / "units.csv"),
-                out=str(folder / "data"), params=str(folder / "params" / "bench.yaml"),
-                uncertainty=str(ROOT / "params" / "uncertainty" / "thanh-hoa-2016.yaml"))
+    _registry(folder / "units.csv", units, int(plan["year"]))
+    plan.update(registry=str(folder / "units.csv"), out=str(folder / "data"),
+                params=str(folder / "params" / "bench.yaml"), **copies)
     plan_path = folder / "bench.plan.yaml"
     plan_path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     generator = _generator()

@@ -5,7 +5,7 @@ The package is laid out as the data flows (``docs/architecture.md`` has the pict
 - foundation modules, importable by every stage: :mod:`~evaluation.errors` (problems and
   exceptions), :mod:`~evaluation.text` (NFC, name keys, numbers as typed),
   :mod:`~evaluation.fmt` (numbers written the Vietnamese way), :mod:`~evaluation.files`
-  (deterministic files);
+  (deterministic files, one build of a folder at a time, atomic swaps);
 - :mod:`evaluation.inputs`: read and check tables, registry, rules and params;
 - :mod:`evaluation.engine`: score, classify, rank, summarise
   (:func:`evaluation.engine.pipeline.evaluate` runs a year end to end);

@@ -1,19 +1,30 @@
 """Command line: ``python -m evaluation <command>``.
 
 Exit status: 0 success; 2 bad input (every problem listed, nothing written);
-1 the report could not be built (the failing notebook cell is named).  With
+1 the report could not be built (the failing notebook cell is named) or a file
+could not be read or written (the path and the cause are named: a read-only or
+full disk, no permission, a file where a folder should be); 3 interrupted
+(Ctrl-C, SIGTERM, SIGHUP: the previous report is left as it was).  With
 ``report --all`` every year is tried: 2 when only bad input failed, 1 when a
 report could not be built, and the failed years are named.
+
+Every failure ends as one message in Vietnamese, without a traceback; ``--debug``
+(anywhere on the line) adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import signal
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from .engine.pipeline import display_path
-from .errors import InputError, Problem, ReportError
+from .errors import InputError, Interrupted, Problem, ReportError, describe_os_error
 
 __all__ = ["main"]
 
@@ -57,7 +68,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_new_year(args: argparse.Namespace) -> int:
     from .forms.newyear import new_year
-
     from .inputs.schemas import TABLES, mode_of
 
     made = new_year(args.year, params_dir=args.params_dir, source=args.source)
@@ -172,12 +182,41 @@ def _jobs(text: str) -> int:
     return value
 
 
+_ARGPARSE_VI = [
+    (r"the following arguments are required: (.*)", r"thiếu tham số bắt buộc: \1"),
+    (r"unrecognized arguments: (.*)", r"tham số không được biết đến: \1"),
+    (r"argument (\S+): expected one argument", r"tham số \1 cần một giá trị"),
+    (r"argument (\S+): expected at least one argument", r"tham số \1 cần ít nhất một giá trị"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"không dùng \1 cùng với \2"),
+    (r"argument (?:command: )?(\S+)?:? ?invalid choice: (\S+) \(choose from (.*)\)", r"không có lệnh \2; các lệnh: \3"),
+    (r"argument (\S+): invalid (?:int|_jobs|_year) value: (\S+)", r"tham số \1 cần một số nguyên, không phải \2"),
+    (r"one of the arguments (.*) is required", r"cần một trong các tham số: \1"),
+    (r"argument (\S+): (.*)", r"tham số \1: \2"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its messages to the user in Vietnamese."""
+
+    def error(self, message: str):
+        import re
+
+        for pattern, text in _ARGPARSE_VI:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, text, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: lỗi: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m evaluation",
         description="Đánh giá, xếp loại mức độ hoàn thành nhiệm vụ — chấm điểm, xếp loại và lập báo cáo.",
     )
     parser.add_argument("--params-dir", default="params", help="thư mục tham số (mặc định: params)")
+    parser.add_argument("--debug", action="store_true",
+                        help="khi có lỗi, in thêm chi tiết kỹ thuật (traceback); đặt ở đâu trên dòng lệnh cũng được")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="kiểm tra dữ liệu của một năm, không ghi gì")
@@ -225,17 +264,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command as Ctrl-C (SIGINT) does: clean-up runs, then exit status 3.
+
+    By default they end the process at once, leaving a temporary folder and a kernel behind.
+    """
+    if sys.platform == "win32":
+        yield
+        return
+    def stop(signum, _frame):
+        # The kernel and its client go down with us: their complaints on the way ("Kernel died …",
+        # an asyncio task never retrieved) are not news, and the user reads one line. The process
+        # is ending, so logging stays off.
+        logging.disable(logging.CRITICAL)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Interrupted(signum)
+
+    previous = {}
     try:
-        return args.func(args)
-    except InputError as exc:
-        print(exc.message(), file=sys.stderr)
-        return exc.exit_status
-    except ReportError as exc:
-        print(f"Không lập được báo cáo: {exc}", file=sys.stderr)
-        return exc.exit_status
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            previous[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    parser = build_parser()
+    args = parser.parse_args([a for a in argv if a != "--debug"])
+    what = {"validate": "kiểm tra dữ liệu", "report": "lập báo cáo", "new-year": "tạo năm mới",
+            "compare": "lập báo cáo so sánh", "forms": "lập biểu mẫu", "collect": "thu biểu mẫu"}.get(
+        args.command, args.command)
+
+    def fail(text: str, status: int) -> int:
+        # The one boundary: whatever went wrong is one line in Vietnamese, the traceback only on demand.
+        if debug:
+            traceback.print_exc()
+        print(text, file=sys.stderr)
+        return status
+
+    with _signals_interrupt():
+        try:
+            return args.func(args)
+        except InputError as exc:
+            return fail(exc.message(), exc.exit_status)
+        except ReportError as exc:
+            return fail(f"Không lập được báo cáo: {_one_line(exc)}", exc.exit_status)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            cause = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"tín hiệu {exc.name}"
+            return fail(f"Đã dừng ({cause}) khi đang {what}: không có gì được ghi dở dang, báo cáo trước đó "
+                        "giữ nguyên.", Interrupted.exit_status)
+        except OSError as exc:
+            return fail(f"Không {what} được: {describe_os_error(exc)}.", ReportError.exit_status)
+        except MemoryError:
+            return fail(f"Không {what} được: không đủ bộ nhớ.", ReportError.exit_status)
+        except Exception as exc:  # noqa: BLE001 - the last boundary: a defect, said in one line
+            return fail(f"Không {what} được: lỗi không lường trước ({type(exc).__name__}); chạy lại với --debug "
+                        "để xem chi tiết và báo cho người phát triển.", ReportError.exit_status)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,9 @@ A case folder holds only what differs from a good year, at the same paths, plus:
     conditions and a quota); ``args``: the command line (default: the base's report command);
     ``remove``: paths to delete from the good year; ``[sparse]``: ``"path" = bytes``, files
     made that large without using disk or memory; ``max_peak_mb``: the run must not allocate
-    more than this (Python heap, measured by tracemalloc).
+    more than this (Python heap, measured by tracemalloc); ``[symlinks]``: ``"path" = "target"``,
+    symbolic links laid over the good year (``/etc/passwd``); ``never``: text that must appear
+    nowhere in what the run prints (a line of a file it must not read).
 
 Every case is run through :func:`evaluation.cli.main`, from the project folder, with a previous
 good report in ``outputs/``; the runner checks exit status 2, nothing on stdout, one message
@@ -51,6 +53,8 @@ class Case:
     remove: list[str] = field(default_factory=list)
     sparse: dict[str, int] = field(default_factory=dict)
     max_peak_mb: float | None = None
+    symlinks: dict[str, str] = field(default_factory=dict)
+    never: list[str] = field(default_factory=list)
 
     @property
     def year(self) -> str:
@@ -100,6 +104,11 @@ def prepare(case: Case, dest: Path) -> None:
     for rel, size in case.sparse.items():
         with open(dest / rel, "r+b") as fh:   # extended, not written: no disk, no memory
             fh.truncate(size)
+    for rel, target in case.symlinks.items():
+        link = dest / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
 
 
 def snapshot(folder: Path, *, skip: str | None = None) -> dict[str, str]:
@@ -109,7 +118,9 @@ def snapshot(folder: Path, *, skip: str | None = None) -> dict[str, str]:
         rel = p.relative_to(folder).as_posix()
         if skip and (rel == skip or rel.startswith(skip + "/")):
             continue
-        if p.is_file():
+        if p.is_symlink():
+            out[rel] = "-> " + str(p.readlink())
+        elif p.is_file():
             with open(p, "rb") as fh:
                 out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
         else:
@@ -153,11 +164,16 @@ def check_run(case: Case, run: Run, project: Path) -> None:
     assert run.status == 2, f"exit status {run.status}\n{run.stderr}"
     assert run.stdout == "", run.stdout
     assert "Traceback" not in run.stderr
+    for text in case.never:
+        assert text not in run.stderr, f"{case.name}: the output quotes {text!r}, from a file it must not read"
     head = run.stderr.splitlines()[0]
     n = len(run.problems)
-    assert head == (f"Dữ liệu vào có {n} lỗi:"), run.stderr
     lines = run.stderr.splitlines()
-    notes = lines[n + 1:]
+    # At most so many problems per file are printed; the others are counted on one line per file.
+    elided = [ln for ln in lines[n + 1:] if ln.startswith("  … và ")]
+    hidden = sum(int(re.match(r"  … và ([\d.]+) lỗi khác", ln)[1].replace(".", "")) for ln in elided)
+    assert head == (f"Dữ liệu vào có {format(n + hidden, ',').replace(',', '.')} lỗi:"), run.stderr
+    notes = lines[n + 1 + len(elided):]
     # One message: a head line, one line per problem, then for each file that lost rows its count
     # of rows read, kept and rejected (rows in = rows used + rows rejected: nothing vanishes).
     for note in notes:

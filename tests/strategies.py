@@ -90,6 +90,12 @@ def quota_dicts(draw, tier_ids: list[str], *, adjacent_only: bool = False) -> li
                  "scope": draw(st.sampled_from(["all", "group"]))}
         if not adjacent_only and draw(st.booleans()):
             quota["demote_to"] = draw(st.sampled_from(tier_ids[level + 1:]))
+        if draw(st.booleans()):
+            quota["limit"] = {"rounding": draw(st.sampled_from(["floor", "half_up", "ceil"]))}
+        if draw(st.booleans()):
+            quota["ties"] = {"break_by": draw(st.lists(st.sampled_from(["raw_score", "self_score", "gap"]),
+                                                       max_size=2, unique=True)),
+                             "otherwise": draw(st.sampled_from(["demote_all", "keep_all"]))}
         quotas.append(quota)
     return quotas
 
@@ -280,7 +286,8 @@ class Plan:
         return out
 
 
-def _numbers(lo: float, hi: float, nullable: bool, integer: bool = False) -> st.SearchStrategy[Cell]:
+def _numbers(lo: float, hi: float, nullable: bool, integer: bool = False,
+             bounded: bool = True) -> st.SearchStrategy[Cell]:
     def write(v: float, style: str) -> str:
         text = str(int(v)) if integer else f"{v:.2f}".rstrip("0").rstrip(".")
         return {"dot": text, "comma": text.replace(".", ","), "spaced": f"  {text} "}[style]
@@ -289,8 +296,12 @@ def _numbers(lo: float, hi: float, nullable: bool, integer: bool = False) -> st.
                      st.integers(int(lo), int(hi)) if integer else st.floats(lo, hi, allow_nan=False),
                      st.sampled_from(["dot", "comma", "spaced"]))
     bad_texts = ["9.840,0", "x", "-", "NaN", "inf", "１２", "٩٨", "1 234", "12a", "--1", "1e2", "\u00a0?"]
-    bad = st.one_of(st.sampled_from(bad_texts).map(lambda t: Cell(t, False)),
-                    st.sampled_from([hi + 0.1, lo - 1, hi * 10 + 1]).map(lambda v: Cell(f"{v:g}", False)))
+    # Out of range is bad only for a column with a declared range (TT, an integer without one,
+    # accepts 0 and 2001: found when the self score became optional and the draws moved).
+    outside = [hi + 0.1, lo - 1, hi * 10 + 1] if bounded else ([hi + 0.1] if integer else [])
+    bad = st.sampled_from(bad_texts).map(lambda t: Cell(t, False))
+    if outside:
+        bad = st.one_of(bad, st.sampled_from(outside).map(lambda v: Cell(f"{v:g}", False)))
     if integer:
         bad = st.one_of(bad, st.just(Cell("1.5", False)))
     blank = st.sampled_from(["", "  "]).map(lambda t: Cell(t, nullable, None))
@@ -330,7 +341,7 @@ def cell_strategies(spec: TableSpec, *, names: dict[str, str] | None = None, cod
         if col.kind == "number":
             out[col.name] = _numbers(*bounds, col.nullable)
         elif col.kind == "integer":
-            out[col.name] = _numbers(1, 200, col.nullable, integer=True)
+            out[col.name] = _numbers(1, 200, col.nullable, integer=True, bounded=col.bounds is not None)
         elif col.kind == "unit":
             out[col.name] = _units(names or {})
         elif col.kind == "code":

@@ -152,4 +152,99 @@ def test_reasons_do_not_depend_on_the_order_of_the_conditions_file(tmp_path):
     scored = frame([95.0])
     reasons = {classify(scored, rules, pd.DataFrame({"unit_id": ["u0", "u0"], "condition": codes}))
                ["tier_reason"].iloc[0] for codes in (["ky_luat", "tham_nhung"], ["tham_nhung", "ky_luat"])}
-    assert reasons == {"Không được xếp cao hơn «Trung bình» do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}
+    # A cap at the lowest tier is said as such (was: "Không được xếp cao hơn «Trung bình»").
+    assert reasons == {"Xếp «Trung bình» bất kể điểm do: Người đứng đầu bị kỷ luật; Để xảy ra tham nhũng"}
+
+
+# -- quota semantics: base before demotion, declared rounding and tie rule, the log -----------
+
+def _quota_rules(tmp_path, **quota):
+    return _regime2_with_quotas(tmp_path, [{"tier": "xs", "max_ratio": 0.2, "of": "tot", "scope": "group", **quota}])
+
+
+def _edge_case() -> pd.DataFrame:
+    """14 «tốt»; «xs» by score: 97 (place 1), three tied at 95,0 (places 2–4), then 92 (place 5).
+
+    Self scores of the tie: 96, 99, 98 → gaps 1, 4, 3 (smaller gap first: u1, u3, u2).
+    """
+    scores = [97, 95, 95, 95, 92] + [75] * 14
+    selfs = [97, 96, 99, 98, 92] + [80] * 14
+    n = len(scores)
+    return pd.DataFrame({"unit_id": [f"u{i}" for i in range(n)], "unit": [f"U{i}" for i in range(n)],
+                         "group": "a", "final_score": pd.Series(scores, dtype="float64"),
+                         "self_score": pd.Series(selfs, dtype="float64")})
+
+
+@pytest.mark.parametrize(("ties", "kept", "tie_demoted"), [
+    # limit = floor(0,2 × 14) = floor(2,8) = 2: place 1 is kept; places 2–4 straddle the limit.
+    ({}, ["u0"], ["u1", "u2", "u3"]),                                       # the whole tie goes down
+    ({"otherwise": "keep_all"}, ["u0", "u1", "u2", "u3"], []),              # the whole tie stays (4 > 2)
+    ({"break_by": ["gap"]}, ["u0", "u1"], ["u2", "u3"]),                    # smaller gap first: u1 stays
+    ({"break_by": ["self_score"]}, ["u0", "u2"], ["u1", "u3"]),             # higher self score first: u2
+])
+def test_a_tie_at_the_quotas_edge_is_settled_as_the_rules_declare(tmp_path, ties, kept, tie_demoted):
+    from evaluation.engine.classify import classify_explained
+
+    out, log = classify_explained(_edge_case(), _quota_rules(tmp_path, ties=ties))
+    assert out.loc[out["tier"] == "xs", "unit_id"].tolist() == kept
+    limits = log.limits.iloc[0]
+    assert (limits["base"], limits["limit_exact"], limits["limit"], limits["in_tier"]) == (14, 2.8, 2, 5)
+    assert (limits["kept"], limits["demoted"], limits["tie"]) == (len(kept), 5 - len(kept), 3)
+    moves = log.moves.sort_values("order", kind="stable")
+    # The lowest goes first (92, order 1), then the tie, worst first by the declared keys
+    # (gap: u2's 4 before u3's 3; self score: u1's 96 before u3's 98).
+    assert moves["unit_id"].tolist() == ["u4", *tie_demoted]
+    assert moves["order"].iloc[0] == 1 and (moves["why"].iloc[0] == "điểm thấp hơn các đơn vị được giữ trong hạn mức")
+    assert all(w.startswith("bằng điểm ở giới hạn") for w in moves["why"].iloc[1:])
+    assert "(đếm trước khi hạ): 14; tối đa 20% × 14 = 2,8, làm tròn xuống: 2 đơn vị «Xuất sắc»" in limits["sentence"]
+    if not ties:  # units the rules cannot tell apart move together and share their place
+        assert moves["order"].tolist() == [1, 2, 2, 2]
+    else:
+        assert moves["order"].tolist() == list(range(1, len(moves) + 1))
+
+
+def test_the_limit_counts_the_base_before_anyone_is_moved_down(tmp_path):
+    # The issue's case: 14 «tốt» and 6 «xs» by score. A reader takes the 14: floor(2,8) = 2.
+    # (Was: floor(0,2 × (14 + 6) / 1,2) = 3, the «tốt» counted after the demoted joined them.)
+    frame = pd.DataFrame({"unit_id": [f"u{i}" for i in range(20)], "group": "a",
+                          "final_score": pd.Series([99, 98, 97, 96, 95, 94] + [75] * 14, dtype="float64")})
+    out = classify(frame, _quota_rules(tmp_path))
+    assert (out["tier"] == "xs").sum() == 2
+
+
+@pytest.mark.parametrize(("rounding", "expected"), [("floor", 2), ("half_up", 3), ("ceil", 3)])
+def test_the_limits_rounding_is_the_declared_one(tmp_path, rounding, expected):
+    # 0,2 × 13 = 2,6: floor 2, half up 3, ceil 3.
+    frame = pd.DataFrame({"unit_id": [f"u{i}" for i in range(18)], "group": "a",
+                          "final_score": pd.Series([99, 98, 97, 96, 95] + [75] * 13, dtype="float64")})
+    out, log = __import__("evaluation.engine.classify", fromlist=["x"]).classify_explained(
+        frame, _quota_rules(tmp_path, limit={"rounding": rounding}))
+    assert (out["tier"] == "xs").sum() == expected == log.limits["limit"].iloc[0]
+
+
+def test_the_quota_log_is_per_group_and_empty_without_quotas(tmp_path, regime2):
+    from evaluation.engine.classify import classify_explained
+
+    frame = pd.DataFrame({"unit_id": list("pqrstuvw"), "group": list("aaaabbbb"),
+                          "final_score": pd.Series([95, 90, 75, 75, 95, 75, 75, 75], dtype="float64")})
+    _, log = classify_explained(frame, _quota_rules(tmp_path))
+    assert log.limits[["partition", "base", "limit", "demoted"]].to_dict("records") == [
+        {"partition": "a", "base": 2, "limit": 0, "demoted": 2}, {"partition": "b", "base": 3, "limit": 0, "demoted": 1}]
+    assert set(log.moves["partition"]) == {"a", "b"}
+    thanh_hoa = load_rules(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml")
+    _, none = classify_explained(frame.assign(group="so_nganh"), thanh_hoa)
+    assert none.limits.empty and none.moves.empty
+
+
+def test_a_not_classified_outcome_below_the_lowest_tier(tmp_path):
+    import yaml
+
+    data = yaml.safe_load((FIXTURES / "rules" / "four-tiers-quota.yaml").read_text(encoding="utf-8"))
+    data["tiers"][-1] = {"id": "kxl", "name": "Không xếp loại", "short": "Không xếp loại", "color": "#999999",
+                         "min": 0, "classified": False}
+    data["quotas"] = []
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rules = load_rules(path)
+    assert tiers(rules, [85, 60.5, 60.49, 0]) == ["xs", "kha", "kxl", "kxl"]
+    assert [t.id for t in rules.classified_tiers] == ["xs", "tot", "kha"]

@@ -7,6 +7,7 @@ A5 becomes A6 in 2032 (renamed), B6 exists only in 2031 (gone), B7 from 2032
 
 from __future__ import annotations
 
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -153,7 +154,8 @@ def test_each_kind_of_rules_difference_is_named():
     assert rule_differences(a, fewer, "1", "2")[0].startswith("Các mức xếp loại khác nhau")
     precision = a.model_copy(update={"precision": a.precision.model_copy(update={"decimals": 1})})
     assert rule_differences(a, precision, "1", "2") == [
-        "Cách làm tròn điểm khác nhau: 2 chữ số thập phân (half_up) năm 1, 1 chữ số thập phân (half_up) năm 2."]
+        "Cách làm tròn điểm khác nhau: 2 chữ số thập phân (làm tròn, từ 5 trở lên làm tròn lên) năm 1, 1 chữ số "
+        "thập phân (làm tròn, từ 5 trở lên làm tròn lên) năm 2."]
     scale = a.model_copy(update={"scale": a.scale.model_copy(update={"appraisal_max": Decimal(90)})})
     assert rule_differences(a, scale, "1", "2")[0].startswith("Thang điểm khác nhau")
     quota = a.model_copy(update={"quotas": []})
@@ -216,3 +218,56 @@ def test_compare_notebook_is_stored_thin_without_outputs():
     assert code[0].id == "parameters" and "parameters" in code[0].metadata["tags"]
     assert len({c.id for c in nb.cells}) == len(nb.cells)
     assert max(len(c.source.splitlines()) for c in code) <= 12, "logic belongs in the package"
+
+
+# -- across the 2025 reform: 2020 → the illustrative 2026 (issue 14) -------------------------
+
+@pytest.fixture(scope="module")
+def reform():
+    from evaluation.years.compare import compare_years
+
+    return compare_years([ROOT / "params" / "2020.yaml", ROOT / "params" / "example-2026.yaml"])
+
+
+def test_a_merged_department_is_followed_from_2020_to_2026(reform):
+    changes = reform.pairs[0].changes
+    by_pair = {(a, b): c for a, b, c in zip(changes["id_a"], changes["id_b"], changes["change"], strict=True)}
+    # Sở Nông nghiệp và Môi trường ← Sở NN&PTNT + Sở TN&MT: a new unit, two merged.
+    assert by_pair[("so-nong-nghiep-ptnt", "so-nong-nghiep-moi-truong")] == "merged"
+    assert by_pair[("so-tai-nguyen-moi-truong", "so-nong-nghiep-moi-truong")] == "merged"
+    # Sở Tài chính continues and absorbs Sở KH&ĐT: its own line says so, and no score difference
+    # is computed (was: "same", −18,4 against its own 2020 score, nothing said).
+    assert by_pair[("so-ke-hoach-dau-tu", "so-tai-chinh")] == "merged"
+    assert by_pair[("so-tai-chinh", "so-tai-chinh")] == "absorbed"
+    row = changes[(changes["id_a"] == "so-tai-chinh") & (changes["id_b"] == "so-tai-chinh")].iloc[0]
+    assert pd.isna(row["delta_score"]) and pd.isna(row["tier_move"])
+    assert row["note"].startswith("tiếp nhận Sở Kế hoạch và Đầu tư sáp nhập vào: không so sánh điểm")
+    assert by_pair[("so-y-te", "so-y-te")] == "same"
+
+
+def test_districts_to_communes_are_compared_at_group_level_only(reform):
+    from evaluation.years.compare import comparability
+
+    changes = reform.pairs[0].changes
+    assert (changes["change"] == "dissolved").sum() == 27 and (changes["change"] == "formed").sum() == 166
+    assert changes.loc[changes["change"].isin(["dissolved", "formed"]), "delta_score"].isna().all()
+    statement = comparability(reform.pairs[0])
+    groups = statement[statement["level"] == "group"].set_index(["group_a", "group_b"])["comparable"].to_dict()
+    assert groups == {("so_nganh", "so_nganh"): "yes", ("don_vi_su_nghiep", "don_vi_su_nghiep"): "yes",
+                      ("ubnd_huyen", "ubnd_xa"): "group_only"}
+    assert statement.loc[statement["level"] == "rules", "comparable"].tolist() == ["caution"]
+    units = statement[statement["level"] == "unit"].set_index("change")["comparable"].to_dict()
+    assert units == {"same": "yes", "renamed": "yes", "merged": "no", "absorbed": "no", "dissolved": "group_only",
+                     "formed": "group_only"}
+    assert set(statement["comparable"]) <= {"yes", "caution", "group_only", "no"}
+
+
+def test_changes_csv_never_leaves_a_change_type_empty_and_rule_notes_name_no_key(reform):
+    from evaluation.years.compare import changes_table
+
+    table = changes_table(reform)
+    assert table["Thay đổi đơn vị"].notna().all() and (table["Thay đổi đơn vị"] != "").all()
+    assert (table["Cách so sánh"] != "").all()
+    keys = re.compile(r"\b(criteria_sets|rater_kinds|surveys|adjustments|periods|ranking|not_evaluated|"
+                      r"half_up|half_even|down)\b")
+    assert not [d for d in reform.pairs[0].differences if keys.search(d)], reform.pairs[0].differences

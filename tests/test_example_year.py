@@ -37,6 +37,14 @@ def num(text: str) -> Fraction | None:
     return None if text == "" else Fraction(text.replace(",", "."))
 
 
+def in_2021(unit: dict[str, str]) -> bool:
+    """Valid in 2021: exists on 31/12/2021 (bounds are years, or dates dd/mm/yyyy)."""
+    start, end = unit["valid_from"], unit["valid_to"]
+    first = int(start[-4:]) if start else 0
+    last = (int(end[-4:]) - (0 if len(end) == 4 or end.startswith("31/12") else 1)) if end else 9999
+    return first <= 2021 <= last
+
+
 def recompute() -> dict[str, Fraction]:
     """The final score of every unit, by hand: plain loops, exact fractions, straight from the files."""
     rules = load_rules(ROOT / "params" / "rules" / "thanh-hoa-2016.yaml")
@@ -61,7 +69,7 @@ def recompute() -> dict[str, Fraction]:
     given = {(registry[r["Đơn vị"]]["id"], r["Mã tiêu chí"]): r["Điểm thẩm định"] for r in read("criteria.csv")}
     appraisal: dict[str, Fraction] = {}
     for unit in registry.values():
-        if unit["valid_to"] and int(unit["valid_to"]) < 2021:
+        if not in_2021(unit):
             continue
         cs = criteria_set(unit)
         earned, applicable, not_applicable = Fraction(0), Fraction(0), Fraction(0)

@@ -132,9 +132,13 @@ def test_wrong_cells_are_reported_with_sheet_and_address(filled_2020, monkeypatc
         f"{label}, ô Điểm!D10, cột «Điểm đánh giá» — không được để trống",
         f"{label}, ô Điểm!B11, cột «Đơn vị»: giá trị «Sở Tài chánh» — không có trong danh mục đơn vị; "
         "gần nhất: «Sở Tài chính»",   # (then the other close names)
+        # The unit whose name was overwritten, said in the same run (issue 17), pointing at that row.
+        f"{label}, trang «Điểm», cột «Đơn vị»: giá trị «Sở Công Thương» — đơn vị có trong danh mục "
+        "(hiệu lực năm 2020) nhưng "
+        "không có điểm (hoặc là dòng 11, nơi tên đơn vị trống hoặc không khớp: sửa dòng đó)",
     ]
     assert [g[:len(e)] for g, e in zip(got, expected, strict=True)] == expected
-    assert [p.cell for p in info.value.problems] == ["Điểm!D3", "Điểm!C9", "Điểm!D10", "Điểm!B11"]
+    assert [p.cell for p in info.value.problems] == ["Điểm!D3", "Điểm!C9", "Điểm!D10", "Điểm!B11", None]
 
 
 def test_form_layout(tmp_path, rules, registry):

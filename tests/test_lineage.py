@@ -87,9 +87,12 @@ def test_a_unit_that_absorbs_another_keeps_its_own_line(tmp_path):
     registry = _registry(tmp_path, "a,A,A,g,,,,,\nb,B,B,g,,,2020,,\nc,C,C,g,,2021,,a|b,\n"
                                    "d,D,D,g,,,,,\ne,E,E,g,,,2020,,\nd2,D2,D2,g,,,,d|e,\n")
     # a and b merge into c (new); e is absorbed by d2, which already existed (no valid_from).
+    # d2 keeps its own line, said to have absorbed (was: "same", as if nothing had joined it).
     changes = follow(registry, ["a", "b", "d2", "e"], ["c", "d2"], years=(2020, 2021))
     assert _pairs(changes) == {("a", "c", "merged"), ("b", "c", "merged"),
-                               ("d2", "d2", "same"), ("e", "d2", "merged")}
+                               ("d2", "d2", "absorbed"), ("e", "d2", "merged")}
+    # The absorption took effect in 2021 (the year after e's last): from 2021 on, d2 is itself.
+    assert _pairs(follow(registry, ["d2"], ["d2"], years=(2021, 2022))) == {("d2", "d2", "same")}
 
 
 def test_a_loop_in_the_predecessors_ends(tmp_path):

@@ -52,7 +52,9 @@ def test_the_empty_forms_say_what_is_missing_cell_by_cell(clone, capsys):
     assert err[0] == "Dữ liệu vào có 61 lỗi:"
     assert err[1] == "  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D2, cột «Điểm đánh giá» — không được để trống"
     problems = [line for line in err if line.startswith("  - ")]
-    assert len(problems) == 61 and problems[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D62,")
+    # The first 50 of a file are printed, the others counted (issue 17: a file of 200,000 bad rows).
+    assert len(problems) == 50 and problems[-1].startswith("  - data/2021/bieu-mau-2021.xlsx, ô Điểm!D51,")
+    assert err[51] == "  … và 11 lỗi khác trong data/2021/bieu-mau-2021.xlsx (chỉ in 50 lỗi đầu của mỗi tệp)"
     assert err[-1] == ("data/2021/bieu-mau-2021.xlsx, trang «Điểm»: 61 dòng dữ liệu — 0 dòng hợp lệ được giữ, "
                        "61 dòng bị loại (xem các lỗi ở trên)")
 
@@ -138,3 +140,27 @@ def test_a_year_scored_by_criteria_gets_the_detailed_forms(clone, capsys):
     wb = load_workbook(clone / "data" / "2022" / "bieu-mau-2022.xlsx")
     assert "Điểm" not in wb.sheetnames
     assert {"Điểm theo tiêu chí", "Phiếu đánh giá", "Điểm thưởng, điểm trừ"} <= set(wb.sheetnames)
+
+
+def test_a_real_year_made_from_an_illustrative_one_says_nothing_illustrative(clone):
+    # Was: "(DỮ LIỆU MINH HỌA)" kept in the title while writing illustrative: false.
+    assert main(["new-year", "2027", "--from", "example-2026"]) == 0
+    year = load_params(clone / "params" / "2027.yaml")
+    report = year.params.report
+    assert year.params.illustrative is False
+    texts = [report.title, report.subtitle, report.place_date, report.signer_name, *report.recipients]
+    assert not [t for t in texts if "minh họa" in t.lower() or "MINH HỌA" in t], texts
+    assert report.title == "Tổng hợp kết quả đánh giá, xếp loại chất lượng năm 2027"
+    assert report.place_date == "Thanh Hóa, tháng 12 năm 2027"
+    # The registry of illustrative names is not carried into a real year; the periods form is.
+    assert year.params.registry == "../data/units.csv"
+    assert set(year.params.inputs) == {"periods", "conditions"}
+
+
+def test_without_illustrative():
+    from evaluation.forms.newyear import without_illustrative
+
+    assert without_illustrative("Báo cáo năm 2021 (DỮ LIỆU MINH HỌA)") == "Báo cáo năm 2021"
+    assert without_illustrative("(dữ liệu minh hoạ)") == ""
+    assert without_illustrative("của các sở thuộc tỉnh — số liệu sinh ngẫu nhiên để minh họa") == "của các sở thuộc tỉnh"
+    assert without_illustrative("Độc lập - Tự do (2021)") == "Độc lập - Tự do (2021)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from evaluation.engine.pipeline import evaluate
 from evaluation.engine.rank import rank
@@ -20,16 +21,22 @@ def test_second_regime_by_hand():
     assert got["tier_by_score"].to_dict() == {
         "a1": "xs", "a2": "xs", "a3": "xs", "a4": "kha", "a5": "tb",
         "b1": "xs", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
-    # B1 is capped at "kha" by its condition; then 3 xs vs 4 tot: k ≤ 0.2·(4 + 3 − k) → k = 1.
+    # B1 is capped at "kha" by its condition; then 3 xs vs 4 tot counted before anyone is moved
+    # down: floor(0,2 × 4) = 0 "xs" allowed, so all three move to "tot".
+    # (Was: k ≤ 0.2·(4 + 3 − k) → k = 1, a limit counted on the tốt after demotion.)
     assert got["tier"].to_dict() == {
-        "a1": "xs", "a2": "tot", "a3": "tot", "a4": "kha", "a5": "tb",
+        "a1": "tot", "a2": "tot", "a3": "tot", "a4": "kha", "a5": "tb",
         "b1": "kha", "b2": "tot", "b3": "tot", "b4": "tot", "b5": "tot", "b6": "kha"}
+    limits = ev.quotas.limits
+    assert limits[["partition", "base", "limit", "in_tier", "demoted"]].to_dict("records") == [
+        {"partition": "all", "base": 4, "limit": 0, "in_tier": 3, "demoted": 3}]
     # A2 and A3 tie at 85.00: same rank, printed order kept.
     assert got.loc[["a2", "a3"], "rank"].tolist() == [2, 2]
     assert got.loc[["a2", "a3"], "order"].tolist() == [2, 3]
     assert ev.counts.loc["total"].tolist() == [5, 6, 11]
-    assert ev.counts["total"].tolist() == [1, 6, 3, 1, 11]
-    assert ev.sentences[1] == "01 cơ quan, đơn vị dự kiến xếp loại xuất sắc gồm: 01 đơn vị A."
+    assert ev.counts["total"].tolist() == [0, 7, 3, 1, 11]
+    assert ev.sentences[1] == "Không có cơ quan, đơn vị nào dự kiến xếp loại xuất sắc."
+    assert ev.sentences[2] == "07 cơ quan, đơn vị dự kiến xếp loại tốt gồm: 03 đơn vị A và 04 đơn vị B."
 
 
 def test_rank_ties_min_method_and_stable_display_order():
@@ -57,3 +64,59 @@ def test_a_conditions_file_with_no_rows_means_no_unit_is_under_a_condition(tmp_p
     got = ev.ranked.set_index("unit_id")
     # B1 is no longer capped at "kha" by its condition; only the quota moves it (to "tot").
     assert got.loc["b1", "tier"] == "tot" and "kỷ luật" not in got.loc["b1", "tier_reason"]
+
+
+def _regime2_copy(tmp_path, extra_units: str, rules_edit=None):
+    import shutil
+
+    import yaml
+
+    shutil.copytree(FIXTURES / "years" / "regime2", tmp_path / "years" / "regime2")
+    shutil.copytree(FIXTURES / "rules", tmp_path / "rules")
+    units = tmp_path / "years" / "regime2" / "data" / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8") + extra_units, encoding="utf-8")
+    if rules_edit:
+        path = tmp_path / "rules" / "four-tiers-quota.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules_edit(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return tmp_path / "years" / "regime2" / "params" / "2031.yaml"
+
+
+def test_only_units_valid_in_the_year_are_checked_against_its_groups(tmp_path):
+    from evaluation.errors import InputError
+
+    # Was: every registry row's group was checked, so communes from 2035 broke this 2031 year.
+    params = _regime2_copy(tmp_path, "x1,Xã Một,xã Một,ubnd_xa,xã,01/07/2035,,,\n")
+    assert len(evaluate(params).ranked) == 11
+    params = _regime2_copy(tmp_path / "valid", "x1,Xã Một,xã Một,ubnd_xa,xã,2030,,,\n")
+    with pytest.raises(InputError, match="nhóm không có trong quy định; các nhóm: a, b"):
+        evaluate(params)
+
+
+def test_a_group_the_rules_do_not_evaluate_is_left_out_with_its_reason(tmp_path):
+    from evaluation.errors import InputError
+
+    not_evaluated = lambda d: d.update(not_evaluated=[{"group": "c", "reason": "nhóm C đánh giá riêng"}])  # noqa: E731
+    params = _regime2_copy(tmp_path, "c1,Đơn vị C1,C1,c,,,,,\n", not_evaluated)
+    ev = evaluate(params)
+    assert "c1" not in set(ev.ranked["unit_id"]) and list(ev.counts.columns) == ["a", "b", "total"]
+    assert ev.left_out.to_dict("records") == [{"unit_id": "c1", "unit": "C1", "group": "c",
+                                               "reason": "nhóm C đánh giá riêng"}]
+    scores = params.parent.parent / "data" / "2031" / "scores.csv"
+    scores.write_text(scores.read_text(encoding="utf-8") + "7,C1,,80\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nhóm không được đánh giá theo quy định năm 2031: nhóm C đánh giá riêng"):
+        evaluate(params)
+
+
+def test_a_real_year_refuses_units_with_illustrative_names(tmp_path):
+    from evaluation.errors import InputError
+
+    params = _regime2_copy(tmp_path, "")
+    units = params.parent.parent / "data" / "units.csv"
+    lines = units.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",illustrative"] + [line + (",có" if line.startswith("b6,") else ",") for line in lines[1:]]
+    text = "\n".join(lines) + "\n"
+    units.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="đơn vị có tên minh họa, không dùng được cho năm 2031 thật"):
+        evaluate(params)

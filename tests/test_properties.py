@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -97,14 +98,23 @@ def assert_caps_hold(out: pd.DataFrame, rules: Rules, conditions: pd.DataFrame) 
     caps = {c.id: rules.tier_ids.index(c.max_tier) for c in rules.conditions}
     for unit, cond in zip(conditions["unit_id"], conditions["condition"], strict=True):
         assert (level[out["unit_id"] == unit] >= caps[cond]).all(), (unit, cond)
-    # Quotas: in every partition, the tier holds at most ratio × basis units (final counts).
+    # Quotas: in every partition, the tier holds at most the limit — ratio × basis (final counts),
+    # rounded as declared — or, when the rules keep a tie whole, only units tied with the last
+    # one within the limit beyond it.
     for q in rules.quotas:
         parts = out["group"] if q.scope == "group" else pd.Series("all", index=out.index)
         for _, idx in parts.groupby(parts).groups.items():
             tiers = out.loc[idx, "tier"]
             n = int((tiers == q.tier).sum())
             basis = len(idx) if q.of == "all" else int((tiers == q.of).sum())
-            assert n <= Fraction(str(q.max_ratio)) * basis, (q, n, basis)
+            exact = Fraction(str(q.max_ratio)) * basis
+            limit = {"floor": math.floor(exact), "ceil": math.ceil(exact),
+                     "half_up": math.floor(exact + Fraction(1, 2))}[q.limit.rounding]
+            if n <= limit:
+                continue
+            assert q.ties.otherwise == "keep_all" and limit >= 1, (q, n, limit)
+            kept = out.loc[idx][tiers == q.tier]["score"].sort_values(ascending=False).to_numpy()
+            assert (kept[limit:] == kept[limit - 1]).all(), (q, kept, limit)
 
 
 @given(data=st.data(), rules=gen.rules())
@@ -303,7 +313,7 @@ def test_two_registry_entries_equal_after_normalisation_are_refused(tmp_path_fac
     folder = tmp_path_factory.mktemp("registry")
     path = folder / "units.csv"
     path.write_text("\n".join(source) + f'\nnew-unit,"{row["name"]}","{row["short_name"]}",so_nganh,,,,,'
-                    f'"{row["aliases"]}"\n', encoding="utf-8")
+                    f'"{row["aliases"]}",,,\n', encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_registry(path, label="units.csv", abbreviations=ROOT / "data" / "abbreviations.csv")
     msgs = [str(p) for p in info.value.problems]

@@ -42,3 +42,39 @@ def test_adding_a_year_tells_the_whole_cycle_with_commands_that_exist():
     for command in re.findall(r"python -m evaluation ([a-z-]+)", section):
         assert command in commands, command
     assert "trace.csv" in section and "status.csv" in section and "forms-bo-sung" in section
+
+
+def _field_names(model, seen=None) -> set[str]:
+    """Every key a rules file may hold, nested models included."""
+    import typing
+
+    from pydantic import BaseModel
+
+    seen = set() if seen is None else seen
+    names = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            for inner in (arg, *typing.get_args(arg)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
+                    seen.add(inner)
+                    names |= _field_names(inner, seen)
+    return names
+
+
+def test_the_reference_names_every_registry_column_rules_key_and_input_table():
+    from evaluation.inputs.params import Params, ReportText
+    from evaluation.inputs.registry import REGISTRY_COLUMNS
+    from evaluation.inputs.rules import Rules
+    from evaluation.inputs.schemas import TABLES
+
+    text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert "docs/reference.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [c for c in REGISTRY_COLUMNS if f"`{c}`" not in text]
+    missing += [k for k in sorted(_field_names(Rules) | _field_names(Params) | set(ReportText.model_fields))
+                if k not in text]
+    for spec in TABLES.values():
+        missing += [f"{spec.name}: {c.header}" for c in spec.columns if f"`{c.header}`" not in text]
+        missing += [spec.name] if f"`{spec.name}`" not in text else []
+    assert missing == [], missing
+    assert "## Một năm theo Nghị định 335/2025" in text

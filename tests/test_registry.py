@@ -216,3 +216,76 @@ def test_only_the_first_unknown_names_get_suggestions(registry, monkeypatch):
     assert out["problem"].iloc[:3].str.contains("gần nhất: «Sở").all()  # two distinct names, three rows
     assert out.at[3, "problem"] == "không có trong danh mục đơn vị"
     assert pd.isna(out.at[4, "problem"]) and out.at[4, "unit_id"] == "so-tai-chinh"
+
+
+# -- the registry across the 2025 reform (issue 14) ------------------------------------------
+
+FULL = "id,name,short_name,group,kind,valid_from,valid_to,predecessors,aliases,succession,illustrative,source\n"
+
+
+def test_the_merged_departments_and_the_dissolved_districts(registry):
+    units = registry.units
+    assert units.at["so-nong-nghiep-moi-truong", "predecessors"] == ("so-nong-nghiep-ptnt", "so-tai-nguyen-moi-truong")
+    assert units.at["so-nong-nghiep-moi-truong", "valid_from_text"] == "01/03/2025"
+    for keep, absorbed in [("so-tai-chinh", "so-ke-hoach-dau-tu"), ("so-xay-dung", "so-giao-thong-van-tai"),
+                           ("so-khoa-hoc-cong-nghe", "so-thong-tin-truyen-thong"), ("so-noi-vu", "so-lao-dong-tbxh")]:
+        assert units.at[keep, "predecessors"] == (absorbed,)
+        assert units.at[absorbed, "valid_to_text"] == "28/02/2025"
+    # 20 departments in 2020 and 2024, five fewer from 2025 (a unit is in a year when it exists on 31/12).
+    so = units["group"] == "so_nganh"
+    assert [int((so & registry.valid_in(y)).sum()) for y in (2020, 2024, 2025, 2026)] == [20, 20, 15, 15]
+    districts = units["group"] == "ubnd_huyen"
+    assert int((districts & registry.valid_in(2024)).sum()) == 27 and not (districts & registry.valid_in(2025)).any()
+    communes = units[units["group"] == "ubnd_xa"]
+    assert set(communes["succession"]) == {"area"} and not communes["illustrative"].any()
+    assert communes["source"].str.contains("1686/NQ-UBTVQH15").all()
+    assert not units["illustrative"].any(), "the real registry holds no illustrative name"
+
+
+def test_validity_takes_a_year_or_a_date(tmp_path):
+    reg = load_registry(write(tmp_path, FULL + "a,A,A,g,,01/03/2025,,,,,,\n" + "b,B,B,g,,,2025-06-30,,,,,\n"
+                              + "c,C,C,g,,2020,31/12/2025,,,,,\n"))
+    assert reg.valid_in(2025).to_dict() == {"a": True, "b": False, "c": True}
+    assert reg.valid_in(2024).to_dict() == {"a": False, "b": True, "c": True}
+    got = match_one(reg, "B", year=2025)
+    assert "không còn hiệu lực trong năm 2025 (hiệu lực –2025-06-30)" in got["problem"]
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # A successor that starts before its predecessor ended: both would be evaluated that year.
+    ("a,A,A,g,,,30/06/2025,,,,,\nb,B,B,g,,01/06/2025,,a,,,,\n",
+     "dòng 3, cột «valid_from»: giá trị «01/06/2025» — đơn vị bắt đầu trước khi đơn vị tiền thân a kết thúc"),
+    # A unit whose area passed to others must have ended.
+    ("a,A,A,g,,,,,,,,\nb,B,B,g,,01/07/2025,,a,,area,,\n",
+     "dòng 3, cột «predecessors»: giá trị «a» — đơn vị a giải thể (địa bàn chuyển sang đơn vị này) nên phải có ngày kết thúc"),
+    ("a,A,A,g,,,,,,area,,\n", "dòng 2, cột «succession»: giá trị «area» — «area» cần cột predecessors"),
+    ("a,A,A,g,,,,,,merge,,\n", "dòng 2, cột «succession»: giá trị «merge» — để trống"),
+    ("a,A,A,g,,,,,,,maybe,\n", "dòng 2, cột «illustrative»: giá trị «maybe»"),
+    ("a,A,A,g,,31/02/2025,,,,,,\n", "dòng 2, cột «valid_from»: giá trị «31/02/2025» — năm (ví dụ 2020) hoặc ngày"),
+    ("a,A,A,g,,01/07/2025,30/06/2025,,,,,\n", "dòng 2, cột «valid_to»: giá trị «30/06/2025» — ngày kết thúc"),
+], ids=["starts-early", "area-not-ended", "area-alone", "succession-word", "illustrative-word", "no-such-day",
+        "ends-before-start"])
+def test_impossible_dates_and_links_are_refused(tmp_path, rows, expected):
+    with pytest.raises(InputError) as info:
+        load_registry(write(tmp_path, FULL + rows), label="units.csv")
+    assert any(expected in str(p) for p in info.value.problems), [str(p) for p in info.value.problems]
+
+
+def test_several_files_are_one_registry_and_say_which_file(tmp_path):
+    real = write(tmp_path, FULL + "a,A,A,g,,,30/06/2025,,,,,\n")
+    extra = tmp_path / "more.csv"
+    extra.write_text(FULL + "b,Xã B,xã B,x,xã,01/07/2025,,a,,area,có,tên minh họa\n"
+                     + "a,Lại A,A2,g,,,,,,,,\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_registry([real, extra], label=["units.csv", "more.csv"])
+    assert [str(p) for p in info.value.problems] == [
+        "more.csv, dòng 3, cột «id»: giá trị «a» — mã đơn vị bị trùng với units.csv dòng 2"]
+    extra.write_text(FULL + "b,Xã B,xã B,x,xã,01/07/2025,,a,,area,có,tên minh họa\n", encoding="utf-8")
+    reg = load_registry([real, extra], label=["units.csv", "more.csv"])
+    assert reg.units["_file"].to_dict() == {"a": "units.csv", "b": "more.csv"}
+    assert reg.units["illustrative"].to_dict() == {"a": False, "b": True}
+
+
+def test_an_unknown_column_is_refused_not_dropped(tmp_path):
+    with pytest.raises(InputError, match="cột không được biết đến"):
+        load_registry(write(tmp_path, HEADER.strip() + ",valid\n" + "a,A,A,g,,,,,,x\n"), label="units.csv")

@@ -274,3 +274,91 @@ def test_a_code_tag_is_refused_in_vietnamese_naming_the_tag(tmp_path):
         "rules.yaml, dòng 33 — YAML không hợp lệ: thẻ «!!python/object/apply:os.system» không được phép: "
         "tệp chỉ chứa dữ liệu thuần (chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)"]
     assert not (tmp_path / "pwned").exists()
+
+
+# -- Nghị định 335/2025 and what a regime may say since (issue 14) ---------------------------
+
+ND335 = ROOT / "params" / "rules" / "nd-335-2025.yaml"
+
+
+def test_nd_335_says_what_the_decree_says_and_marks_what_we_infer():
+    rules = load_rules(ND335)
+    assert [(t.name, t.min, t.confirmed) for t in rules.tiers] == [
+        ("Hoàn thành xuất sắc nhiệm vụ", 90, True), ("Hoàn thành tốt nhiệm vụ", 70, True),
+        ("Hoàn thành nhiệm vụ", 50, True), ("Không hoàn thành nhiệm vụ", 0, True)]
+    (quota,) = rules.quotas
+    assert (quota.tier, quota.of, quota.max_ratio, quota.scope, quota.confirmed) == (
+        "xuat_sac", "tot", Decimal("0.2"), "group", True)
+    assert quota.limit.rounding == "floor" and quota.ties.break_by == ["gap"]
+    assert quota.ties.otherwise == "demote_all" and not quota.ties.confirmed
+    # The overrides: «không hoàn thành» whatever the score (their application to agencies inferred).
+    assert {c.max_tier for c in rules.conditions} == {"khong_hoan_thanh"} and len(rules.conditions) == 3
+    assert rules.regulations[0].citation == "Nghị định số 335/2025/NĐ-CP ngày 21/12/2025"
+    assert rules.ranking.by == "tier_then_score" and not rules.has_adjustments
+    assert [p.code for p in rules.periods.items] == ["Q1", "Q2", "Q3", "Q4"]
+    # Everything inferred is listed for the report, said in words (tier names, never ids or codes).
+    said = dict(rules.unconfirmed())
+    assert set(said) == {"scale", "precision", "groups[1]", "conditions[0]", "conditions[1]", "conditions[2]",
+                         "quotas[0].ties", "ranking", "periods"}
+    assert said["quotas[0].ties"].endswith("hạn mức «Hoàn thành xuất sắc nhiệm vụ»")
+    assert said["precision"] == "làm tròn 1 chữ số thập phân (bỏ phần lẻ)"
+    assert all("xuat_sac" not in text and "(down)" not in text for text in said.values())
+    for item in (*rules.tiers, *rules.conditions, quota, quota.ties, rules.ranking, rules.periods):
+        assert item.source, item
+
+
+def test_a_lowest_tier_above_zero_needs_a_declared_not_classified_outcome(tmp_path):
+    def lowest_from_70(d):
+        d["tiers"] = d["tiers"][:3]
+        d["tiers"][2]["min"] = 70
+    msgs = variant(tmp_path, lowest_from_70, ND335)
+    assert any("tiers[2].min" in m and "classified: false" in m for m in msgs), msgs
+
+    def with_outcome(d):
+        lowest_from_70(d)
+        d["tiers"][2]["max"] = 90
+        d["tiers"][1]["min"], d["tiers"][1]["max"] = 80, 90
+        d["tiers"][2]["max"] = 80
+        d["tiers"].append({"id": "kxl", "name": "Không xếp loại", "short": "Không xếp loại",
+                           "color": "#999999", "min": 0, "max": 70, "classified": False})
+        d["conditions"] = []
+    data = yaml.safe_load(ND335.read_text(encoding="utf-8"))
+    with_outcome(data)
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rules = load_rules(path)
+    assert [t.id for t in rules.classified_tiers] == ["xuat_sac", "tot", "hoan_thanh"]
+
+    def outcome_not_last(d):
+        d["tiers"][1]["classified"] = False
+    assert any("tiers[1].classified" in m for m in variant(tmp_path, outcome_not_last, ND335))
+
+    def quota_on_the_outcome(d):
+        with_outcome(d)
+        d["quotas"] = [{"tier": "kxl", "max_ratio": 0.5, "of": "all", "demote_to": "kxl"}]
+    msgs = variant(tmp_path, quota_on_the_outcome, ND335)
+    assert any("quotas[0].tier" in m and "không xếp loại" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda d: d["not_evaluated"].append({"group": "so_nganh", "reason": "x"}),
+     "«not_evaluated[1].group» — «so_nganh» là một nhóm được đánh giá"),
+    (lambda d: d["periods"].update(min_periods=5), "«periods.min_periods» — 5 lớn hơn số kỳ (4)"),
+    (lambda d: d["periods"]["items"].append({"code": "Q1", "name": "Lặp"}), "«periods.items» — mã kỳ: mã «Q1» bị lặp"),
+    (lambda d: d["quotas"][0]["ties"].update(otherwise="random"), "quotas[0].ties.otherwise"),
+    (lambda d: d["quotas"][0]["ties"].update(break_by=["row_order"]), "quotas[0].ties.break_by[0]"),
+    (lambda d: d["quotas"][0]["limit"].update(rounding="nearest"), "quotas[0].limit.rounding"),
+    (lambda d: d["ranking"].update(by="name"), "ranking.by"),
+    (lambda d: d["wording"].update(verb="x"), "wording.verb"),
+], ids=["not-evaluated-evaluated", "min-periods", "period-twice", "tie-rule", "tie-key", "limit-rounding",
+        "ranking", "wording-key"])
+def test_the_new_keys_are_checked(tmp_path, edit, expected):
+    msgs = variant(tmp_path, edit, ND335)
+    assert any(expected in m for m in msgs), msgs
+
+
+def test_no_bonus_or_penalty_means_no_items(tmp_path):
+    # adjustment_max: 0 is a regime without bonus and penalty (Nghị định 335 as read): items contradict it.
+    msgs = variant(tmp_path, lambda d: d["scale"].update(adjustment_max=0))
+    assert msgs == ["rules.yaml, khóa «adjustments.items» — 38 nội dung thưởng, trừ nhưng quy định không có điểm "
+                    "thưởng, điểm trừ (scale.adjustment_max: 0)"]

@@ -41,6 +41,11 @@ def test_every_problem_reported_at_once(tmp_path, monkeypatch):
         f"{LABEL}, dòng 8, cột «Điểm đánh giá»: giá trị «108,2» — ngoài khoảng cho phép: cần từ 0 đến 100",
         f"{LABEL}, dòng 11, cột «Đơn vị»: giá trị «Sở Y tế» — bị trùng với dòng 6: mỗi đơn vị chỉ có một dòng",
         f"{LABEL}, dòng 13, cột «Điểm tự chấm»: giá trị «-3» — ngoài khoảng cho phép: cần từ 0 đến 100",
+        # Units without a row are said in the same run, even while a name does not match
+        # (which may be one of them, misspelt: the message says where).
+        f"{LABEL}, cột «Đơn vị»: giá trị «Sở Tài chính» — đơn vị có trong danh mục (hiệu lực năm 2020) nhưng "
+        "không có điểm (hoặc là dòng 3, nơi tên đơn vị trống hoặc không khớp: sửa dòng đó)",
+        f"{LABEL}, cột «Đơn vị»: giá trị «Sở Công Thương» — đơn vị có trong danh mục",
     ]
     for e in expected:
         assert any(m.startswith(e) for m in msgs), (e, msgs)
@@ -111,7 +116,9 @@ def test_blank_unit_cell_is_an_error_not_a_crash(tmp_path, monkeypatch):
     # Was: the row passed every check with no unit, and rank() crashed on its missing group.
     text = replace_line(scores_2020_text(), "2,Sở Tài chính,98,92.9", "2,,98,92.9")
     msgs = problems_of(tmp_path, monkeypatch, text)
-    assert msgs == [f"{LABEL}, dòng 3, cột «Đơn vị» — không được để trống"]
+    assert msgs == [f"{LABEL}, dòng 3, cột «Đơn vị» — không được để trống",
+                    f"{LABEL}, cột «Đơn vị»: giá trị «Sở Tài chính» — đơn vị có trong danh mục (hiệu lực năm 2020) "
+                    "nhưng không có điểm (hoặc là dòng 3, nơi tên đơn vị trống hoặc không khớp: sửa dòng đó)"]
 
 
 def test_blank_condition_code_is_an_error_not_ignored():

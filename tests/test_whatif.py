@@ -186,3 +186,20 @@ def test_a_what_if_on_criteria_scores_everything_again(example_year):
     # A survey criterion earns ratio × maximum: 2 more points of maximum, 2 × ratio more points.
     gained = (after.loc[counted, "appraisal"] - before.loc[counted, "appraisal"]).to_numpy()
     assert gained == pytest.approx((2 * qlnn[counted]).to_numpy(), abs=1e-9)
+
+
+def test_a_year_given_per_period_is_scored_again_when_the_periods_weigh_differently():
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.whatif import rescore, tier_changes
+    from tests.conftest import ROOT
+
+    ev = evaluate(ROOT / "params" / "example-2026.yaml")
+    items = [p.model_copy(update={"weight": Decimal(3) if p.code == "Q4" else Decimal(1)})
+             for p in ev.rules.periods.items]
+    rules = ev.rules.model_copy(update={"periods": ev.rules.periods.model_copy(update={"items": items})})
+    scores = rescore(ev, rules).set_index("unit_id")
+    rows = ev.inputs.tables["periods"].table
+    one = rows[rows["unit_id"] == "so-tu-phap"].set_index("period")["final_score"]
+    assert scores.at["so-tu-phap", "final_score"] == pytest.approx(
+        (one["Q1"] + one["Q2"] + one["Q3"] + 3 * one["Q4"]) / 6)
+    assert len(tier_changes(ev, rules)) > 0

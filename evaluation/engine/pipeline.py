@@ -7,27 +7,36 @@ either returns a complete :class:`Evaluation` or raises one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError, Problem
-from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks
+from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks, period_coverage
 from ..inputs.domains import code_sets, value_bounds
+from ..inputs.limits import ROW
 from ..inputs.params import YearParams, load_params
-from ..inputs.provenance import STATUS_FILE, TRACE_FILE, provenance_table, read_status, read_trace
+from ..inputs.provenance import (
+    STATUS_FILE,
+    TRACE_FILE,
+    changed_inputs,
+    provenance_table,
+    read_status,
+    read_trace,
+    recording,
+)
 from ..inputs.registry import Registry, load_registry
 from ..inputs.rules import Rules, Uncertainty, load_rules, load_uncertainty
 from ..inputs.schemas import TABLES
 from ..inputs.tables import WORKBOOK_SUFFIXES, read_table_text
 from ..inputs.validate import Checked, check_table
 from ..text import name_key
-from .classify import classify
+from .classify import QuotaLog, classify_explained
 from .detail import Detail, evaluate_detail
 from .rank import rank
-from .score import score_from_totals
-from .summarise import count_tiers, summary_sentences
+from .score import score_from_periods, score_from_totals
+from .summarise import count_tiers, groups_present, summary_sentences
 
 __all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path"]
 
@@ -70,6 +79,8 @@ class Inputs:
     status: pd.DataFrame | None = None
     # Which values may vary (params key ``uncertainty``; None when the year declares none).
     uncertainty: Uncertainty | None = None
+    # Resolved path → (bytes, SHA-256) of every file as it was read and parsed: the provenance.
+    read: dict[Path, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,12 @@ class Evaluation:
     detail : Detail or None
         The scoring by criterion, survey and bonus/penalty item, for years
         whose inputs give them (None for totals-only years).
+    quotas : QuotaLog or None
+        How each quota was applied: per group, the base count, the limit and its
+        rounding, who was moved down, why and in what order.
+    left_out : pandas.DataFrame or None
+        Registry units valid in the year whose group the rules do not evaluate
+        (``not_evaluated``), with the reason.
     """
 
     inputs: Inputs
@@ -107,6 +124,13 @@ class Evaluation:
     provenance: pd.DataFrame
     renamed: pd.DataFrame
     detail: Detail | None = None
+    quotas: QuotaLog | None = None
+    left_out: pd.DataFrame | None = None
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups the year evaluates (with units), in the rules' order."""
+        return groups_present(self.ranked, self.rules)
 
     @property
     def rules(self) -> Rules:
@@ -126,11 +150,25 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
 
     ``data_dir``, when given, replaces the data folder named in the params.
 
+    Every file is read once; its checksum is of the bytes parsed (:mod:`evaluation.inputs.provenance`).
+
     Raises
     ------
     InputError
         With every problem found, across all files.
     """
+    with recording() as read:
+        inputs = _load_inputs(params_path, data_dir)
+    changed = changed_inputs(read)
+    if changed:  # in a report's kernel: a file replaced since the command checked it
+        raise InputError([Problem(display_path(path), None, None, None,
+                                  f"tệp đã bị thay đổi trong khi lập báo cáo (SHA-256 lúc kiểm tra {old[:12]}…, "
+                                  f"bây giờ {new[:12]}…): chạy lại lệnh khi không còn ai sửa tệp")
+                          for path, old, new in changed])
+    return replace(inputs, read=dict(read))
+
+
+def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs:
     year = load_params(params_path, label=display_path(Path(params_path)), data_dir=data_dir)
     problems: list[Problem] = []
     rules = registry = None
@@ -139,18 +177,14 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     except InputError as exc:
         problems += exc.problems
     try:
-        registry = load_registry(year.registry_path, label=display_path(year.registry_path))
+        registry = load_registry(year.registry_paths, label=[display_path(p) for p in year.registry_paths])
     except InputError as exc:
         problems += exc.problems
     if rules is None or registry is None:
         raise InputError(problems)
 
-    units = registry.units
-    unknown_group = units[~units["group"].isin(rules.group_ids)]
-    problems += [Problem(registry.source, int(r), "group", g,
-                         "nhóm không có trong quy định; các nhóm: " + ", ".join(rules.group_ids))
-                 for r, g in zip(unknown_group["_row"], unknown_group["group"], strict=True)]
-
+    problems += _registry_year_problems(registry, rules, year.year, year.params.illustrative,
+                                        display_path(year.path))
     unknown_inputs = sorted(set(year.params.inputs) - set(TABLES))
     problems += [Problem(display_path(year.path), None, f"inputs.{k}", k,
                          "loại dữ liệu không được biết đến; các loại: " + ", ".join(TABLES))
@@ -165,9 +199,10 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
     project = year.path.parent.parent
     files = [("params", project_path(year.path, project), year.path),
              ("rules", project_path(year.rules_path, project), year.rules_path),
-             ("registry", project_path(year.registry_path, project), year.registry_path)]
+             *[("registry", project_path(p, project), p) for p in year.registry_paths]]
     uncertainty = None
     if year.uncertainty_path is not None:
+        # Confined by load_params like every input; read once, so its checksum is of the bytes parsed.
         files.append(("uncertainty", project_path(year.uncertainty_path, project), year.uncertainty_path))
         try:
             uncertainty = load_uncertainty(year.uncertainty_path, rules, display_path(year.uncertainty_path))
@@ -185,26 +220,38 @@ def load_inputs(params_path: Path | str, *, data_dir: Path | str | None = None) 
         places[name] = f"{label}, trang «{spec.title}»" if path.suffix.lower() in WORKBOOK_SUFFIXES else label
         files.append((name, project_path(path, project), path))
         raw, read_problems = read_table_text(path, label, sheet=spec.title)  # sheet: workbooks only
-        if read_problems:
-            problems += read_problems
+        problems += read_problems
+        if raw.columns.empty:  # the file could not be read as a table at all
             continue
+        # Cells the reader could not read (a formula error) do not hide the other columns' problems;
+        # the same cells are not reported twice.
+        unreadable = {p.cell for p in read_problems if p.cell}
         checked = check_table(raw, spec, label, registry=registry, year=year.year,
                               bounds=bounds, codes=codes, row_checks=detail.row_checks.get(name))
-        problems += checked.problems
+        problems += ([p for p in checked.problems if not (p.cell and p.cell in unreadable)]
+                     + _not_evaluated_rows(checked, registry, rules, year.year, label))
         tables[name] = checked
 
     params_label = display_path(year.path)
-    if "scores" in listed and "criteria" in listed:
-        problems.append(Problem(params_label, None, "inputs", "scores, criteria",
-                                "chỉ ghi một trong hai: tổng điểm (inputs.scores) hoặc điểm theo tiêu chí "
-                                "(inputs.criteria)"))
-    elif "scores" not in listed and "criteria" not in listed:
+    scoring = [k for k in ("scores", "periods", "criteria") if k in listed]
+    if len(scoring) > 1:
+        problems.append(Problem(params_label, None, "inputs", ", ".join(scoring),
+                                "chỉ ghi một trong ba: tổng điểm (inputs.scores), điểm theo kỳ (inputs.periods) "
+                                "hoặc điểm theo tiêu chí (inputs.criteria)"))
+    elif not scoring:
         problems.append(Problem(params_label, None, "inputs.scores", None,
-                                "cần tệp điểm (inputs.scores)" + (" hoặc điểm theo tiêu chí (inputs.criteria)"
-                                                                  if rules.detailed else "")))
+                                "cần tệp điểm (inputs.scores)"
+                                + (" hoặc điểm theo kỳ (inputs.periods)" if rules.periods else "")
+                                + (" hoặc điểm theo tiêu chí (inputs.criteria)" if rules.detailed else "")))
+    elif "periods" in listed and rules.periods is None:
+        problems.append(Problem(display_path(year.rules_path), None, "periods", None,
+                                "dữ liệu có điểm theo kỳ (inputs.periods) nhưng quy định không khai báo các kỳ"))
     elif "scores" in tables:
         problems += _missing_units(tables["scores"], registry, rules, year.year,
                                    places["scores"])
+    elif "periods" in tables:
+        problems += period_coverage(tables["periods"], rules, registry, label=places["periods"],
+                                    year=year.year, evaluated=_evaluated(registry, rules, year.year).index)
     elif "criteria" in tables:
         problems += criteria_coverage(tables["criteria"], detail.sets, rules, registry,
                                       survey_given="survey" in listed,
@@ -231,18 +278,89 @@ def _row_notes(tables: dict[str, Checked], places: dict[str, str]) -> list[str]:
             for name, c in tables.items() if c.rows_rejected]
 
 
+def _evaluated(registry: Registry, rules: Rules, year: int) -> pd.DataFrame:
+    """The registry units the year evaluates: valid that year, in a group of the rules."""
+    units = registry.units
+    return units[registry.valid_in(year) & units["group"].isin(rules.group_ids)]
+
+
+def _registry_year_problems(registry: Registry, rules: Rules, year: int, illustrative: bool,
+                            params_label: str) -> list[Problem]:
+    """The registry against the year: only units valid in the year are checked against its rules.
+
+    A valid unit's group must be evaluated by the rules (``groups``) or declared as not
+    evaluated (``not_evaluated``); a real year (``illustrative: false``) may not evaluate
+    units whose names are illustrative.
+    """
+    units = registry.units[registry.valid_in(year)]
+    skipped = {n.group for n in rules.not_evaluated}
+    unknown = units[~units["group"].isin(rules.group_ids) & ~units["group"].isin(skipped)]
+    known = ", ".join(rules.group_ids) + (f" (không đánh giá: {', '.join(sorted(skipped))})" if skipped else "")
+    problems = [Problem(f, int(r), "group", g, f"nhóm không có trong quy định; các nhóm: {known} (đơn vị có hiệu "
+                        f"lực năm {year}; nhóm không đánh giá thì khai báo ở not_evaluated của quy định)")
+                for f, r, g in zip(unknown["_file"], unknown["_row"], unknown["group"], strict=True)]
+    if not illustrative:
+        fake = units[units["illustrative"] & units["group"].isin(rules.group_ids)]
+        problems += [Problem(f, int(r), "illustrative", n,
+                             f"đơn vị có tên minh họa, không dùng được cho năm {year} thật (illustrative: false "
+                             f"trong {params_label}); hãy dùng danh mục thật")
+                     for f, r, n in zip(fake["_file"], fake["_row"], fake["name"], strict=True)]
+    return problems
+
+
+def _not_evaluated_rows(checked: Checked, registry: Registry, rules: Rules, year: int, label: str) -> list[Problem]:
+    """Input rows naming a unit whose group the rules do not evaluate this year."""
+    names = checked.names
+    if names is None:
+        return []
+    reasons = {n.group: n.reason for n in rules.not_evaluated}
+    if not reasons:
+        return []
+    group = names["unit_id"].map(registry.units["group"])
+    off = names["unit_id"].notna() & group.isin(list(reasons))
+    rows = pd.concat([checked.table[ROW], checked.rejected[ROW]]).reindex(names.index)
+    return [Problem(label, None if pd.isna(r) else int(r), "Đơn vị", n,
+                    f"đơn vị thuộc nhóm «{g}», nhóm không được đánh giá theo quy định năm {year}: {reasons[g]}")
+            for r, n, g in zip(rows[off], names.loc[off, "input"], group[off], strict=True)]
+
+
+def _left_out(registry: Registry, rules: Rules, year: int) -> pd.DataFrame:
+    units = registry.units[registry.valid_in(year)]
+    reasons = {n.group: n.reason for n in rules.not_evaluated}
+    out = units[units["group"].isin(list(reasons))]
+    return pd.DataFrame({"unit_id": out["id"].astype("string"), "unit": out["short_name"].astype("string"),
+                         "group": out["group"].astype("string"),
+                         "reason": out["group"].map(reasons).astype("string")}).reset_index(drop=True)
+
+
 def _missing_units(scores: Checked, registry: Registry, rules: Rules, year: int,
                    label: str) -> list[Problem]:
-    """Registry units valid this year (in a group the rules know) with no row in the scores."""
+    """Registry units valid this year (in a group the rules know) with no row in the scores.
+
+    Said in the same run as the names that did not match: when some did not, the message
+    names their rows, since a missing unit may be one of them, misspelt.
+    """
     names = scores.names
-    if names is None or names["unit_id"].isna().any():
-        # Unreadable columns, or a name not matched: the missing unit may be that row. Say it once, there.
+    if names is None:
+        return []  # the unit column could not be read: its own problem says so
+    units = _evaluated(registry, rules, year)
+    missing = units[~units["id"].isin(names["unit_id"].dropna())]
+    expected = f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm"
+    rows = _unmatched_rows(scores)
+    if rows:
+        shown = ", ".join(map(str, rows[:5])) + (", …" if len(rows) > 5 else "")
+        expected += f" (hoặc là dòng {shown}, nơi tên đơn vị trống hoặc không khớp: sửa dòng đó)"
+    return [Problem(label, None, "Đơn vị", name, expected) for name in missing["name"]]
+
+
+def _unmatched_rows(scores: Checked) -> list[int]:
+    """Row numbers (as the file shows them) of the names that matched no unit."""
+    names = scores.names
+    if names is None or not names["unit_id"].isna().any():
         return []
-    units = registry.units[registry.valid_in(year) & registry.units["group"].isin(rules.group_ids)]
-    missing = units[~units["id"].isin(names["unit_id"])]
-    return [Problem(label, None, "Đơn vị", name,
-                    f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm")
-            for name in missing["name"]]
+    rows = scores.rejected[ROW] if ROW in scores.rejected.columns else pd.Series(dtype="int64")
+    lost = names.index[names["unit_id"].isna()]
+    return sorted(int(r) for r in rows.reindex(lost).dropna())
 
 
 def _renamed(inputs: Inputs) -> pd.DataFrame:
@@ -288,12 +406,15 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     if "criteria" in inputs.tables:
         detail = evaluate_detail(inputs.tables, rules, registry, inputs.sets)
         scores = detail.scores
+    elif "periods" in inputs.tables:
+        scores = score_from_periods(inputs.tables["periods"].table, registry, rules)
     else:
         scores = score_from_totals(inputs.tables["scores"].table, registry)
     conditions = inputs.tables["conditions"].table if "conditions" in inputs.tables else None
-    classified = classify(scores, rules, conditions)
+    classified, quotas = classify_explained(scores, rules, conditions)
     ranked = rank(classified, rules)
     counts = count_tiers(ranked, rules)
     sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year)
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
-                      provenance_table(inputs.files), _renamed(inputs), detail)
+                      provenance_table(inputs.files, inputs.read), _renamed(inputs), detail, quotas,
+                      _left_out(registry, rules, inputs.params.year))

@@ -3,6 +3,10 @@
 For a year that publishes totals only (2020), the final score is the one the
 appraisal bodies gave, read from the ``scores`` input (:func:`score_from_totals`).
 
+For a year given per period (quarters, months), the final score is the rules'
+aggregate of the unit's period scores — the weighted mean of the periods it has
+(:func:`score_from_periods`); the self score likewise.
+
 For a year with detailed inputs, the final score is built from its parts
 (:func:`score_from_components`)::
 
@@ -21,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.registry import Registry
+from ..inputs.rules import Rules
 from .adjust import LOG_COLUMNS, empty_log
 
-__all__ = ["score_from_totals", "score_from_components", "final_scores"]
+__all__ = ["score_from_totals", "score_from_periods", "score_from_components", "final_scores"]
 
 
 def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -52,6 +57,57 @@ def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
         "final_score": scores["final_score"].astype("float64").to_numpy(),
         "input_order": scores["_row"].astype("int64").to_numpy(),
         "note": note.astype("string").fillna("").to_numpy(),
+    })
+
+
+def score_from_periods(periods: pd.DataFrame, registry: Registry, rules: Rules) -> pd.DataFrame:
+    """Scores table from a checked ``periods`` input: one row per unit, the periods aggregated.
+
+    Parameters
+    ----------
+    periods : pandas.DataFrame
+        Checked rows with ``unit_id``, ``period``, ``self_score``, ``final_score`` and ``_row``.
+    registry : Registry
+    rules : Rules
+        ``rules.periods``: the periods, their weights and the aggregate (``mean``: the
+        weighted mean over the periods a unit has; the coverage was checked on input).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`score_from_totals` (``final_score`` and ``self_score`` are the
+        aggregates, unrounded; the self score only when given for every period the unit
+        has), plus ``periods_given`` (how many), ``periods_missing`` (codes, ``|``-joined,
+        empty when none) and ``period_flag`` (Vietnamese, empty when complete).
+        ``input_order`` is the unit's first row.
+    """
+    spec = rules.periods
+    weight = pd.Series({p.code: float(p.weight) for p in spec.items})
+    names = {p.code: p.name for p in spec.items}
+    rows = periods.assign(_w=periods["period"].map(weight).astype("float64"),
+                          unit_id=periods["unit_id"].astype("string"))
+    rows = rows.assign(_wf=rows["_w"] * rows["final_score"], _ws=rows["_w"] * rows["self_score"],
+                       _self_missing=rows["self_score"].isna())
+    g = rows.groupby("unit_id", sort=False)
+    agg = pd.DataFrame({"w": g["_w"].sum(), "wf": g["_wf"].sum(), "ws": g["_ws"].sum(min_count=1),
+                        "self_missing": g["_self_missing"].any(), "n": g["period"].nunique(),
+                        "have": g["period"].agg(set), "first_row": g["_row"].min()})
+    order = [p.code for p in spec.items]
+    missing = agg["have"].map(lambda have: [c for c in order if c not in have])
+    flag = missing.map(lambda m: "" if not m else
+                       f"chấm trên {len(order) - len(m)}/{len(order)} kỳ (thiếu: {', '.join(names[c] for c in m)})")
+    units = registry.units
+    ids = agg.index.to_series().astype("string")
+    return pd.DataFrame({
+        "unit_id": ids.to_numpy(),
+        "unit": ids.map(units["short_name"]).astype("string").to_numpy(),
+        "group": ids.map(units["group"]).astype("string").to_numpy(),
+        "self_score": (agg["ws"] / agg["w"]).where(~agg["self_missing"]).astype("float64").to_numpy(),
+        "final_score": (agg["wf"] / agg["w"]).astype("float64").to_numpy(),
+        "input_order": agg["first_row"].astype("int64").to_numpy(),
+        "periods_given": agg["n"].astype("int64").to_numpy(),
+        "periods_missing": missing.map("|".join).astype("string").to_numpy(),
+        "period_flag": flag.astype("string").to_numpy(),
     })
 
 

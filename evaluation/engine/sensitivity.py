@@ -502,6 +502,8 @@ def _classify(y: _Year, final: np.ndarray, active: list[_Factor], n: int, ranks:
         "final_score": np.ascontiguousarray(final).reshape(-1),
         "_pos": np.arange(nu * n),
     })
+    if "self_score" in scored:  # a quota's tie-break may read it (self score, gap): as the unit gave it
+        frame["self_score"] = np.repeat(scored["self_score"].to_numpy(dtype="float64", na_value=np.nan), n)
     conditions = ev.inputs.tables["conditions"].table if "conditions" in ev.inputs.tables else None
     level = np.empty(nu * n, dtype=np.int64)
     score = np.empty(nu * n)

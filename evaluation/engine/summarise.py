@@ -10,23 +10,32 @@ from ..fmt import count
 from ..inputs.registry import Registry
 from ..inputs.rules import Group, Rules
 
-__all__ = ["count_tiers", "unit_gaps", "group_gaps", "near_bounds", "summary_sentences", "join_vi"]
+__all__ = ["groups_present", "count_tiers", "unit_gaps", "group_gaps", "near_bounds", "summary_sentences", "join_vi"]
 
 TOTAL = "total"
+
+
+def groups_present(ranked: pd.DataFrame, rules: Rules) -> list[str]:
+    """The groups of the rules that have units in the year, in the rules' order."""
+    present = set(ranked["group"])
+    return [g for g in rules.group_ids if g in present]
 
 
 def count_tiers(ranked: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Units per tier (rows, best first) and group (columns, rules order), with totals.
 
-    Every tier and group of the rules appears, with zeros where nobody is.
+    Every tier of the rules appears, with zeros where nobody is; the groups are those
+    the year evaluates (a group of the rules without a unit this year is absent, not
+    an empty column).
     """
+    groups = groups_present(ranked, rules)
     table = pd.crosstab(
         pd.Categorical(ranked["tier"], categories=rules.tier_ids),
-        pd.Categorical(ranked["group"], categories=rules.group_ids),
+        pd.Categorical(ranked["group"], categories=groups),
         dropna=False,
     )
     table.index.name, table.columns.name = "tier", "group"
-    table = table.reindex(index=rules.tier_ids, columns=rules.group_ids, fill_value=0)
+    table = table.reindex(index=rules.tier_ids, columns=groups, fill_value=0)
     table[TOTAL] = table.sum(axis=1)
     table.loc[TOTAL] = table.sum(axis=0)
     return table.astype("int64")
@@ -88,32 +97,38 @@ def _lower_first(text: str) -> str:
 
 
 def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
-                      year: int, verb: str = "dự kiến xếp loại") -> list[str]:
+                      year: int, verb: str | None = None) -> list[str]:
     """The summary of the report's results section, in Vietnamese.
 
     The first sentence counts the units by group; then one sentence per tier
     lists its units by group, e.g. "11 cơ quan, đơn vị dự kiến xếp loại hoàn
     thành xuất sắc nhiệm vụ gồm: 05 sở, ngành; 05 UBND huyện, thành phố và 01
     đơn vị sự nghiệp công lập."  District kinds are named from the units
-    actually counted ("huyện, thành phố" when no thị xã is among them).
+    actually counted ("huyện, thành phố" when no thị xã is among them).  The
+    words are the rules' (``wording``: the classification verb, what is
+    classified, the noun for the units); ``verb`` overrides the verb.  The
+    declared "not classified" outcome gets a sentence only when a unit is in it.
     """
+    words = rules.wording
+    verb = verb or words.classification
+    units_noun = words.units
     groups = rules.summary_groups
     total = len(ranked)
     intro = [f"{count(n)} {g.count_label}" for g in groups
              if (n := int((ranked["group"] == g.id).sum()))]
-    sentences = [f"Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm {year} của {count(total)} "
-                 f"cơ quan, đơn vị, gồm: {join_vi(intro)}."]
+    sentences = [f"Kết quả đánh giá, xếp loại {words.subject} năm {year} của {count(total)} "
+                 f"{units_noun}, gồm: {join_vi(intro)}."]
     for tier in rules.tiers:
         in_tier = ranked[ranked["tier"] == tier.id]
+        said = f"{verb} {_lower_first(tier.name)}" if tier.classified else _lower_first(tier.name)
         if in_tier.empty:
-            sentences.append(f"Không có cơ quan, đơn vị nào {verb} {_lower_first(tier.name)}.")
+            if tier.classified:
+                sentences.append(f"Không có {units_noun} nào {said}.")
             continue
         parts = []
         for g in groups:
             units = in_tier[in_tier["group"] == g.id]
             if len(units):
                 parts.append(f"{count(len(units))} {_label(g, units, registry)}")
-        sentences.append(f"{count(len(in_tier))} cơ quan, đơn vị {verb} {_lower_first(tier.name)} "
-                         f"gồm: {join_vi(parts)}.")
+        sentences.append(f"{count(len(in_tier))} {units_noun} {said} gồm: {join_vi(parts)}.")
     return sentences
-

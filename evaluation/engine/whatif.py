@@ -19,7 +19,7 @@ same Vietnamese messages as a broken rules file.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from pydantic import ValidationError
@@ -30,6 +30,7 @@ from .classify import classify
 from .detail import adjust_again, evaluate_detail
 from .pipeline import Evaluation
 from .rank import rank
+from .score import score_from_periods
 
 __all__ = ["checked", "with_tier_min", "with_quota", "with_adjustment_max", "with_item_cap", "scoring_changes",
            "rescore", "reclassify", "tier_changes", "tier_counts"]
@@ -37,14 +38,26 @@ __all__ = ["checked", "with_tier_min", "with_quota", "with_adjustment_max", "wit
 LABEL = "giả định (what-if)"
 # The parts of the rules the score stage uses (the rest — tiers, conditions, quotas — is classify's).
 _SCORING = {"scale": "thang điểm", "criteria_sets": "bộ tiêu chí", "rater_kinds": "loại người đánh giá",
-            "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ"}
+            "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ", "periods": "điểm theo kỳ"}
 # The parts only the stages after the appraisal use (bonus and penalty, the final score's bounds).
 _LATER = {"scale", "adjustments"}
 
 
-def _decimal(value: float | str | Decimal) -> Decimal:
-    """A number as the council writes it: ``"90,5"`` is 90.5."""
-    return Decimal(str(value).replace(",", "."))
+def _decimal(value: float | str | Decimal, place: str = "") -> Decimal:
+    """A number as the council writes it: ``"90,5"`` is 90.5.
+
+    Raises
+    ------
+    InputError
+        Not a number (said in Vietnamese, like every other problem).
+    """
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise InputError([Problem(LABEL, None, place or None, str(value), "cần một số (ví dụ 0,2 hoặc 90,5)")])
+    return number
 
 
 def checked(rules: Rules) -> Rules:
@@ -72,7 +85,7 @@ def with_tier_min(rules: Rules, tier_id: str, bound: float | str | Decimal) -> R
     bound : number
         The new inclusive lower bound; ``"90,5"`` is read as 90.5.
     """
-    value = _decimal(bound)
+    value = _decimal(bound, f"{tier_id}.min")
     ids = rules.tier_ids
     if tier_id not in ids:
         raise KeyError(f"«{tier_id}» không phải một mức xếp loại; các mức: {', '.join(ids)}")
@@ -92,15 +105,18 @@ def with_quota(rules: Rules, tier: str, max_ratio: float | str | Decimal, *, of:
     of units rated «tốt» may be «xuất sắc» (Nghị định 335/2025/NĐ-CP); units over
     the cap move to ``demote_to`` (default: the next tier down).
     """
-    quota = Quota(tier=tier, max_ratio=_decimal(max_ratio), of=of, scope=scope,
-                  demote_to=demote_to, confirmed=False, note="giả định")
+    try:
+        quota = Quota(tier=tier, max_ratio=_decimal(max_ratio, "max_ratio"), of=of, scope=scope,
+                      demote_to=demote_to, confirmed=False, note="giả định")
+    except ValidationError as exc:  # a negative ratio, an unknown scope: said as a rules file's are
+        raise InputError([_problem_from_pydantic(LABEL, err) for err in exc.errors()]) from None
     quotas = [q for q in rules.quotas if q.tier != tier] + [quota]
     return checked(rules.model_copy(update={"quotas": quotas}))
 
 
 def with_adjustment_max(rules: Rules, value: float | str | Decimal) -> Rules:
     """Rules with another bound on the total of bonus and penalty (``scale.adjustment_max``, e.g. 10 → 5)."""
-    scale = rules.scale.model_copy(update={"adjustment_max": _decimal(value)})
+    scale = rules.scale.model_copy(update={"adjustment_max": _decimal(value, "scale.adjustment_max")})
     return checked(rules.model_copy(update={"scale": scale}))
 
 
@@ -115,7 +131,7 @@ def with_item_cap(rules: Rules, item: str, cap: float | str | Decimal | None) ->
     codes = [i.code for i in rules.adjustments.items]
     if item not in codes:
         raise KeyError(f"«{item}» không phải một mục điểm thưởng/trừ; các mục: {', '.join(codes) or 'không có'}")
-    value = None if cap is None else _decimal(cap)
+    value = None if cap is None else _decimal(cap, f"{item}.cap")
     items = [i.model_copy(update={"cap": value}) if i.code == item else i for i in rules.adjustments.items]
     return checked(rules.model_copy(update={"adjustments": rules.adjustments.model_copy(update={"items": items})}))
 
@@ -140,6 +156,9 @@ def _rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     changed = scoring_changes(ev, rules)
     if not changed:
         return ev.scores
+    if changed == [_SCORING["periods"]] and "periods" in ev.inputs.tables and rules.periods is not None:
+        # Weights or periods of a year given per period: the year's scores from the same rows again.
+        return score_from_periods(ev.inputs.tables["periods"].table, ev.inputs.registry, rules)
     if ev.detail is None:
         raise InputError([Problem(
             LABEL, row=None, column=None, value=None,

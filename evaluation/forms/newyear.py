@@ -12,6 +12,7 @@ anything fails half-way, what was written is removed again.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -25,9 +26,10 @@ from ..inputs.params import find_params, load_params
 from ..inputs.registry import load_registry
 from ..inputs.rules import load_rules
 from ..inputs.schemas import mode_of, tables_for
+from ..text import fold
 from .forms import write_forms
 
-__all__ = ["NewYear", "new_year", "previous_year", "form_name", "shift_years"]
+__all__ = ["NewYear", "new_year", "previous_year", "form_name", "shift_years", "without_illustrative"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,19 @@ def shift_years(text: str, old: int, new: int) -> str:
     """
     delta = new - old
     return re.sub(rf"(?<!\d)({old}|{old + 1})(?!\d)", lambda m: str(int(m.group(1)) + delta), text)
+
+
+def without_illustrative(text: str) -> str:
+    """A report text with what says the data are illustrative taken out.
+
+    A parenthesised remark (``(DỮ LIỆU MINH HỌA)``, ``(dữ liệu minh họa)``) or a clause after an
+    em dash (``… thuộc tỉnh — số liệu sinh ngẫu nhiên để minh họa …``) that says "minh họa" is
+    dropped; a text that is nothing else becomes empty.
+    """
+    out = re.sub(r"\s*\(([^()]*)\)", lambda m: "" if "minh hoa" in fold(m.group(1)) else m.group(0), text)
+    parts = out.split(" — ")
+    kept = [part for part in parts if "minh hoa" not in fold(part)]
+    return " — ".join(kept).strip() if len(kept) < len(parts) else out.strip()
 
 
 def _header(year: int, source: str) -> str:
@@ -110,7 +125,13 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
                                   f"tên) tệp này và thư mục số liệu năm {year}")])
     src = load_params(src_path, label=display_path(src_path))
     rules = load_rules(src.rules_path, display_path(src.rules_path))
-    registry = load_registry(src.registry_path, label=display_path(src.registry_path))
+    registry_paths = src.registry_paths
+    registry = load_registry(registry_paths, label=[display_path(p) for p in registry_paths])
+    if src.params.illustrative:
+        # The new year holds real numbers: a registry file of illustrative names only is left out.
+        fake = registry.units.groupby("_file")["illustrative"].all()
+        registry_paths = [p for p in registry_paths if not fake.get(display_path(p), False)]
+        registry = load_registry(registry_paths, label=[display_path(p) for p in registry_paths])
     data_rel = (PurePosixPath(src.params.data).parent / str(year)).as_posix()
     data_dir = (params_dir / data_rel).resolve()
     if data_dir.exists():
@@ -120,9 +141,13 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
 
     name = form_name(year)
     forms = data_dir / name
-    report = {key: shift_years(value, src.year, year) if isinstance(value, str)
-              else [shift_years(v, src.year, year) for v in value]
+    # The new year holds the agencies' real numbers, even when the model year was illustrative:
+    # its texts lose what said otherwise (a title kept "(DỮ LIỆU MINH HỌA)" under illustrative: false).
+    clean = without_illustrative if src.params.illustrative else (lambda text: text)
+    report = {key: clean(shift_years(value, src.year, year)) if isinstance(value, str)
+              else [clean(shift_years(v, src.year, year)) for v in value]
               for key, value in src.params.report.model_dump().items()}
+    report["recipients"] = [r for r in report["recipients"] if r]
     # The old note describes where the old year's numbers came from; the new ones come from the forms.
     report["source_note"] = f"Số liệu: biểu mẫu «{name}» do các cơ quan, đơn vị điền."
     data_dir.mkdir(parents=True)
@@ -134,8 +159,10 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
         tables = write_forms(forms, rules, registry, year, heading=heading, tables=offered)
         params = src.params.model_dump()
         # The forms will hold the agencies' real numbers, even when the model year was illustrative.
+        base = params_dir.resolve()
+        kept = [PurePosixPath(os.path.relpath(p, base)).as_posix() for p in registry_paths]
         params.update(year=year, data=data_rel, inputs={t.name: name for t in tables}, report=report,
-                      illustrative=False)
+                      illustrative=False, registry=kept[0] if len(kept) == 1 else kept)
         text = yaml.safe_dump(params, allow_unicode=True, sort_keys=False, width=100)
         with open(target, "x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
             wrote = True

@@ -113,7 +113,7 @@ def identify(path: Path, label: str) -> Return:
             label, None, None, None,
             f"không nhận ra biểu mẫu: tệp không có thông tin biểu mẫu (trang ẩn «{META_SHEET}»), có thể số liệu "
             f"đã được chép sang một tệp mới; hãy điền vào chính tệp biểu mẫu đã gửi. Các trang tính: {listed}")])
-    table, problems = read_sheet_text(path, label, sheet=META_SHEET)
+    table, problems = read_sheet_text(path, label, sheet=META_SHEET, hidden=True)  # hidden on purpose
     meta = {}
     if not problems and {"Khóa", "Giá trị"} <= set(table.columns):
         meta = dict(zip(table["Khóa"], table["Giá trị"], strict=True))

@@ -184,7 +184,8 @@ def unit_set_problems(sets: pd.DataFrame, units: pd.DataFrame, label: str) -> li
         The registry's units (indexed by id, with ``name`` and ``_row``).
     """
     bad = sets[sets["matches"] != 1]
-    return [Problem(label, int(units.at[u, "_row"]), "group", units.at[u, "name"],
+    return [Problem(units.at[u, "_file"] if "_file" in units else label, int(units.at[u, "_row"]), "group",
+                    units.at[u, "name"],
                     "đơn vị không thuộc bộ tiêu chí nào của quy định (criteria_sets)" if n == 0 else
                     f"đơn vị thuộc {n} bộ tiêu chí cùng lúc; mỗi đơn vị chỉ thuộc một bộ (criteria_sets)")
             for u, n in zip(bad["unit_id"], bad["matches"], strict=True)]

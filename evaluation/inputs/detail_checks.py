@@ -1,4 +1,4 @@
-"""Checking the detailed inputs (points by criterion, survey answers, bonus/penalty items).
+"""Checking the detailed inputs (points by criterion, survey answers, bonus/penalty items, periods).
 
 What :mod:`evaluation.inputs.validate` cannot know from a column alone needs the rules
 and the registry: a criterion's maximum depends on the unit's criteria set, an
@@ -31,7 +31,7 @@ from .registry import Registry
 from .rules import Rules
 from .validate import Checked, RowCheck
 
-__all__ = ["DETAIL_TABLES", "DetailChecks", "detail_checks", "criteria_coverage"]
+__all__ = ["DETAIL_TABLES", "DetailChecks", "detail_checks", "criteria_coverage", "period_coverage"]
 
 DETAIL_TABLES = ("criteria", "survey", "adjustments")
 
@@ -212,4 +212,41 @@ def criteria_coverage(checked: Checked, sets: pd.DataFrame, rules: Rules, regist
     partial = missing[missing["unit_id"].isin(present)]
     problems += [Problem(label, None, "Mã tiêu chí", c, f"đơn vị «{short[u]}» thiếu dòng cho tiêu chí {c}")
                  for u, c in zip(partial["unit_id"], partial["criterion"], strict=True)]
+    return problems
+
+
+def period_coverage(checked: Checked, rules: Rules, registry: Registry, *, label: str, year: int,
+                    evaluated: pd.Index) -> list[Problem]:
+    """Units with no period score at all, and units missing periods, as the rules say.
+
+    With ``periods.missing: error`` every missing (unit, period) is a problem; with
+    ``partial`` only a unit with fewer than ``periods.min_periods`` periods is (the
+    others are scored on the periods they have and flagged by the score stage).  A unit
+    with a rejected row is skipped (its rows are reported already), and nothing is said
+    when a unit name could not be read at all.
+    """
+    names = checked.names
+    if rules.periods is None or names is None or names.loc[checked.rejected.index, "unit_id"].isna().any():
+        return []
+    skip = set(names.loc[checked.rejected.index, "unit_id"])
+    spec = rules.periods
+    given = checked.table.groupby("unit_id")["period"].agg(set)
+    units = registry.units
+    problems = [Problem(label, None, "Đơn vị", units.at[u, "name"],
+                        f"đơn vị có trong danh mục (hiệu lực năm {year}) nhưng không có điểm kỳ nào")
+                for u in evaluated if u not in given.index and u not in skip]
+    period_names = {p.code: p.name for p in spec.items}
+    for u, have in given.items():
+        missing = [p.code for p in spec.items if p.code not in have]
+        if not missing:
+            continue
+        listed = ", ".join(f"{period_names[c]} ({c})" for c in missing)
+        if spec.missing == "error":
+            problems.append(Problem(label, None, "Mã kỳ", units.at[u, "name"],
+                                    f"thiếu điểm các kỳ: {listed} — quy định yêu cầu điểm mọi kỳ "
+                                    "(periods.missing: error)"))
+        elif len(have) < spec.min_periods:
+            problems.append(Problem(label, None, "Mã kỳ", units.at[u, "name"],
+                                    f"chỉ có điểm {len(have)} kỳ, quy định cần ít nhất {spec.min_periods} "
+                                    f"(thiếu: {listed})"))
     return problems

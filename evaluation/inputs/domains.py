@@ -41,6 +41,7 @@ _LISTS = {
     "rater_kinds": lambda r: [(k.id, k.name) for k in r.rater_kinds],
     "questions": lambda r: _unique((q.code, q.text) for s in r.surveys for q in s.questions),
     "items": lambda r: [(it.code, it.name) for it in r.adjustments.items],
+    "periods": lambda r: [(p.code, p.name) for p in (r.periods.items if r.periods else [])],
 }
 
 
@@ -48,8 +49,8 @@ def code_lists(rules: Rules, tables: dict[str, TableSpec] | None = None) -> dict
     """Every code list the tables refer to, as ``(code, Vietnamese name)`` in the rules' order.
 
     A table's ``codes`` maps a column to a named list (``"conditions"``,
-    ``"criteria"``, ``"rater_kinds"``, ``"questions"``, ``"items"``), each made from the
-    rules.
+    ``"criteria"``, ``"rater_kinds"``, ``"questions"``, ``"items"``, ``"periods"``), each
+    made from the rules.
 
     Raises
     ------

@@ -2,6 +2,13 @@
 
 Paths inside a params file are relative to the params file itself, so a run
 does not depend on the current directory.
+
+Every file a year reads must lie, once symbolic links are followed, inside the
+project (the folder holding ``params/``) or inside a folder the params declare
+under ``allowed_folders`` (say, rules shared by several provinces).  A params
+file that points anywhere else (``scores: /etc/shadow``, ``../../../etc/passwd``,
+a link under ``data/`` to a system file) is refused by key, before a byte of
+that file is read: no message can quote what it holds.
 """
 
 from __future__ import annotations
@@ -41,12 +48,15 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     year: int = Field(ge=1900, le=2200)
     rules: Text
-    registry: Text
+    # One registry file, or several read as one (a real registry and an illustrative one).
+    registry: Text | Annotated[list[Text], Field(min_length=1)]
     data: Text
     inputs: dict[Text, Text] = Field(min_length=1)
     # Optional: the file declaring which values may vary (report section «Độ tin cậy»).
     uncertainty: Text | None = None
     illustrative: bool = False
+    # Folders outside the project this year may read from (relative to the params file).
+    allowed_folders: list[Text] = []
     report: ReportText
 
 
@@ -81,8 +91,15 @@ class YearParams:
         return (self.base / self.params.rules).resolve()
 
     @property
+    def registry_paths(self) -> list[Path]:
+        """Every registry file of the year, in the order given."""
+        names = [self.params.registry] if isinstance(self.params.registry, str) else self.params.registry
+        return [(self.base / n).resolve() for n in names]
+
+    @property
     def registry_path(self) -> Path:
-        return (self.base / self.params.registry).resolve()
+        """The (first) registry file: the real registry, beside ``abbreviations.csv``."""
+        return self.registry_paths[0]
 
     @property
     def data_dir(self) -> Path:
@@ -99,6 +116,28 @@ class YearParams:
     def input_path(self, name: str) -> Path | None:
         rel = self.params.inputs.get(name)
         return None if rel is None else self.data_dir / rel
+
+    @property
+    def project(self) -> Path:
+        """The folder holding ``params/`` (where the year's files are expected)."""
+        return self.base.parent
+
+    @property
+    def roots(self) -> list[Path]:
+        """The folders this year may read from: the project, the declared folders, a data folder given."""
+        roots = [self.project, *((self.base / f).resolve() for f in self.params.allowed_folders)]
+        if self.data_override is not None:
+            roots.append(Path(self.data_override).resolve())
+        return roots
+
+    def confined(self, path: Path) -> bool:
+        """Whether ``path`` (symbolic links followed) lies inside one of :attr:`roots`."""
+        real = Path(path).resolve()
+        return any(real.is_relative_to(root) for root in self.roots)
+
+
+_OUTSIDE = ("dẫn ra ngoài thư mục dự án {project} (kể cả qua liên kết tượng trưng): tệp không được đọc; "
+            "chỉ đọc tệp trong dự án hoặc trong các thư mục khai báo ở khóa «allowed_folders»")
 
 
 def load_params(path: Path | str, *, label: str | None = None,
@@ -129,20 +168,33 @@ def load_params(path: Path | str, *, label: str | None = None,
         raise InputError(problems)
     year = YearParams(id=path.stem, path=path.resolve(), params=params,
                       data_override=Path(data_dir) if data_dir else None)
-    for key, target, kind in (("rules", year.rules_path, "tệp"),
-                              ("registry", year.registry_path, "tệp"),
-                              ("data", year.data_dir, "thư mục")):
+    outside = _OUTSIDE.format(project=year.project)
+    names = [params.registry] if isinstance(params.registry, str) else params.registry
+    registries = [("registry" if isinstance(params.registry, str) else f"registry[{i}]", path, "tệp", name)
+                  for i, (path, name) in enumerate(zip(year.registry_paths, names, strict=True))]
+    confined = {}
+    # The declaration of uncertainty, when named, is an input like the others: confined, said by key.
+    optional = ([("uncertainty", year.uncertainty_path, "tệp", params.uncertainty)]
+                if year.uncertainty_path is not None else [])
+    for key, target, kind, shown in (("rules", year.rules_path, "tệp", params.rules), *registries, *optional,
+                                     ("data", year.data_dir, "thư mục", str(data_dir) if data_dir else params.data)):
+        confined[key] = year.confined(target)
+        if not confined[key]:
+            problems.append(Problem(label, None, key, shown, outside))
+            continue
         exists = target.is_dir() if kind == "thư mục" else target.is_file()
         if not exists:
-            shown = str(data_dir) if key == "data" and data_dir else getattr(params, key)
-            problems.append(Problem(label, None, key, shown,
-                                    f"không tìm thấy {kind} {target}"))
-    if year.uncertainty_path is not None and not year.uncertainty_path.is_file():
-        problems.append(Problem(label, None, "uncertainty", params.uncertainty,
-                                f"không tìm thấy tệp {year.uncertainty_path}"))
-    if year.data_dir.is_dir() and inputs_exist:
+            problems.append(Problem(label, None, key, shown, f"không tìm thấy {kind} {target}"))
+    if confined[registries[0][0]]:
+        beside = year.registry_path.parent / "abbreviations.csv"
+        if beside.exists() and not year.confined(beside):
+            problems.append(Problem(label, None, "registry", "abbreviations.csv",
+                                    "tệp viết tắt bên cạnh danh mục " + outside))
+    if confined["data"] and year.data_dir.is_dir():
         for name, rel in params.inputs.items():
-            if not (year.data_dir / rel).is_file():
+            if not year.confined(year.data_dir / rel):
+                problems.append(Problem(label, None, f"inputs.{name}", rel, outside))
+            elif inputs_exist and not (year.data_dir / rel).is_file():
                 problems.append(Problem(label, None, f"inputs.{name}", rel,
                                         f"không tìm thấy tệp trong {year.data_dir}"))
     if problems:

@@ -2,6 +2,19 @@
 
 No wall-clock time: two runs on the same inputs give the same provenance.
 
+Every input is read once, through :func:`read_input`, and its SHA-256 is taken from
+the very bytes that were parsed: a file replaced while a report runs can never
+have its new content in the results and its old checksum in the provenance (or
+the other way round).  :func:`recording` collects those checksums for one
+evaluation; :func:`provenance_table` then lists them without reading anything again.
+
+A report is evaluated twice: once by the command (to check the inputs before a
+kernel starts) and once in the notebook's kernel.  :func:`pinned` hands the first
+evaluation's checksums to the second (through the environment the kernel
+inherits); :func:`changed_inputs` in the kernel refuses any file whose bytes are
+no longer the ones checked, so the report and its ``summary.json`` always describe
+the same bytes.
+
 A year collected from the parties' forms (``python -m evaluation collect``) also has, beside
 its input tables, the cell each value came from (``trace.csv``: :data:`TRACE_COLUMNS`) and the
 status of every party's return (``status.csv``: :data:`STATUS_COLUMNS`).  Both are declared
@@ -10,15 +23,21 @@ and read here; :mod:`evaluation.forms.collect` writes them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
-from collections.abc import Iterable
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
 
-__all__ = ["sha256", "provenance_table", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
+__all__ = ["sha256", "provenance_table", "read_input", "recording", "pinned", "changed_inputs", "PIN_ENV",
+           "TooLarge", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
            "read_trace", "read_status"]
 
 TRACE_FILE = "trace.csv"
@@ -34,6 +53,18 @@ STATUS_RULE = ("Bên nộp nhiều bản: dùng bản lưu sau cùng — theo th
 STATUS_COLUMNS = {"kind": "Loại biểu mẫu", "party": "Bên nộp", "key": "Mã biểu mẫu", "status": "Tình trạng",
                   "workbook": "Tệp được dùng", "saved": "Lưu lúc", "problems": "Số lỗi", "note": "Ghi chú"}
 
+PIN_ENV = "EVALUATION_INPUTS_SHA256"
+_RECORD: contextvars.ContextVar[dict[Path, tuple[int, str]] | None] = contextvars.ContextVar(
+    "evaluation_inputs_read", default=None)
+
+
+class TooLarge(Exception):
+    """A file larger than the reader's limit (nothing of it was read)."""
+
+    def __init__(self, size: int, limit: int):
+        self.size, self.limit = size, limit
+        super().__init__(f"{size} > {limit}")
+
 
 def sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, as hex."""
@@ -41,22 +72,112 @@ def sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def provenance_table(files: Iterable[tuple[str, str, Path]]) -> pd.DataFrame:
+def read_input(path: Path | str, max_bytes: int | None = None) -> bytes:
+    """The bytes of an input file, read once; their size and SHA-256 are recorded.
+
+    Parameters
+    ----------
+    path : Path or str
+    max_bytes : int, optional
+        Refuse a larger file (:class:`TooLarge`) before reading it; a file that grows
+        while it is read is cut at one byte over the limit and refused too.
+
+    Raises
+    ------
+    TooLarge
+    OSError
+        The file cannot be opened or read.
+    """
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(size, max_bytes)
+        # read(n) allocates n bytes first: ask for the size the file has (and one byte more, to
+        # see a file that grows while it is read), not for the limit.
+        data = fh.read(size + 1)
+        if len(data) > size:
+            data += fh.read() if max_bytes is None else fh.read(max(0, max_bytes + 1 - len(data)))
+    if max_bytes is not None and len(data) > max_bytes:
+        raise TooLarge(len(data), max_bytes)
+    record = _RECORD.get()
+    if record is not None:
+        record[Path(path).resolve()] = (len(data), hashlib.sha256(data).hexdigest())
+    return data
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[dict[Path, tuple[int, str]]]:
+    """Collect ``resolved path → (bytes, sha256)`` of every file :func:`read_input` reads inside."""
+    record: dict[Path, tuple[int, str]] = {}
+    token = _RECORD.set(record)
+    try:
+        yield record
+    finally:
+        _RECORD.reset(token)
+
+
+def provenance_table(files: Iterable[tuple[str, str, Path]],
+                     read: dict[Path, tuple[int, str]] | None = None) -> pd.DataFrame:
     """One row per input file: role, name as given, size and SHA-256.
 
     Parameters
     ----------
     files : iterable of (role, label, path)
+    read : dict, optional
+        What :func:`recording` collected: the size and checksum of the bytes parsed.  A
+        file not in it (or without it) is hashed from the disk.
     """
-    rows = [
-        {"role": role, "file": label, "bytes": Path(path).stat().st_size, "sha256": sha256(Path(path))}
-        for role, label, path in files
-    ]
+    rows = []
+    for role, label, path in files:
+        known = (read or {}).get(Path(path).resolve())
+        size, digest = known if known is not None else (Path(path).stat().st_size, sha256(Path(path)))
+        rows.append({"role": role, "file": label, "bytes": size, "sha256": digest})
     return pd.DataFrame(rows, columns=["role", "file", "bytes", "sha256"])
+
+
+@contextlib.contextmanager
+def pinned(read: dict[Path, tuple[int, str]]) -> Iterator[None]:
+    """Within the block, processes started from here (the report's kernel) expect these inputs.
+
+    Nested blocks add to the pins of the outer one (a comparison pins every year).
+    """
+    before = os.environ.get(PIN_ENV)
+    pins = json.loads(before) if before else {}
+    pins.update({str(p): digest for p, (_, digest) in read.items()})
+    os.environ[PIN_ENV] = json.dumps(pins, sort_keys=True)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PIN_ENV, None)
+        else:
+            os.environ[PIN_ENV] = before
+
+
+def changed_inputs(read: dict[Path, tuple[int, str]]) -> list[tuple[Path, str, str]]:
+    """Inputs whose bytes differ from those pinned by the process that started this one.
+
+    Returns ``(path, sha256 pinned, sha256 read here)`` for each; nothing when no pins are set.
+    """
+    text = os.environ.get(PIN_ENV)
+    if not text:
+        return []
+    try:
+        pins = json.loads(text)
+    except ValueError:
+        return []
+    return [(p, pins[str(p)], digest) for p, (_, digest) in read.items()
+            if str(p) in pins and pins[str(p)] != digest]
 
 
 def package_version() -> str:
     return __version__
+
+
+def _digest(path: Path) -> str:
+    """The SHA-256 of the bytes of ``path`` read in this evaluation (hashed from the disk if it was not read)."""
+    known = (_RECORD.get() or {}).get(path.resolve())
+    return known[1] if known is not None else sha256(path)
 
 
 def read_trace(folder: Path, tables: dict[str, Path]) -> pd.DataFrame | None:
@@ -68,10 +189,10 @@ def read_trace(folder: Path, tables: dict[str, Path]) -> pd.DataFrame | None:
     path = Path(folder) / TRACE_FILE
     if not path.is_file():
         return None
-    frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+    frame = pd.read_csv(io.BytesIO(read_input(path)), dtype="string", keep_default_na=False, encoding="utf-8")
     if [c for c in TRACE_COLUMNS if c not in frame.columns]:
         return None  # not ours: say nothing rather than cite wrong cells
-    current = {name: sha256(p) for name, p in tables.items() if p is not None and Path(p).is_file()}
+    current = {name: _digest(Path(p)) for name, p in tables.items() if p is not None and Path(p).is_file()}
     keep = frame["sha256"] == frame["table"].map(current)
     return frame[keep.fillna(False).astype(bool)][TRACE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
 
@@ -81,7 +202,7 @@ def read_status(folder: Path) -> pd.DataFrame | None:
     path = Path(folder) / STATUS_FILE
     if not path.is_file():
         return None
-    frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8-sig")
+    frame = pd.read_csv(io.BytesIO(read_input(path)), dtype="string", keep_default_na=False, encoding="utf-8-sig")
     back = {v: k for k, v in STATUS_COLUMNS.items()}
     if set(frame.columns) != set(back):
         return None

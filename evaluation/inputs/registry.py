@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,12 +29,14 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from ..text import clean, clean_series, fold, name_key
+from .limits import ROW
 from .tables import read_csv_text
 
 __all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS"]
 
 REGISTRY_COLUMNS = [
     "id", "name", "short_name", "group", "kind", "valid_from", "valid_to", "predecessors", "aliases",
+    "succession", "illustrative", "source",
 ]
 _REQUIRED = ["id", "name", "short_name", "group"]
 _ID_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
@@ -166,9 +169,7 @@ class Registry:
         return "; gần nhất: " + "; ".join(f"«{self.units.at[i, 'name']}»" for i in ids)
 
     def _validity(self, unit: str) -> str:
-        start, end = self.units.at[unit, "valid_from"], self.units.at[unit, "valid_to"]
-        fmt = lambda v: "" if pd.isna(v) else str(int(v))  # noqa: E731
-        return f"{fmt(start)}–{fmt(end)}"
+        return f"{self.units.at[unit, 'valid_from_text']}–{self.units.at[unit, 'valid_to_text']}"
 
     def display_name(self, unit_ids: pd.Series) -> pd.Series:
         """Short names (as printed in the report) for a column of unit ids."""
@@ -222,127 +223,224 @@ def _in_a_loop(ids: pd.Series, predecessors: pd.Series) -> list[int]:
     return sorted(set(reach.loc[own, "row"].astype(int)))
 
 
-def load_registry(path: Path, *, label: str | None = None,
+def _when(raw: pd.Series, *, end: bool) -> tuple[pd.Series, pd.Series]:
+    """A validity bound as written: a year (``2020``) or a date (``01/03/2025``, ``2025-03-01``).
+
+    Returns the date it stands for (a year starts on 1 January and ends on 31 December;
+    NaT when blank) and the mask of cells that are neither.
+    """
+    text = clean_series(raw).fillna("")
+    year = text.str.fullmatch(r"\d{4}")
+    day_first = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")
+    iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    out[year] = pd.to_datetime(text[year] + ("-12-31" if end else "-01-01"), errors="coerce")
+    out[day_first] = pd.to_datetime(text[day_first], format="%d/%m/%Y", errors="coerce")
+    out[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
+    bad = (text != "") & out.isna()
+    return out, bad
+
+
+_TRUE = {"true", "1", "x", "co", "yes"}
+_FALSE = {"", "false", "0", "khong", "no"}
+SUCCESSIONS = {"": "tasks", "tasks": "tasks", "area": "area"}
+
+
+def _read_files(paths: list[Path], labels: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every registry file read and stacked, each row knowing its file and row."""
+    problems: list[Problem] = []
+    frames = []
+    for path, label in zip(paths, labels, strict=True):
+        frame, read = read_csv_text(path, label)
+        if read:
+            problems += read
+            continue
+        missing = [c for c in _REQUIRED if c not in frame.columns]
+        problems += [Problem(label, 1, c, None, "thiếu cột bắt buộc") for c in missing]
+        unknown = [c for c in frame.columns if c not in REGISTRY_COLUMNS and c != ROW]
+        problems += [Problem(label, 1, c, c, "cột không được biết đến; các cột của danh mục: "
+                             + ", ".join(REGISTRY_COLUMNS)) for c in unknown]
+        if frame.empty:  # else every name of every input is "not in the registry", the cause unsaid
+            problems.append(Problem(label, None, None, None, "danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị"))
+        if missing or unknown or frame.empty:
+            continue
+        for col in REGISTRY_COLUMNS:
+            if col not in frame.columns:
+                frame[col] = ""
+        rows = frame[ROW] if ROW in frame.columns else frame.index + 2
+        frames.append(frame[REGISTRY_COLUMNS].assign(_file=label, _row=pd.Series(rows, index=frame.index).to_numpy()))
+    if problems:
+        return pd.DataFrame(), problems
+    return pd.concat(frames, ignore_index=True), []
+
+
+def load_registry(path: Path | Sequence[Path], *, label: str | Sequence[str] | None = None,
                   abbreviations: Path | None = None) -> Registry:
-    """Read and check the unit registry.
+    """Read and check the unit registry: one file, or several read as one (a real registry and
+    an illustrative one beside it).
 
     Parameters
     ----------
-    path : Path
-        The registry CSV (columns: see ``REGISTRY_COLUMNS``).
-    label : str, optional
-        How to name the file in messages (default: ``path`` as given).
+    path : Path or sequence of Path
+        The registry CSV file(s) (columns: see ``REGISTRY_COLUMNS``).
+    label : str or sequence of str, optional
+        How to name each file in messages (default: the paths as given).
     abbreviations : Path, optional
-        CSV of ``abbreviation,phrase``; default ``abbreviations.csv`` beside the registry.
+        CSV of ``abbreviation,phrase``; default ``abbreviations.csv`` beside the first file.
 
     Raises
     ------
     InputError
-        With every problem found: missing columns, bad or duplicate ids,
-        unknown predecessors, impossible validity years, and two units whose
-        names become equal after normalisation.
+        With every problem found: missing or unknown columns, bad or duplicate ids
+        (across files too), unknown predecessors, impossible validity dates (a unit
+        ending before it starts, a successor starting before its predecessor ended,
+        a dissolved unit without an end), predecessor chains that loop, and two
+        units whose names become equal after normalisation.
     """
-    label = label or str(path)
-    frame, problems = read_csv_text(path, label)
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    if label is None:
+        labels = [str(p) for p in paths]
+    else:
+        labels = [label] if isinstance(label, str) else list(label)
+    frame, problems = _read_files(paths, labels)
     if problems:
         raise InputError(problems)
-    missing = [c for c in _REQUIRED if c not in frame.columns]
-    if missing:
-        raise InputError([Problem(label, 1, c, None, "thiếu cột bắt buộc") for c in missing])
-    if frame.empty:  # else every name of every input is "not in the registry", the cause unsaid
-        raise InputError([Problem(label, None, None, None, "danh mục không có đơn vị nào: cần một dòng cho mỗi đơn vị")])
-    for col in REGISTRY_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = ""
-    frame = frame[REGISTRY_COLUMNS].copy()
-    for col in ["id", "name", "short_name", "group", "kind"]:
+    for col in ["id", "name", "short_name", "group", "kind", "succession", "illustrative", "source"]:
         frame[col] = clean_series(frame[col]).fillna("")
-    rownum = frame.index + 2
+    rownum = frame["_row"].astype(int)
+    files = frame["_file"]
 
-    def add(mask: pd.Series, column: str, expected: str, values: pd.Series | None = None) -> None:
+    def add(mask: pd.Series, column: str, expected: str | pd.Series, values: pd.Series | None = None) -> None:
         vals = frame[column] if values is None else values
-        for r, v in zip(rownum[mask.to_numpy()], vals[mask], strict=True):
-            problems.append(Problem(label, int(r), column, str(v), expected))
+        exp = expected if isinstance(expected, pd.Series) else pd.Series(expected, index=frame.index)
+        for f, r, v, e in zip(files[mask], rownum[mask], vals[mask], exp[mask], strict=True):
+            problems.append(Problem(f, int(r), column, str(v), str(e)))
 
     for col in _REQUIRED:
         add(frame[col] == "", col, "không được để trống")
     add((frame["id"] != "") & ~frame["id"].str.fullmatch(_ID_RE).astype(bool), "id",
         "mã chỉ gồm chữ thường không dấu, số và dấu gạch (ví dụ so-tai-chinh)")
-    add(frame["id"].duplicated(keep="first") & (frame["id"] != ""), "id", "mã đơn vị bị trùng")
+    first_of = frame.drop_duplicates("id").set_index("id")
+    dup = frame["id"].duplicated(keep="first") & (frame["id"] != "")
+    add(dup, "id", "mã đơn vị bị trùng với " + frame["id"].map(
+        lambda i: f"{first_of.at[i, '_file']} dòng {first_of.at[i, '_row']}" if i in first_of.index else ""))
 
-    years = {}
-    for col in ["valid_from", "valid_to"]:
-        raw = clean_series(frame[col]).fillna("")
-        num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-        bad = (raw != "") & (num.isna() | (num % 1 != 0))
-        add(bad, col, "năm dạng số nguyên (ví dụ 2020) hoặc để trống", raw)
-        years[col] = num.astype("Int64")
-    frame["valid_from"], frame["valid_to"] = years["valid_from"], years["valid_to"]
-    both = frame["valid_from"].notna() & frame["valid_to"].notna()
-    add(both & (frame["valid_from"] > frame["valid_to"]).fillna(False), "valid_to",
-        "năm kết thúc không được trước năm bắt đầu")
+    # Validity: a year or a date.  A unit is in a year's evaluation when it exists on that
+    # year's 31 December: valid_from/valid_to become the first and last such years.
+    start, bad_start = _when(frame["valid_from"], end=False)
+    end, bad_end = _when(frame["valid_to"], end=True)
+    shown_from, shown_to = clean_series(frame["valid_from"]).fillna(""), clean_series(frame["valid_to"]).fillna("")
+    what = "năm (ví dụ 2020) hoặc ngày (01/07/2025 hoặc 2025-07-01), hoặc để trống"
+    add(bad_start, "valid_from", what, shown_from)
+    add(bad_end, "valid_to", what, shown_to)
+    add((end < start).fillna(False), "valid_to", "ngày kết thúc không được trước ngày bắt đầu", shown_to)
+    year_end = end.dt.month.eq(12) & end.dt.day.eq(31)
+    frame["valid_from"] = start.dt.year.astype("Int64")
+    frame["valid_to"] = (end.dt.year - (~year_end).astype(int)).astype("Int64")
+    frame["start"], frame["end"] = start, end
+    frame["valid_from_text"], frame["valid_to_text"] = shown_from, shown_to
+
+    flag = frame["illustrative"].map(fold).str.lower()
+    add(~flag.isin(_TRUE | _FALSE), "illustrative", "để trống, hoặc ghi «có» cho đơn vị có tên minh họa")
+    frame["illustrative"] = flag.isin(_TRUE)
+    succession = frame["succession"].str.lower()
+    add(~succession.isin(list(SUCCESSIONS)), "succession",
+        "để trống (đơn vị kế tiếp nhận nhiệm vụ của đơn vị tiền thân) hoặc «area» (đơn vị tiền thân giải thể, "
+        "chỉ địa bàn chuyển sang đơn vị này)")
+    frame["succession"] = succession.map(SUCCESSIONS).fillna("tasks")
 
     frame["predecessors"] = _split_list(frame["predecessors"])
     frame["aliases"] = _split_list(frame["aliases"])
+    add((frame["succession"] == "area") & (frame["predecessors"].map(len) == 0), "succession",
+        "«area» cần cột predecessors: các đơn vị giải thể có địa bàn chuyển sang đơn vị này")
     known = set(frame["id"])
     exploded = frame["predecessors"].explode().dropna()
     unknown = exploded[~exploded.isin(known)]
     for i, v in unknown.items():
-        problems.append(Problem(label, int(i) + 2, "predecessors", str(v),
+        problems.append(Problem(files[i], int(rownum[i]), "predecessors", str(v),
                                 "mã đơn vị tiền thân phải có trong danh mục"))
     for i in _in_a_loop(frame["id"], exploded):
-        problems.append(Problem(label, int(i) + 2, "predecessors", "|".join(frame.at[i, "predecessors"]),
+        problems.append(Problem(files[i], int(rownum[i]), "predecessors", "|".join(frame.at[i, "predecessors"]),
                                 f"đơn vị {frame.at[i, 'id']} thành tiền thân của chính nó (trực tiếp hoặc qua "
                                 "các đơn vị khác): chuỗi tiền thân không được quay vòng"))
+    problems += _link_date_problems(frame, exploded[exploded.isin(known)])
 
     # Every name a unit answers to, with the row it came from.
     names = pd.concat([
-        frame[["id", "name"]].assign(column="name"),
-        frame[["id", "short_name"]].rename(columns={"short_name": "name"}).assign(column="short_name"),
-        frame[["id", "aliases"]].explode("aliases").dropna()
+        frame[["id", "name", "_file", "_row"]].assign(column="name"),
+        frame[["id", "short_name", "_file", "_row"]].rename(columns={"short_name": "name"}).assign(column="short_name"),
+        frame[["id", "aliases", "_file", "_row"]].explode("aliases").dropna()
         .rename(columns={"aliases": "name"}).assign(column="aliases"),
     ])
     names = names[names["name"].astype(str) != ""]
-    names["row"] = names.index + 2
+    names["row"] = names["_row"].astype(int)
+    names["_seq"] = names.index
     names["key"] = names["name"].map(name_key)
     # A name of punctuation only has an empty key, which any other such input would match.
     for _, bad in names[names["key"] == ""].iterrows():
-        problems.append(Problem(label, int(bad["row"]), bad["column"], bad["name"],
+        problems.append(Problem(bad["_file"], int(bad["row"]), bad["column"], bad["name"],
                                 "tên phải có chữ hoặc số"))
     names = names[names["key"] != ""]
     owners = names.groupby("key")["id"].agg(lambda s: sorted(set(s)))
     clashes = owners[owners.map(len) > 1]
     for key in clashes.index:
-        # The first by row is the original; the later rows are the ones said to clash.
-        hit = names[(names["key"] == key)].sort_values("row", kind="stable").drop_duplicates("id")
+        # The first in file order is the original; the later rows are the ones said to clash.
+        hit = names[(names["key"] == key)].sort_values("_seq", kind="stable").drop_duplicates("id")
         first = hit.iloc[0]
         for _, other in hit.iloc[1:].iterrows():
+            where = f"dòng {first['row']}" if other["_file"] == first["_file"] else f"{first['_file']} dòng {first['row']}"
             problems.append(Problem(
-                label, int(other["row"]), other["column"], other["name"],
+                other["_file"], int(other["row"]), other["column"], other["name"],
                 f"trùng (sau khi chuẩn hóa) với tên «{first['name']}» của đơn vị {first['id']} "
-                f"(dòng {first['row']}); mỗi tên chỉ được thuộc một đơn vị",
+                f"({where}); mỗi tên chỉ được thuộc một đơn vị",
             ))
 
-    phrase_dir = Path(path).parent
+    phrase_dir = paths[0].parent
     phrases, phrase_problems = _load_phrases(
         abbreviations if abbreviations is not None else phrase_dir / "abbreviations.csv",
         str(abbreviations) if abbreviations is not None
-        else str(Path(label).parent / "abbreviations.csv"),
+        else str(Path(labels[0]).parent / "abbreviations.csv"),
     )
     problems.extend(phrase_problems)
     if problems:
         raise InputError(problems)
 
-    frame["_row"] = rownum
+    frame["_pos"] = range(len(frame))
     units = frame.set_index("id", drop=False)
     exact = dict(zip(names["key"], names["id"], strict=True))
-    registry = Registry(units=units, source=label, phrases=phrases, exact=exact)
+    registry = Registry(units=units, source=", ".join(labels), phrases=phrases, exact=exact)
     loose: dict[str, set[str]] = defaultdict(set)
     for name, unit in zip(names["name"], names["id"], strict=True):
         for key in registry.readings(name):
             loose[key].add(unit)
     object.__setattr__(registry, "loose", {k: frozenset(v) for k, v in loose.items()})
     return registry
+
+
+def _link_date_problems(frame: pd.DataFrame, links: pd.Series) -> list[Problem]:
+    """A successor must start after each predecessor it names has ended (when both dates are
+    given), and a unit dissolved into the area of others (``succession: area``) must end."""
+    if links.empty:
+        return []
+    pairs = pd.DataFrame({"row": links.index, "pred": links.to_numpy()})
+    by_id = frame.drop_duplicates("id").set_index("id")
+    pairs["pred_end"] = pairs["pred"].map(by_id["end"])
+    pairs["pred_to"] = pairs["pred"].map(by_id["valid_to_text"])
+    pairs["start"] = frame.loc[pairs["row"], "start"].to_numpy()
+    pairs["area"] = (frame.loc[pairs["row"], "succession"] == "area").to_numpy()
+    problems = []
+    early = pairs[(pairs["start"] <= pairs["pred_end"]).fillna(False)]
+    for r in early.itertuples(index=False):
+        problems.append(Problem(frame.at[r.row, "_file"], int(frame.at[r.row, "_row"]), "valid_from",
+                                frame.at[r.row, "valid_from_text"],
+                                f"đơn vị bắt đầu trước khi đơn vị tiền thân {r.pred} kết thúc ({r.pred_to}): "
+                                "hai đơn vị cùng có hiệu lực"))
+    open_area = pairs[pairs["area"] & pairs["pred_end"].isna()]
+    for r in open_area.itertuples(index=False):
+        problems.append(Problem(frame.at[r.row, "_file"], int(frame.at[r.row, "_row"]), "predecessors", r.pred,
+                                f"đơn vị {r.pred} giải thể (địa bàn chuyển sang đơn vị này) nên phải có ngày kết "
+                                "thúc (valid_to)"))
+    return problems
 
 
 def slug_ok(value: str) -> bool:

@@ -20,10 +20,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, os_error_text, parser_text
+from .limits import MAX_YAML_BYTES
+from .provenance import TooLarge, read_input
 
 __all__ = ["Rules", "Tier", "Group", "Precision", "Criterion", "CriteriaSet", "RaterKind", "Survey",
-           "Item", "Scope", "Adjustments", "load_rules", "load_yaml", "read_yaml_model",
+           "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
+           "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model",
            "Uncertainty", "VaryCriterionMax", "VaryRounding", "RoundingAlternative", "VaryTierMin", "VarySurvey",
            "VaryUpTo", "load_uncertainty", "checked_uncertainty", "derive_uncertainty", "uncertainty_problems",
            "VARY_KINDS", "DETAIL_KINDS"]
@@ -64,10 +67,20 @@ class Confirmable(_Model):
 
 
 class Regulation(Confirmable):
+    """A basis document.  ``kind`` is its document type as printed before its number
+    ("Nghị định", "Quyết định", "Công văn"…); without it only the number is printed."""
+
     id: Id
+    kind: Text | None = None
     number: Text
     date: str | None = None
     title: Text
+
+    @property
+    def citation(self) -> str:
+        """"Nghị định số 335/2025/NĐ-CP ngày 21/12/2025" (plain text, no title)."""
+        date = f" ngày {self.date}" if self.date else ""
+        return f"{self.kind} số {self.number}{date}" if self.kind else f"{self.number}{date}"
 
 
 class Body(Confirmable):
@@ -99,6 +112,11 @@ class Scale(Confirmable):
         return self
 
 
+# How each rounding mode is said to readers (never the code value).
+ROUNDING_WORDS = {"down": "bỏ phần lẻ", "up": "làm tròn lên", "half_up": "làm tròn, từ 5 trở lên làm tròn lên",
+                  "half_even": "làm tròn về số chẵn gần nhất"}
+
+
 class Precision(Confirmable):
     decimals: int = Field(ge=0, le=6)
     rounding: Literal["down", "half_up", "half_even", "up"]
@@ -106,12 +124,17 @@ class Precision(Confirmable):
 
 
 class Tier(Confirmable):
+    """A tier of the classification, or — ``classified: false``, last in the list only — the
+    declared outcome below every tier ("Không xếp loại"), for regimes whose lowest tier starts
+    above the bottom of the scale."""
+
     id: Id
     name: Text
     short: Text
     color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
     min: Number
     max: Number | None = None
+    classified: bool = True
 
 
 class Group(Confirmable):
@@ -130,13 +153,106 @@ class Condition(Confirmable):
     max_tier: Id
 
 
+class QuotaLimit(Confirmable):
+    """How the allowed number is computed from the base count: ``max_ratio`` × base, rounded.
+
+    The base is the number of units in ``of`` (or in the partition, for ``all``) as a reader
+    counts them: before this quota moves anyone down (after conditions and earlier quotas).
+    """
+
+    rounding: Literal["floor", "half_up", "ceil"] = "floor"
+
+
+# Tie-break keys of a quota, best first; each puts the unit it favours first and the other last.
+TIE_KEYS = {
+    "raw_score": "điểm trước khi làm tròn cao hơn",
+    "self_score": "điểm tự chấm cao hơn",
+    "gap": "chênh lệch giữa điểm tự chấm và điểm đánh giá nhỏ hơn",
+}
+
+
+class QuotaTies(Confirmable):
+    """Units tied on the published score across the quota's edge.
+
+    ``break_by``: keys tried in order (see :data:`TIE_KEYS`); a unit without the value
+    (no self score) comes after every unit that has it.  ``otherwise``: what happens to
+    units still tied after every key — ``demote_all`` (the quota is never exceeded; fewer
+    units than allowed may stay) or ``keep_all`` (the whole tie stays; the quota may be
+    exceeded by the tie).  Never row order.
+    """
+
+    break_by: list[Literal["raw_score", "self_score", "gap"]] = []
+    otherwise: Literal["demote_all", "keep_all"] = "demote_all"
+
+
 class Quota(Confirmable):
+    """At most ``max_ratio`` × (units in ``of``) units in ``tier``, per ``scope``.
+
+    Units over the limit move to ``demote_to`` (default: the next tier), lowest published
+    score first; ``ties`` settles a tie at the edge.
+    """
+
     tier: Id
     max_ratio: Number = Field(gt=0)
     of: Id | Literal["all"]
     scope: Literal["all", "group"] = "all"
     demote_to: Id | None = None
     note: str | None = None
+    limit: QuotaLimit = QuotaLimit()
+    ties: QuotaTies = QuotaTies()
+
+
+class Ranking(Confirmable):
+    """How ranks are given within a group: ``score`` (published score only, the 2020 report)
+    or ``tier_then_score`` (tier first: a unit moved down by a condition or a quota ranks
+    below every unit of a better tier)."""
+
+    by: Literal["score", "tier_then_score"] = "score"
+
+
+class Wording(_Model):
+    """The words of the classification, as the regime's documents say them.
+
+    ``classification``: the verb phrase in sentences ("11 cơ quan, đơn vị *dự kiến xếp loại*
+    …"; a published final classification says "được xếp loại"); ``classification_heading``:
+    the same as a column heading; ``subject``: what is classified ("đánh giá, xếp loại
+    *mức độ hoàn thành nhiệm vụ*"); ``units``: the noun for the units counted.
+    """
+
+    classification: Text = "dự kiến xếp loại"
+    classification_heading: Text = "Dự kiến xếp loại"
+    subject: Text = "mức độ hoàn thành nhiệm vụ"
+    units: Text = "cơ quan, đơn vị"
+
+
+class Period(_Model):
+    code: Code
+    name: Text
+    weight: Positive = Decimal(1)
+
+
+class Periods(Confirmable):
+    """Scores given per period (quarters, months) and how they make the year's score.
+
+    ``aggregate``: ``mean`` — the weighted mean (``weight``, default 1 each) of the
+    periods a unit has, before rounding to the published precision.  ``missing``: a
+    unit without a score for some period is an input error (``error``) or is scored on
+    the periods it has and flagged (``partial``), provided it has at least
+    ``min_periods``.
+    """
+
+    items: list[Period] = Field(min_length=1)
+    aggregate: Literal["mean"] = "mean"
+    missing: Literal["error", "partial"] = "error"
+    min_periods: int = Field(default=1, ge=1)
+
+
+class NotEvaluated(_Model):
+    """A group of the registry that this regime does not evaluate: its units valid in a
+    year are left out of that year (with the reason said), not refused as unknown."""
+
+    group: Id
+    reason: Text
 
 
 # -- detailed scoring: criteria, survey forms, bonus and penalty items -------------------------
@@ -290,6 +406,12 @@ class Rules(_Model):
     groups: list[Group] = Field(min_length=1)
     conditions: list[Condition] = []
     quotas: list[Quota] = []
+    ranking: Ranking = Ranking()
+    wording: Wording = Wording()
+    # Groups of the registry this regime leaves out (their units are not evaluated).
+    not_evaluated: list[NotEvaluated] = []
+    # Scores per period (quarters, months) aggregated into the year: years with inputs.periods.
+    periods: Periods | None = None
     # Order of the groups in the summary sentences (default: the order of `groups`).
     summary_order: list[Id] = []
     # Detailed scoring (years that publish points by criterion): empty for totals-only rules.
@@ -314,6 +436,15 @@ class Rules(_Model):
                    for i, g in enumerate(self.summary_order) if g not in {x.id for x in self.groups}]
         errors += [f"conditions[{i}].max_tier: «{c.max_tier}» không có trong tiers"
                    for i, c in enumerate(self.conditions) if c.max_tier not in tier_ids]
+        group_ids = {g.id for g in self.groups}
+        errors += [f"not_evaluated[{i}].group: «{n.group}» là một nhóm được đánh giá (có trong groups)"
+                   for i, n in enumerate(self.not_evaluated) if n.group in group_ids]
+        errors += _duplicates("not_evaluated", [n.group for n in self.not_evaluated])
+        if self.periods is not None:
+            errors += [f"periods.items: {e}" for e in _duplicates("mã kỳ", [p.code for p in self.periods.items])]
+            if self.periods.min_periods > len(self.periods.items):
+                errors.append(f"periods.min_periods: {self.periods.min_periods} lớn hơn số kỳ "
+                              f"({len(self.periods.items)})")
         for i, q in enumerate(self.quotas):
             unknown = False
             for key in ("tier", "of", "demote_to"):
@@ -322,7 +453,7 @@ class Rules(_Model):
                     errors.append(f"quotas[{i}].{key}: «{value}» không có trong tiers")
                     unknown = True
             if not unknown:
-                errors += _quota_problems(i, q, self.tier_ids)
+                errors += _quota_problems(i, q, self.tier_ids, self.tiers)
         errors += _decimals_problems(self)
         errors += _detail_problems(self)
         if errors:
@@ -339,6 +470,19 @@ class Rules(_Model):
     @property
     def tier_ids(self) -> list[str]:
         return [t.id for t in self.tiers]
+
+    @property
+    def classified_tiers(self) -> list[Tier]:
+        """The tiers proper, without the declared "not classified" outcome (if any)."""
+        return [t for t in self.tiers if t.classified]
+
+    @property
+    def has_adjustments(self) -> bool:
+        """False when the regime has no bonus and no penalty (``scale.adjustment_max: 0``)."""
+        return self.scale.adjustment_max > 0
+
+    def regulation(self, regulation_id: str) -> Regulation:
+        return next(r for r in self.regulations if r.id == regulation_id)
 
     @property
     def group_ids(self) -> list[str]:
@@ -396,19 +540,31 @@ class Rules(_Model):
             out.append(("scale", "thang điểm"))
         if not self.precision.confirmed:
             out.append(("precision", f"làm tròn {self.precision.decimals} chữ số thập phân "
-                                     f"({self.precision.rounding})"))
+                                     f"({ROUNDING_WORDS[self.precision.rounding]})"))
         for i, t in enumerate(self.tiers):
             if not t.confirmed:
                 out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
         for i, r in enumerate(self.regulations):
             if not r.confirmed:
                 out.append((f"regulations[{i}]", r.number))
+        for i, g in enumerate(self.groups):
+            if not g.confirmed:
+                out.append((f"groups[{i}]", f"nhóm «{g.name}» và văn bản áp dụng cho nhóm"))
         for i, c in enumerate(self.conditions):
             if not c.confirmed:
                 out.append((f"conditions[{i}]", c.name))
         for i, q in enumerate(self.quotas):
+            name = self.tier(q.tier).name
             if not q.confirmed:
-                out.append((f"quotas[{i}]", f"hạn mức «{q.tier}»"))
+                out.append((f"quotas[{i}]", f"hạn mức «{name}»"))
+            if not q.limit.confirmed:
+                out.append((f"quotas[{i}].limit", f"cách làm tròn số đơn vị tối đa của hạn mức «{name}»"))
+            if not q.ties.confirmed:
+                out.append((f"quotas[{i}].ties", f"cách xử lý các đơn vị bằng điểm ở giới hạn của hạn mức «{name}»"))
+        if not self.ranking.confirmed:
+            out.append(("ranking", "cách xếp thứ hạng trong nhóm"))
+        if self.periods is not None and not self.periods.confirmed:
+            out.append(("periods", "điểm theo kỳ, cách tính điểm năm từ điểm các kỳ và xử lý kỳ thiếu điểm"))
         return out
 
 
@@ -420,10 +576,12 @@ class RuleErrors(ValueError):
         super().__init__("; ".join(self.errors))
 
 
-def _quota_problems(i: int, q: Quota, tier_ids: list[str]) -> list[str]:
+def _quota_problems(i: int, q: Quota, tier_ids: list[str], tiers: list[Tier]) -> list[str]:
     """A quota must demote to a tier below its own, and count another tier or all units."""
     level = tier_ids.index(q.tier)
     errors = []
+    if not tiers[level].classified:
+        errors.append(f"quotas[{i}].tier: «{tiers[level].name}» là kết quả «không xếp loại», không đặt hạn mức")
     if q.of == q.tier:
         errors.append(f"quotas[{i}].of: hạn mức của «{q.tier}» không thể tính theo chính số đơn vị «{q.tier}»")
     if q.demote_to is None and level == len(tier_ids) - 1:
@@ -458,7 +616,13 @@ def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:
                           f"(giữa «{lower.name}» và «{upper.name}»)")
     if tiers[-1].min > scale.score_min:
         errors.append(f"tiers[{len(tiers) - 1}].min: bậc thấp nhất phải bắt đầu từ {scale.score_min} "
-                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào)")
+                      f"(đang là {tiers[-1].min}: điểm dưới mức này không thuộc bậc nào); nếu quy định không "
+                      f"xếp loại điểm thấp hơn, thêm cuối danh sách một mục từ {scale.score_min} với "
+                      "«classified: false» (ví dụ «Không xếp loại»)")
+    errors += [f"tiers[{i}].classified: chỉ mục cuối cùng (dưới mọi bậc) được ghi «classified: false»"
+               for i, t in enumerate(tiers[:-1]) if not t.classified]
+    if sum(t.classified for t in tiers) < 2:
+        errors.append("tiers: cần ít nhất hai bậc xếp loại (không kể mục «classified: false»)")
     if tiers[0].min > scale.score_max:
         errors.append(f"tiers[0].min: {tiers[0].min} vượt điểm tối đa {scale.score_max}")
     if tiers[0].max is not None and tiers[0].max <= tiers[0].min:
@@ -514,13 +678,15 @@ def _detail_problems(rules: Rules) -> list[str]:
             else:
                 scored[(s, sv.criterion)] = sv.id
     errors += _duplicates("adjustments.items", [it.code for it in rules.adjustments.items])
+    if rules.adjustments.items and rules.scale.adjustment_max == 0:
+        errors.append(f"adjustments.items: {len(rules.adjustments.items)} nội dung thưởng, trừ nhưng quy định không "
+                      "có điểm thưởng, điểm trừ (scale.adjustment_max: 0)")
     for i, it in enumerate(rules.adjustments.items):
         errors += [f"adjustments.items[{i}].scope.groups: «{g}» không có trong groups"
                    for g in it.scope.groups if g not in groups]
     return errors
 
 
-MAX_YAML_BYTES = 2 * 1024 * 1024  # a rules or params file is kilobytes; refuse before reading more
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -587,7 +753,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if tag:  # !!python/object/apply:os.system and the like: code, never run
         return (f"thẻ «!!{tag.group(1)}» không được phép: tệp chỉ chứa dữ liệu thuần "
                 "(chữ, số, đúng/sai, danh sách, bảng khóa: giá trị)")
-    return problem
+    if not problem.isascii():
+        return problem  # ours (a key written twice), already in Vietnamese
+    return parser_text(problem)  # PyYAML's own words are English
 
 
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
@@ -601,19 +769,19 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(label, None, None, None, "không tìm thấy tệp")]
     if not path.is_file():
         return None, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
-    size = path.stat().st_size
-    if size > MAX_YAML_BYTES:
-        return None, [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
-                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        text = read_input(path, MAX_YAML_BYTES).decode("utf-8")  # once: its checksum is of these bytes
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (safe loader)
         if not isinstance(data, dict):
             return None, [Problem(label, None, None, None, "tệp YAML phải là một bảng khóa: giá trị")]
         data, problems = _plain_text(data, label)
     except UnicodeDecodeError:
         return None, [Problem(label, None, None, None, "tệp YAML phải ở dạng UTF-8")]
+    except TooLarge as exc:
+        return None, [Problem(label, None, None, f"{exc.size / 1024 / 1024:.0f} MB",
+                              f"tệp quá lớn (giới hạn {MAX_YAML_BYTES // 1024 // 1024} MB): có lẽ nhầm tệp")]
     except OSError as exc:
-        return None, [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+        return None, [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
     except RecursionError:  # PyYAML (and the walk above) recurse: "[[[[…" a few hundred deep
         return None, [Problem(label, None, None, None, "YAML không hợp lệ: các mục lồng nhau quá sâu")]
     except yaml.YAMLError as exc:

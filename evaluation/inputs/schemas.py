@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["ColumnSpec", "TableSpec", "SCORES", "CONDITIONS", "CRITERIA", "SURVEY", "ADJUSTMENTS", "TABLES",
+__all__ = ["ColumnSpec", "TableSpec", "SCORES", "PERIODS", "CONDITIONS", "CRITERIA", "SURVEY", "ADJUSTMENTS", "TABLES",
            "NOT_APPLICABLE"]
 
 Kind = Literal["text", "number", "integer", "unit", "code"]
@@ -90,7 +90,8 @@ class TableSpec:
     # What a duplicate breaks, said after "bị trùng với dòng N: ".
     unique_rule: str = "mỗi đơn vị chỉ có một dòng"
     # How a year is scored decides which tables it takes: "totals" (published final scores),
-    # "detailed" (points by criterion, surveys, bonus/penalty) or "any" (both kinds of year).
+    # "periods" (final scores per quarter or month), "detailed" (points by criterion, surveys,
+    # bonus/penalty) or "any" (every kind of year).
     mode: str = "any"
     may_be_empty: bool = False
 
@@ -112,13 +113,34 @@ SCORES = TableSpec(
     columns=(
         ColumnSpec("order", ("TT", "STT", "order"), "integer", required=False, nullable=True),
         ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
-        ColumnSpec("self_score", ("Điểm tự chấm", "Tự chấm", "self_score"), "number",
+        # Optional: a year may publish no self scores (the gap sections then say so).
+        ColumnSpec("self_score", ("Điểm tự chấm", "Tự chấm", "self_score"), "number", required=False,
                    nullable=True, bounds="score"),
         ColumnSpec("final_score", ("Điểm đánh giá", "Điểm thẩm định", "final_score"), "number",
                    bounds="score"),
         NOTE,
     ),
     unique=("unit_id",),
+)
+
+PERIODS = TableSpec(
+    mode="periods",
+    name="periods",
+    title="Điểm theo kỳ",
+    description=("Điểm tự chấm và điểm đánh giá của mỗi đơn vị trong từng kỳ (quý, tháng) theo mã kỳ của quy "
+                 "định; điểm năm tính từ điểm các kỳ theo quy định (mặc định: trung bình)."),
+    columns=(
+        ColumnSpec("unit", ("Đơn vị", "Tên đơn vị", "unit"), "unit"),
+        ColumnSpec("period", ("Mã kỳ", "Kỳ", "period"), "code"),
+        ColumnSpec("self_score", ("Điểm tự chấm", "Tự chấm", "self_score"), "number", required=False,
+                   nullable=True, bounds="score"),
+        ColumnSpec("final_score", ("Điểm đánh giá", "Điểm thẩm định", "final_score"), "number",
+                   bounds="score"),
+        NOTE,
+    ),
+    unique=("unit_id", "period"),
+    codes={"period": "periods"},
+    unique_rule="mỗi đơn vị chỉ có một dòng cho mỗi kỳ",
 )
 
 CONDITIONS = TableSpec(
@@ -204,15 +226,19 @@ ADJUSTMENTS = TableSpec(
     may_be_empty=True,  # a year may have no bonus and no penalty at all
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, CONDITIONS, CRITERIA, SURVEY, ADJUSTMENTS)}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, PERIODS, CONDITIONS, CRITERIA, SURVEY, ADJUSTMENTS)}
 
 
 def tables_for(mode: str) -> dict[str, TableSpec]:
-    """The tables a year scored in ``mode`` ("totals" or "detailed") takes, in declaration order."""
+    """The tables a year scored in ``mode`` ("totals", "periods" or "detailed") takes, in declaration order."""
     return {name: spec for name, spec in TABLES.items() if spec.mode in (mode, "any")}
 
 
 def mode_of(inputs: Iterable[str]) -> str:
-    """How a year listing these inputs is scored: "detailed" when it gives points by criterion."""
-    detailed = {name for name, spec in TABLES.items() if spec.mode == "detailed"}
-    return "detailed" if detailed & set(inputs) else "totals"
+    """How a year listing these inputs is scored: "detailed" when it gives points by criterion,
+    "periods" when it gives scores per period, "totals" otherwise."""
+    given = set(inputs)
+    for mode in ("detailed", "periods"):
+        if {name for name, spec in TABLES.items() if spec.mode == mode} & given:
+            return mode
+    return "totals"

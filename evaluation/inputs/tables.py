@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import Problem, os_error_text
 from ..text import clean, looks_like_legacy_encoding
-from .limits import MAX_INPUT_BYTES, ROW
+from .limits import MAX_COLUMNS, MAX_INPUT_BYTES, MAX_ROWS, ROW, columns_problem_text, rows_problem_text
+from .provenance import TooLarge, read_input
 
 __all__ = ["read_csv_text", "read_table_text", "MAX_INPUT_BYTES", "ROW", "WORKBOOK_SUFFIXES"]
 
@@ -78,22 +79,42 @@ def read_csv_text(path: Path, label: str | None = None, *,
         return pd.DataFrame(), [Problem(label, None, None, None, "không tìm thấy tệp")]
     if not path.is_file():
         return pd.DataFrame(), [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
-    size = path.stat().st_size
-    if size > max_bytes:
-        return pd.DataFrame(), [Problem(
-            label, None, None, f"{size / 1024 / 1024:.0f} MB",
-            f"tệp quá lớn (giới hạn {max_bytes // 1024 // 1024} MB): có lẽ nhầm tệp, "
-            "hoặc cần tách theo năm/nhóm")]
-    if size == 0:
-        return pd.DataFrame(), [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
     try:
-        raw = path.read_bytes()
+        raw = read_input(path, max_bytes)
+    except TooLarge as exc:
+        return pd.DataFrame(), [too_large(label, exc.size, max_bytes)]
     except OSError as exc:
-        return pd.DataFrame(), [Problem(label, None, None, None, f"không đọc được tệp: {exc.strerror}")]
+        return pd.DataFrame(), [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
+    if not raw:
+        return pd.DataFrame(), [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
     text, problems = _decode(raw, label)
     if text is None:
         return pd.DataFrame(), problems
     return parse_csv_text(text, label)
+
+
+def too_large(label: str, size: int, limit: int) -> Problem:
+    """The problem of a file over the size limit (refused before it is read)."""
+    return Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
+                   f"tệp quá lớn (giới hạn {limit // 1024 // 1024} MB): có lẽ nhầm tệp, "
+                   "hoặc cần tách theo năm/nhóm")
+
+
+_CSV_ERRORS = [
+    ("field larger than field limit", "một ô quá dài (hơn 131.072 ký tự)"),
+    ("unexpected end of data", "tệp kết thúc giữa một ô trong ngoặc kép"),
+    ("new-line character seen in unquoted field", "có ký tự xuống dòng lạ giữa một ô"),
+    ("line contains NUL", "có ký tự NUL (tệp nhị phân?)"),
+    ("expected after", "sau dấu ngoặc kép «\"» đóng phải là dấu phẩy «,»"),
+]
+
+
+def _csv_error_text(exc: csv.Error) -> str:
+    text = str(exc)
+    for english, vietnamese in _CSV_ERRORS:
+        if english in text:
+            return vietnamese
+    return "sai cấu trúc"
 
 
 def parse_csv_text(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -111,11 +132,18 @@ def parse_csv_text(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
     try:
-        rows.extend(reader)
+        # Row by row, so that a runaway file stops at the limit, not after filling the memory.
+        for record in reader:
+            if len(record) > MAX_COLUMNS and any(c.strip() for c in record[MAX_COLUMNS:]):
+                return pd.DataFrame(), [Problem(label, reader.line_num, None, None,
+                                                columns_problem_text(len(record)))]
+            rows.append(record[:MAX_COLUMNS + 1])
+            if len(rows) > MAX_ROWS + 1:
+                return pd.DataFrame(), [Problem(label, None, None, None, rows_problem_text())]
     except csv.Error as exc:
         return pd.DataFrame(), [Problem(
             label, len(rows) + 1, None, None,
-            f"không đọc được CSV ({exc}): thường do dấu ngoặc kép «\"» không đóng")]
+            f"không đọc được CSV ({_csv_error_text(exc)}): thường do dấu ngoặc kép «\"» không đóng")]
     # The header is the first row with any text: blank lines above it are not data either.
     top = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
     if top is None:  # only blank lines, or only separators (",,,")

@@ -28,6 +28,7 @@ and formulas are found by one streaming pass over the sheet's XML.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -37,18 +38,26 @@ from xml.etree.ElementTree import iterparse
 
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import Problem, os_error_text, parser_text
 from ..text import clean, name_key
-from .limits import MAX_INPUT_BYTES, ROW
+from .limits import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_INPUT_BYTES,
+    MAX_ROWS,
+    MAX_UNZIPPED_RATIO,
+    ROW,
+    columns_problem_text,
+    count_text,
+    rows_problem_text,
+)
+from .provenance import TooLarge, read_input
 
 __all__ = ["read_sheet_text", "sheet_ref", "SHEET_ATTR", "COLUMNS_ATTR", "MAX_UNZIPPED_RATIO", "WorkbookInfo",
            "workbook_info"]
 
 SHEET_ATTR = "sheet"
 COLUMNS_ATTR = "column_letters"
-# An .xlsx is a zip of XML: refuse one that would inflate to more than this many times the
-# size limit of a plain file (a "zip bomb" or a runaway workbook), before parsing it.
-MAX_UNZIPPED_RATIO = 16
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SAVE_AS = "mở bằng Excel (hoặc LibreOffice) và lưu lại dạng «Sổ làm việc Excel (.xlsx)»"
 _PLAIN_SHEET_NAME = re.compile(r"^[^\W\d][\w.]*$")
@@ -66,7 +75,7 @@ def sheet_ref(sheet: str, ref: str) -> str:
 
 
 def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None = None,
-                    max_bytes: int = MAX_INPUT_BYTES) -> tuple[pd.DataFrame, list[Problem]]:
+                    max_bytes: int = MAX_INPUT_BYTES, hidden: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
     """Read one sheet of a workbook as a table of cleaned strings.
 
     Parameters
@@ -81,6 +90,9 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         visible sheet, that sheet is read.  Default: the first visible sheet.
     max_bytes : int
         Files larger than this are refused without being read.
+    hidden : bool
+        Read the sheet even if it is hidden (a form's metadata sheet, hidden on purpose).
+        By default a hidden sheet is refused: users edit what they see.
 
     Returns
     -------
@@ -92,26 +104,35 @@ def read_sheet_text(path: Path, label: str | None = None, *, sheet: str | None =
         to its column letter.
     problems : list of Problem
         Empty when the sheet could be read; otherwise every problem found, each
-        with its cell address in ``Problem.cell``.
+        with its cell address in ``Problem.cell``.  When only some cells cannot be
+        read (a formula error, a formula without a saved value) the table comes
+        back too, so that the rest of it is checked in the same run; a hidden
+        sheet is refused (its visible copy is what the user edited).
     """
     label = label or str(path)
     path = Path(path)
-    problems = _container_problems(path, label, max_bytes)
+    data, scans, problems = _container(path, label, max_bytes)
     if problems:
         return pd.DataFrame(), problems
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
-        return pd.DataFrame(), [Problem(label, None, None, None,
-                                        f"không mở được tệp Excel ({type(exc).__name__}: {exc}); {_SAVE_AS}")]
+        return pd.DataFrame(), [_damaged(label, exc)]
     try:
-        ws, problems = _pick_sheet(wb, sheet, label)
+        ws, problems = _pick_sheet(wb, sheet, label, hidden=hidden)
         if ws is None:
             return pd.DataFrame(), problems
-        merged, uncached = _structure(wb, ws)
+        rows = scans.get(ws._worksheet_path) or _scan(wb._archive, ws._worksheet_path)
+        merged, uncached = _structure(wb, ws) if rows.structure else ([], set())
         return _read(ws, label, merged, uncached)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a part damaged beyond what load_workbook looked at
+        return pd.DataFrame(), [_damaged(label, exc)]
     finally:
         wb.close()
 
@@ -142,16 +163,17 @@ def workbook_info(path: Path, label: str | None = None, *,
     """
     label = label or str(path)
     path = Path(path)
-    problems = _container_problems(path, label, max_bytes)
+    data, _, problems = _container(path, label, max_bytes)
     if problems:
         return None, problems
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
-        return None, [Problem(label, None, None, None,
-                              f"không mở được tệp Excel ({type(exc).__name__}: {exc}); {_SAVE_AS}")]
+        return None, [_damaged(label, exc)]
     try:
         sheets = {n: getattr(wb[n], "sheet_state", "visible") for n in wb.sheetnames}
         saved = wb.properties.modified if wb.properties is not None else None
@@ -160,32 +182,71 @@ def workbook_info(path: Path, label: str | None = None, *,
     return WorkbookInfo(sheets, saved), []
 
 
-def _container_problems(path: Path, label: str, max_bytes: int) -> list[Problem]:
-    """Problems with the file as a file: missing, too large, not an .xlsx at all."""
+def _damaged(label: str, exc: Exception) -> Problem:
+    return Problem(label, None, None, None,
+                   f"không mở được tệp Excel (tệp hỏng: {parser_text(str(exc))}); {_SAVE_AS}")
+
+
+def _container(path: Path, label: str, max_bytes: int) -> tuple[bytes, dict[str, _Scan], list[Problem]]:
+    """The file's bytes (read once) and a scan of each sheet, or the problems with the file as a
+    file: missing, too large, not an .xlsx at all, inflating to too much, a sheet too long."""
     if not path.exists():
-        return [Problem(label, None, None, None, "không tìm thấy tệp")]
-    size = path.stat().st_size
-    if size > max_bytes:
-        return [Problem(label, None, None, f"{size / 1024 / 1024:.0f} MB",
-                        f"tệp quá lớn (giới hạn {max_bytes // 1024 // 1024} MB): có lẽ nhầm tệp, "
-                        "hoặc cần tách theo năm/nhóm")]
-    if size == 0:
+        return b"", {}, [Problem(label, None, None, None, "không tìm thấy tệp")]
+    try:
+        data = read_input(path, max_bytes)
+    except TooLarge as exc:
+        return b"", {}, [Problem(label, None, None, f"{exc.size / 1024 / 1024:.0f} MB",
+                                 f"tệp quá lớn (giới hạn {max_bytes // 1024 // 1024} MB): có lẽ nhầm tệp, "
+                                 "hoặc cần tách theo năm/nhóm")]
+    except IsADirectoryError:
+        return b"", {}, [Problem(label, None, None, None, "không phải một tệp (là thư mục?)")]
+    except OSError as exc:
+        return b"", {}, [Problem(label, None, None, None, f"không đọc được tệp: {os_error_text(exc)}")]
+    scans: dict[str, _Scan] = {}
+    return data, scans, _container_problems(data, label, max_bytes, scans)
+
+
+def _container_problems(data: bytes, label: str, max_bytes: int, scans: dict[str, _Scan]) -> list[Problem]:
+    if not data:
         return [Problem(label, None, None, None, "tệp rỗng: cần dòng tiêu đề và dữ liệu")]
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head == _OLE2:
+    if data[:8] == _OLE2:
         return [Problem(label, None, None, None,
                         f"tệp Excel dạng cũ (.xls, Excel 97–2003) hoặc tệp có đặt mật khẩu: bỏ mật khẩu, {_SAVE_AS}")]
-    if not zipfile.is_zipfile(path):
+    buffer = io.BytesIO(data)
+    if not zipfile.is_zipfile(buffer):
         return [Problem(label, None, None, None,
                         f"tệp không phải sổ làm việc .xlsx (có thể là tệp CSV hay văn bản bị đổi đuôi): {_SAVE_AS}")]
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
-            return [Problem(label, None, None, None, f"tệp dạng OpenDocument (.ods), không phải .xlsx: {_SAVE_AS}")]
-        if "xl/workbook.xml" not in names:
-            return [Problem(label, None, None, None, f"tệp nén không phải sổ làm việc Excel: {_SAVE_AS}")]
-        unzipped = sum(info.file_size for info in zf.infolist())
+    try:
+        with zipfile.ZipFile(buffer) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+                return [Problem(label, None, None, None,
+                                f"tệp dạng OpenDocument (.ods), không phải .xlsx: {_SAVE_AS}")]
+            if "xl/workbook.xml" not in names:
+                return [Problem(label, None, None, None, f"tệp nén không phải sổ làm việc Excel: {_SAVE_AS}")]
+            unzipped = sum(info.file_size for info in zf.infolist())
+            shared = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None
+            if unzipped <= max_bytes * MAX_UNZIPPED_RATIO and shared is not None:
+                # openpyxl reads every shared string into memory, even in read-only mode
+                strings = _count_tags(zf, shared, b"si")
+                if strings > MAX_CELLS:
+                    return [Problem(label, None, None, None,
+                                    f"sổ làm việc có {count_text(strings)} chuỗi chữ (giới hạn "
+                                    f"{count_text(MAX_CELLS)}): có lẽ nhầm tệp, hoặc cần tách theo năm/nhóm")]
+            if unzipped <= max_bytes * MAX_UNZIPPED_RATIO:
+                # Every sheet, before openpyxl opens the workbook: in read-only mode it parses a sheet
+                # that declares no size to its end, building the rows as it goes.
+                problems = []
+                titles = _sheet_titles(zf)
+                for part in sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                    scans[part] = found = _scan(zf, part)
+                    if found.count > MAX_ROWS + 1:  # + 1: the header row
+                        problems.append(Problem(label, None, None, titles.get(part, part),
+                                                rows_problem_text(found.count - 1)))
+                if problems:
+                    return problems
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        return [Problem(label, None, None, None, f"tệp nén bị hỏng ({parser_text(str(exc))}): {_SAVE_AS}")]
     if unzipped > max_bytes * MAX_UNZIPPED_RATIO:
         return [Problem(label, None, None, f"{unzipped / 1024 / 1024:.0f} MB khi giải nén",
                         f"sổ làm việc quá lớn (giới hạn {max_bytes * MAX_UNZIPPED_RATIO // 1024 // 1024} MB "
@@ -193,7 +254,7 @@ def _container_problems(path: Path, label: str, max_bytes: int) -> list[Problem]
     return []
 
 
-def _pick_sheet(wb, sheet: str | None, label: str):
+def _pick_sheet(wb, sheet: str | None, label: str, *, hidden: bool = False):
     """The worksheet to read, or None and a problem that lists the sheets present."""
     names = list(wb.sheetnames)
     visible = [n for n in names if getattr(wb[n], "sheet_state", "visible") == "visible"]
@@ -211,6 +272,13 @@ def _pick_sheet(wb, sheet: str | None, label: str):
     ws = wb[chosen]
     if not hasattr(ws, "iter_rows"):
         return None, [Problem(label, None, None, chosen, "trang tính này là biểu đồ, không phải bảng số liệu")]
+    if chosen not in visible and not hidden:
+        # A hidden sheet beside a visible copy: the copy is what the user edited and sees.
+        others = ", ".join(f"«{n}»" for n in visible) or "(không có)"
+        return None, [Problem(label, None, None, chosen,
+                              f"trang tính «{chosen}» đang bị ẩn nên không được đọc (người sửa tệp không thấy "
+                              f"nó); các trang đang hiện: {others}. Hãy hiện trang cần đọc (chuột phải → "
+                              f"Unhide), đặt đúng tên «{sheet or chosen}» và xóa hoặc đổi tên bản còn lại")]
     return ws, []
 
 
@@ -227,8 +295,6 @@ def _structure(wb, ws) -> tuple[list[str], set[str]]:
     merged: list[str] = []
     uncached: set[str] = set()
     # openpyxl keeps the archive and the sheet's part name on read-only sheets (stable in 3.x).
-    if not _has_structure(wb._archive, ws._worksheet_path):
-        return merged, uncached  # most sheets: no formula, no merge; skip parsing the XML again
     with wb._archive.open(ws._worksheet_path) as src:
         for _, elem in iterparse(src, events=("end",)):
             tag = _local(elem.tag)
@@ -247,17 +313,71 @@ def _structure(wb, ws) -> tuple[list[str], set[str]]:
 
 
 _STRUCTURE_TAG = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
+_PREFIXED_ROW = re.compile(rb"<\w+:row[\s>/]")
 
 
-def _has_structure(archive: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> bool:
-    """True if the sheet's XML has a formula or a merged range (a byte scan, no XML parsing)."""
+def _sheet_titles(zf: zipfile.ZipFile, limit: int = 1 << 20) -> dict[str, str]:
+    """Sheet part → the sheet's name, from the workbook's (small) index; {} if it is not readable."""
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        if any(zf.getinfo(n).file_size > limit for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")):
+            return {}
+        book, rels = fromstring(zf.read("xl/workbook.xml")), fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ParseError, zipfile.BadZipFile, ValueError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels if _local(r.tag) == "Relationship"}
+    out = {}
+    for sheet in book.iter():
+        if _local(sheet.tag) != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+        target = targets.get(rid, "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        out[part] = sheet.get("name", part)
+    return out
+
+
+class _Scan:
+    """What one byte pass over a sheet's XML found: rows written, and formulas or merges."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.structure = False
+
+
+def _scan(archive: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> _Scan:
+    """Count the sheet's ``<row>`` elements and look for a formula or a merged range.
+
+    A byte scan, no XML parsing: 20 million empty rows (182 KB zipped) are counted in
+    about a second and refused before openpyxl builds a single row.
+    """
+    found = _Scan()
     tail = b""
     with archive.open(part) as src:
         while block := src.read(chunk):
-            if _STRUCTURE_TAG.search(tail + block):
-                return True
+            window = tail + block
+            # Tags that end in the new block only: the tail was searched with the previous one.
+            found.count += window.count(b"<row") - tail.count(b"<row")
+            if b":row" in window:
+                found.count += sum(1 for m in _PREFIXED_ROW.finditer(window) if m.end() > len(tail))
+            if not found.structure and (b"<f" in window or b":f" in window or b"mergeCell" in window) \
+                    and _STRUCTURE_TAG.search(window):  # the regex only where it may match: 5 × faster
+                found.structure = True
             tail = block[-32:]
-    return False
+    return found
+
+
+def _count_tags(archive: zipfile.ZipFile, part: str, tag: bytes, chunk: int = 1 << 20) -> int:
+    """How many ``<tag`` elements a part has (a byte scan)."""
+    n, tail = 0, b""
+    needle = b"<" + tag
+    with archive.open(part) as src:
+        while block := src.read(chunk):
+            window = tail + block
+            n += window.count(needle) - tail.count(needle)
+            tail = block[-len(needle) + 1:]
+    return n
 
 
 def _number_text(value: float | int, fmt: str) -> str:
@@ -325,30 +445,47 @@ def _read(ws, label: str, merged: list[str], uncached: set[str]) -> tuple[pd.Dat
         return pd.DataFrame(), problems  # a merged header hides the columns: that one message is enough
     ws.reset_dimensions()  # the size a file declares may be wrong; read what is there
     rows: list[list[str]] = []
+    # Cells that cannot be read (a formula error, a formula never computed) do not hide the rest:
+    # they come back with the table, and the other columns and rows are still checked.
+    cell_problems: list[Problem] = []
+    budget = MAX_CELLS
     for r, cells in enumerate(ws.iter_rows(), start=1):
+        budget -= len(cells)
+        if r > MAX_ROWS + 1 or budget < 0:
+            # Rows written as empty or far below (<row r="1048576">) are filled in by openpyxl
+            return pd.DataFrame(), [Problem(label, None, None, title, rows_problem_text() if r > MAX_ROWS + 1 else
+                                            f"trang tính có hơn {count_text(MAX_CELLS)} ô (kể cả ô trống được "
+                                            "định dạng): có lẽ nhầm tệp, hoặc cần xóa các cột, dòng thừa")]
+        if len(cells) > MAX_COLUMNS:
+            far = next((c for c, cell in enumerate(cells[MAX_COLUMNS:], start=MAX_COLUMNS + 1)
+                        if cell.value is not None and str(cell.value).strip()), None)
+            if far is not None:
+                return pd.DataFrame(), [Problem(label, r, None, None, columns_problem_text(far),
+                                                cell=at(f"{get_column_letter(far)}{r}"))]
+            cells = cells[:MAX_COLUMNS]  # formatted but empty cells far to the right
         texts = []
         for c, cell in enumerate(cells, start=1):
             kind = getattr(cell, "data_type", "n")
             if kind == "e":
-                problems.append(Problem(label, r, None, str(cell.value),
+                cell_problems.append(Problem(label, r, None, str(cell.value),
                                         "ô báo lỗi công thức: sửa công thức hoặc nhập giá trị",
                                         cell=at(f"{get_column_letter(c)}{r}")))
             texts.append(_cell_text(cell))
         rows.append(texts)
     for ref in sorted(uncached, key=_ref_order):
-        problems.append(Problem(label, _ref_order(ref)[0], None, None,
+        cell_problems.append(Problem(label, _ref_order(ref)[0], None, None,
                                 "công thức chưa có giá trị đã tính (tệp do chương trình tạo, chưa mở bằng "
                                 "Excel): mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi chạy lại",
                                 cell=at(ref)))
 
     filled = [i for i, row in enumerate(rows) if any(t.strip() for t in row)]
     if not filled:
-        return pd.DataFrame(), [*problems, Problem(label, None, None, title,
+        return pd.DataFrame(), [*cell_problems, *problems, Problem(label, None, None, title,
                                                    f"trang tính «{title}» trống: cần dòng tiêu đề (dòng 1) "
                                                    "và số liệu")]
     header = [clean(t) for t in rows[0]] if rows else []
     if not any(header):
-        return pd.DataFrame(), [*problems, Problem(
+        return pd.DataFrame(), [*cell_problems, *problems, Problem(
             label, 1, None, None,
             f"dòng 1 trống: tiêu đề các cột phải ở dòng 1 (dòng đầu có nội dung là dòng {filled[0] + 1})",
             cell=at("A1"))]
@@ -373,7 +510,7 @@ def _read(ws, label: str, merged: list[str], uncached: set[str]) -> tuple[pd.Dat
         problems.append(Problem(label, 1, h, h, "tiêu đề cột bị lặp",
                                 cell=at(f"{get_column_letter(second + 1)}1")))
     if problems:
-        return pd.DataFrame(), problems
+        return pd.DataFrame(), [*cell_problems, *problems]
 
     table = pd.DataFrame([[row[j] for j in keep] for row in grid], columns=names, dtype="string")
     table[ROW] = pd.Series(range(2, len(grid) + 2), dtype="int64")
@@ -383,7 +520,7 @@ def _read(ws, label: str, merged: list[str], uncached: set[str]) -> tuple[pd.Dat
         table = table[(cells != "").any(axis=1)].reset_index(drop=True)
     table.attrs[SHEET_ATTR] = title
     table.attrs[COLUMNS_ATTR] = {header[j]: get_column_letter(j + 1) for j in keep}
-    return table, []
+    return table, cell_problems
 
 
 def _ref_order(ref: str) -> tuple[int, int]:

@@ -2,7 +2,8 @@
 
 Everything is written into a temporary folder beside the destination and moved
 into place only when every step has succeeded, so a failed run never touches
-the previous good report.  Nothing here depends on the wall clock: the executed
+the previous good report (one build of a folder at a time, an atomic swap, and
+the leftovers of killed runs removed: :mod:`evaluation.files`).  Nothing here depends on the wall clock: the executed
 notebook is stripped of timings, cell ids are fixed, and the HTML of two runs on
 the same inputs is identical.
 """
@@ -24,7 +25,9 @@ import nbformat
 
 from .. import __version__
 from ..engine.pipeline import Evaluation, evaluate
-from ..errors import ReportError
+from ..errors import Interrupted, ReportError, describe_os_error, shown_path
+from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
+from ..inputs.provenance import pinned
 from .kernels import IsolatedKernelManager
 
 __all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
@@ -207,17 +210,6 @@ def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
     HTML(string=html, base_url=str(base_url)).write_pdf(target)
 
 
-def _replace(folder: Path, final: Path) -> None:
-    """Put ``folder`` at ``final``; the old ``final`` is removed only once the new one is in place."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
-    folder.rename(final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, notebook: Path, saved: Path) -> None:
     """In the audit log, say where the outputs end up, not the temporary folder they were made in.
 
@@ -238,36 +230,99 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
-    On any failure the temporary folder is removed, the executed notebook is kept
-    as ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
+
+    One build of ``final`` at a time (a second one waits, saying which process holds the
+    lock); what killed builds left beside it is removed first; the swap never leaves
+    ``final`` missing (:mod:`evaluation.files`).  On any failure, interruption included,
+    the temporary folder is removed, the executed notebook is kept as
+    ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
+
+    Raises
+    ------
+    ReportError
+        A cell or a renderer failed, or the output folder cannot hold the report (a file
+        where a folder should be).
+    OSError
+        The output folder cannot be written (read-only, full, no permission).
     """
+    _check_destination(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
-    failed_copy = final.parent / f"{final.name}.failed.ipynb"
-    try:
-        nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
-        _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
-        html = render_html(nb, illustrative=illustrative, title=title)
-        (work / f"{stem}.html").write_text(html, encoding="utf-8")
+    with build_lock(final):
+        remove_leftovers(final)
+        work = Path(tempfile.mkdtemp(prefix=f".{final.name}.{BUILDING}-", dir=final.parent))
+        failed_copy = final.parent / f"{final.name}.failed.ipynb"
         try:
-            write_pdf(html, work / f"{stem}.pdf", base_url=work)
-        except Exception as exc:  # a renderer failure is a report failure, not a crash
-            raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
-        if before_swap is not None:
-            before_swap(work)
-        missing = [f for f in expected if not (work / f).exists()]
-        if missing:
-            raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
-        work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
-        _replace(work, final)
-        failed_copy.unlink(missing_ok=True)
-    except BaseException:
-        failed = work / f"{stem}.ipynb"
-        if failed.exists():
-            shutil.copyfile(failed, failed_copy)
-            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", failed_copy)
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+            nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
+            _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
+            html = render_html(nb, illustrative=illustrative, title=title)
+            (work / f"{stem}.html").write_text(html, encoding="utf-8")
+            try:
+                write_pdf(html, work / f"{stem}.pdf", base_url=work)
+            except OSError:
+                raise  # a full disk is said as such, by the command line
+            except Exception as exc:  # a renderer failure is a report failure, not a crash
+                raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+            if before_swap is not None:
+                before_swap(work)
+            missing = [f for f in expected if not (work / f).exists()]
+            if missing:
+                raise ReportError("báo cáo thiếu tệp: " + ", ".join(missing))
+            work.chmod(0o755)  # mkdtemp makes it private; a report folder is for readers
+            swap_into_place(work, final)
+            failed_copy.unlink(missing_ok=True)
+        except OSError as exc:
+            _clean_up(work, None)
+            # Named where the user will look for it, not by the temporary folder's random name.
+            # A failed write() names no file: then the report folder is the place to look at.
+            raise OSError(exc.errno, exc.strerror, _as_final(exc.filename, work, final) or str(final),
+                          None, _as_final(exc.filename2, work, final)) from exc
+        except (KeyboardInterrupt, Interrupted):
+            _clean_up(work, None)  # stopped on purpose: a half-run notebook is not worth keeping
+            raise
+        except BaseException:
+            _clean_up(work, (work / f"{stem}.ipynb", failed_copy))
+            raise
+
+
+def _clean_up(work: Path, keep: tuple[Path, Path] | None) -> None:
+    if keep is not None:
+        _keep_failed(*keep)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _as_final(filename: object, work: Path, final: Path) -> object:
+    """A path inside the temporary folder, as the same path inside the final one."""
+    if filename is None:
+        return None
+    path = Path(os.fsdecode(filename))
+    return str(final / path.relative_to(work)) if path.is_relative_to(work) else filename
+
+
+def _check_destination(final: Path) -> None:
+    """Refuse, before anything runs, a destination that cannot become a report folder."""
+    for folder in (final.parent, *final.parent.parents):
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise ReportError(f"«{shown_path(folder)}» là một tệp, không phải thư mục: không ghi được "
+                                  f"báo cáo vào «{shown_path(final)}»; chọn thư mục khác (--out) hoặc đổi tên "
+                                  "tệp đó")
+            break
+    if (final.exists() or final.is_symlink()) and not final.is_dir():
+        raise ReportError(f"«{shown_path(final)}» là một tệp, không phải thư mục báo cáo: đổi tên hoặc xóa tệp "
+                          "đó rồi chạy lại (công cụ không xóa tệp của người dùng)")
+
+
+def _keep_failed(executed: Path, failed_copy: Path) -> None:
+    """Keep the executed notebook of a failed build as ``<final>.failed.ipynb``, if there is one.
+
+    Moved, not copied: it needs no disk space (the disk may be full), and it is complete or absent.
+    """
+    try:
+        if executed.is_file() and executed.stat().st_size > 0:
+            os.replace(executed, failed_copy)
+            log.error("sổ tay đã chạy (có lỗi) được giữ tại %s", shown_path(failed_copy))
+    except OSError as exc:
+        log.error("không giữ được sổ tay đã chạy: %s", describe_os_error(exc))
 
 
 def year_summary(ev: Evaluation) -> dict[str, object]:
@@ -329,7 +384,10 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
         }
 
     expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
-    build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
-           title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-           kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
+    # The kernel reads the inputs again: it must read the bytes checked here, whose checksums
+    # summary.json and the report's annex give (a file replaced meanwhile fails the build).
+    with pinned(ev.inputs.read):
+        build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
+               title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
+               kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
     return Built(year, out_root / year)

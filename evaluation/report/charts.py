@@ -21,7 +21,10 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import select
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -94,6 +97,40 @@ def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] |
         svgs = draw_kind(ev, kind, folder, groups)
     text = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
     return svgs, text + err.getvalue()
+
+
+def _die_with(parent: int) -> None:
+    """In a worker: end this process as soon as ``parent`` (the kernel that made the pool) ends.
+
+    A worker's parent is the fork server, not the kernel, and it holds the pool's pipes open
+    itself: when the kernel is killed (SIGKILL, a crash, the command interrupted) nothing else
+    would tell the workers, and each would live on for minutes with its ~100 MB.  A thread
+    waits on the kernel's process descriptor (``pidfd``: readable when it ends; polled once a
+    second where there is none) and exits the worker at once.  With the workers gone, the fork
+    server's last client is gone too, and it exits.
+    """
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(0)  # already gone
+    except (AttributeError, OSError):
+        fd = None
+
+    def watch() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                time.sleep(1)
+                try:
+                    os.kill(parent, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    continue
+        os._exit(0)
+
+    threading.Thread(target=watch, name="die-with-kernel", daemon=True).start()
 
 
 def available_cores() -> int:
@@ -170,7 +207,8 @@ class Charts:
             # Start the fork server now: it imports the plotting libraries while this process
             # reads the data (starting a worker would wait here until it has).
             multiprocessing.forkserver.ensure_running()
-            pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with,
+                                       initargs=(os.getpid(),))
         except OSError as exc:
             log.warning("không khởi động được tiến trình vẽ biểu đồ (%s): vẽ trong tiến trình này", exc)
             return None

@@ -58,7 +58,7 @@ def title_block(ev: Evaluation) -> str:
     return render("present/title_block.html.j2", illustrative=ev.params.params.illustrative,
                   report={"issuer_parent": r.issuer_parent, "issuer": r.issuer, "place_date": r.place_date,
                           "title": r.title, "subtitle": r.subtitle},
-                  regulations=[{"number": reg.number, "date": reg.date, "title": reg.title,
+                  regulations=[{"citation": reg.citation, "title": reg.title,
                                 "confirmed": reg.confirmed} for reg in ev.rules.regulations])
 
 
@@ -113,7 +113,7 @@ def summary(ev: Evaluation) -> str:
     """The summary sentences and the count of units by tier and group."""
     rules = ev.rules
     counts = ev.counts
-    groups = rules.groups
+    groups = [rules.group(g) for g in ev.groups]  # the groups the year evaluates, no empty column
     share = (60 // (len(groups) + 1))
     return render(
         "present/summary.html.j2",
@@ -155,7 +155,8 @@ def group_tables(ev: Evaluation) -> str:
                          "self_score": self_text[i], "score": score_text[i], "tier": tiers[ranked.at[i, "tier"]],
                          "note": note})
         groups.append({"numeral": g.numeral, "name": g.name, "rows": rows})
-    return render("present/group_tables.html.j2", groups=groups, footnotes=footnotes)
+    return render("present/group_tables.html.j2", groups=groups, footnotes=footnotes,
+                  heading=rules.wording.classification_heading)
 
 
 def gap_table(ev: Evaluation, top: int) -> str:
@@ -198,7 +199,7 @@ def near_bound_table(ev: Evaluation, within: float) -> str:
         rows.append({"unit": near.at[i, "unit"], "group": rules.group(near.at[i, "group"]).numeral,
                      "score": score_text[i],
                      "bound": f"{fmt_bound(near.at[i, 'bound'])} ({tiers[near.at[i, 'bound_tier']].short})",
-                     "distance": f"{number(abs(d), 1, max_decimals=2)} điểm {side} ngưỡng",
+                     "distance": f"{number(abs(d), rules.precision.decimals)} điểm {side} ngưỡng",
                      "tier": tier_data(tiers[near.at[i, "tier"]])})
     return render("present/near_bound_table.html.j2", rows=rows, within=within)
 

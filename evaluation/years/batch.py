@@ -21,18 +21,21 @@ are printed, never written into any output.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from ..engine.pipeline import Evaluation, display_path, evaluate
-from ..errors import InputError, ReportError
+from ..errors import InputError, Interrupted, ReportError, describe_os_error
 from ..fmt import number
 from ..report.build import NOTEBOOK, Built, build_report
 from ..report.charts import WORKERS_ENV, available_cores
@@ -104,8 +107,10 @@ def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tu
         return None, Outcome(name, False, exc.message(), input_error=True, comparison=comparison)
     except ReportError as exc:
         return None, Outcome(name, False, str(exc), comparison=comparison)
+    except OSError as exc:  # a full or read-only disk: said as the command line says it
+        return None, Outcome(name, False, describe_os_error(exc), comparison=comparison)
     except Exception as exc:  # noqa: BLE001 - one year's unexpected failure must not stop the batch
-        return None, Outcome(name, False, f"{type(exc).__name__}: {exc}", comparison=comparison)
+        return None, Outcome(name, False, f"lỗi không lường trước ({type(exc).__name__}: {exc})", comparison=comparison)
     return value, Outcome(name, True, comparison=comparison)
 
 
@@ -115,8 +120,18 @@ def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> 
 
 
 def _share_cores(chart_workers: int) -> None:
-    """In a year's process: how many processes its kernel may draw charts with (unless the user said)."""
+    """In a year's process: how many processes its kernel may draw charts with (unless the user said).
+
+    Also: SIGTERM and SIGINT stop the year as they stop the command (its temporary folder removed,
+    its kernel shut down), rather than killing the process where it stands.
+    """
     os.environ.setdefault(WORKERS_ENV, str(chart_workers))
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
 
 
 def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
@@ -257,8 +272,12 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                 elapsed = time.perf_counter() - started
                 try:
                     outcome = replace(future.result(), seconds=elapsed)
+                except BrokenProcessPool:
+                    outcome = Outcome(name, False, "tiến trình lập báo cáo này dừng bất thường (bị buộc dừng hoặc "
+                                      "hết bộ nhớ); báo cáo trước đó giữ nguyên", elapsed,
+                                      comparison=name.startswith("so sánh"))
                 except Exception as exc:  # noqa: BLE001 - e.g. the process died
-                    outcome = Outcome(name, False, f"{type(exc).__name__}: {exc}", elapsed,
+                    outcome = Outcome(name, False, f"lỗi không lường trước ({type(exc).__name__}: {exc})", elapsed,
                                       comparison=name.startswith("so sánh"))
                 outcomes.append(outcome)
                 if outcome.ok:
@@ -266,6 +285,10 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                 else:
                     _say(stream, f"[{name}] LỖI sau {_seconds(elapsed)}:\n{outcome.message}")
     except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): the years being built stop too, each cleaning up after itself.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, AttributeError):
+                process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

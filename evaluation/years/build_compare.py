@@ -6,13 +6,15 @@ same temporary folder, same atomic swap, same template.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..inputs.provenance import pinned
 from ..report.build import ROOT, SUMMARY, Built, build_notebook, write_json
-from .compare import compare_years
+from .compare import comparability, compare_years
 
 __all__ = ["build_comparison", "comparison_name", "COMPARE_NOTEBOOK", "COMPARE_FILES", "COMPARE_DIR"]
 
@@ -53,8 +55,15 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
     summary = {"ids": [ev.params.id for ev in cmp.years], "labels": cmp.labels, "title": cmp.title,
                "illustrative": cmp.illustrative,
                "rules_differ": [list(pair.labels) for pair in cmp.pairs if not pair.comparable],
+               # What can be set side by side, pair by pair (years.compare.comparability).
+               "comparability": [{"years": list(pair.labels),
+                                  "statements": json.loads(comparability(pair).to_json(orient="records",
+                                                                                       force_ascii=False))}
+                                 for pair in cmp.pairs],
                "evaluation_version": __version__}
-    build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
-           illustrative=cmp.illustrative, kernel_name=kernel_name,
-           before_swap=lambda work: write_json(summary, work / SUMMARY))
+    read = {path: digest for ev in cmp.years for path, digest in ev.inputs.read.items()}
+    with pinned(read):  # the kernel compares the bytes checked here
+        build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
+               illustrative=cmp.illustrative, kernel_name=kernel_name,
+               before_swap=lambda work: write_json(summary, work / SUMMARY))
     return Built(name, final, stem="compare")

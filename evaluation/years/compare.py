@@ -21,15 +21,15 @@ from typing import Any
 import pandas as pd
 
 from ..engine.pipeline import Evaluation, display_path, evaluate
-from ..engine.summarise import unit_gaps
+from ..engine.summarise import join_vi, unit_gaps
 from ..errors import InputError, Problem
-from ..fmt import fmt_bound
-from ..inputs.rules import Rules
-from .lineage import FOLLOWED, follow
+from ..fmt import count, fmt_bound
+from ..inputs.rules import ROUNDING_WORDS, Rules
+from .lineage import FOLLOWED, area_links, follow
 
 __all__ = ["YearPair", "Comparison", "load_years", "compare_years", "compare", "year_label",
            "unit_changes", "transitions", "rule_differences", "gaps_over_years", "changes_table",
-           "CHANGE_WORDS", "NEW", "GONE"]
+           "CHANGE_WORDS", "NEW", "GONE", "comparability", "COMPARABLE"]
 
 NEW, GONE = "new", "gone"
 _RESULT_COLUMNS = ["unit_id", "unit", "group", "self_score", "score", "rank", "order", "tier"]
@@ -164,6 +164,7 @@ def unit_changes(a: Evaluation, b: Evaluation) -> pd.DataFrame:
            .merge(_side(b, "_b"), how="left", left_on="id_b", right_on="unit_id_b")
            .drop(columns=["unit_id_a", "unit_id_b"]))
     followed = out["change"].isin(FOLLOWED)
+    out["note"] = _change_notes(out, a, b)
     decimals = max(a.rules.precision.decimals, b.rules.precision.decimals)
     out["group"] = out["group_b"].fillna(out["group_a"])
     out["unit"] = out["unit_b"].fillna(out["unit_a"])
@@ -179,6 +180,46 @@ def unit_changes(a: Evaluation, b: Evaluation) -> pd.DataFrame:
     else:
         out["tier_move"] = pd.Series(pd.NA, index=out.index, dtype="string")
     return out
+
+
+def _change_notes(out: pd.DataFrame, a: Evaluation, b: Evaluation) -> pd.Series:
+    """What happened to each unit, in Vietnamese, naming the units on the other side."""
+    names_a = a.ranked.set_index("unit_id")["unit"]
+    names_b = b.ranked.set_index("unit_id")["unit"]
+    group_names = {g.id: g.name for ev in (a, b) for g in ev.rules.groups}
+    merged = out[out["change"] == "merged"]
+    into = merged.groupby("id_b")["id_a"].agg(lambda ids: join_vi([str(names_a.get(i, i)) for i in ids]))
+    ya, yb = year_label(a), year_label(b)
+    area = area_links(b.registry, a.ranked["unit_id"], b.ranked["unit_id"], years=(a.params.year, b.params.year))
+    to_group = area.assign(g=area["id_b"].map(b.ranked.set_index("unit_id")["group"])).groupby("id_a")
+    from_units = area.groupby("id_b")["id_a"].agg(lambda ids: join_vi([str(names_a.get(i, i)) for i in ids]))
+
+    def note(row: pd.Series) -> str:
+        change, ia, ib = row["change"], row["id_a"], row["id_b"]
+        if change == "same":
+            return "không đổi: so sánh trực tiếp"
+        if change == "renamed":
+            return f"đổi tên (năm {ya}: {names_a.get(ia, ia)}): so sánh trực tiếp"
+        if change == "absorbed":
+            return (f"tiếp nhận {into.get(ib, '')} sáp nhập vào: không so sánh điểm, vì năm {yb} đơn vị gồm cả "
+                    "đơn vị sáp nhập (không cộng hay lấy trung bình điểm các đơn vị cũ)")
+        if change == "merged":
+            return f"sáp nhập vào {names_b.get(ib, ib)}: không so sánh điểm"
+        if change == "split":
+            return f"chia tách, một phần thành {names_b.get(ib, ib)}: không so sánh điểm"
+        if change == "dissolved":
+            part = to_group.get_group(ia) if ia in to_group.groups else None
+            target = "" if part is None else (
+                f" sang {count(part['id_b'].nunique())} đơn vị nhóm "
+                + join_vi([group_names.get(g, g) for g in pd.unique(part["g"].dropna())]))
+            return f"giải thể, địa bàn chuyển{target}: chỉ so sánh ở cấp nhóm"
+        if change == "formed":
+            return f"thành lập trên địa bàn của {from_units.get(ib, '')}: chỉ so sánh ở cấp nhóm"
+        if change == NEW:
+            return f"chỉ có năm {yb}"
+        return f"chỉ có năm {ya}"
+
+    return out.apply(note, axis=1).astype("string") if len(out) else pd.Series(dtype="string")
 
 
 def transitions(changes: pd.DataFrame, rules_a: Rules, rules_b: Rules) -> dict[str, pd.DataFrame]:
@@ -218,11 +259,15 @@ def transitions(changes: pd.DataFrame, rules_a: Rules, rules_b: Rules) -> dict[s
 
 # Fields that describe or cite the rules without changing how a score or a tier is made.
 _WORDING = {"id", "name", "source", "confirmed", "note", "color", "bodies", "method_notes",
-            "summary_order", "count_label", "summary_label", "numeral", "title", "date", "role", "short"}
+            "summary_order", "count_label", "summary_label", "numeral", "title", "date", "role", "short",
+            "wording", "kind", "reason"}
 _HANDLED = {"regulations", "scale", "precision", "tiers", "groups", "conditions", "quotas"}
-# Vietnamese names of rule sections that other modules may add (criteria, bonus/penalty items).
+# Vietnamese names of the other rule sections: a note never shows a key of the rules file.
 _SECTION_NAMES = {"criteria": "tiêu chí chấm điểm", "adjustments": "điểm thưởng, điểm trừ",
-                  "bonus": "điểm thưởng", "penalties": "điểm trừ", "surveys": "phiếu đánh giá"}
+                  "bonus": "điểm thưởng", "penalties": "điểm trừ", "surveys": "phiếu đánh giá",
+                  "criteria_sets": "bộ tiêu chí chấm điểm", "rater_kinds": "người đánh giá qua phiếu",
+                  "periods": "điểm theo kỳ và cách tính điểm năm", "ranking": "cách xếp thứ hạng",
+                  "not_evaluated": "nhóm đơn vị không đánh giá"}
 
 
 def _substance(value: Any) -> Any:
@@ -265,8 +310,8 @@ def rule_differences(a: Rules, b: Rules, label_a: str, label_b: str) -> list[str
         out.append(f"Thang điểm khác nhau: năm {label_a}: {scale(sa)}; năm {label_b}: {scale(sb)}.")
     pa, pb = a.precision, b.precision
     if (pa.decimals, pa.rounding) != (pb.decimals, pb.rounding):
-        out.append(f"Cách làm tròn điểm khác nhau: {pa.decimals} chữ số thập phân ({pa.rounding}) năm "
-                   f"{label_a}, {pb.decimals} chữ số thập phân ({pb.rounding}) năm {label_b}.")
+        out.append(f"Cách làm tròn điểm khác nhau: {pa.decimals} chữ số thập phân ({ROUNDING_WORDS[pa.rounding]}) "
+                   f"năm {label_a}, {pb.decimals} chữ số thập phân ({ROUNDING_WORDS[pb.rounding]}) năm {label_b}.")
     if a.group_ids != b.group_ids or [g.kinds for g in a.groups] != [g.kinds for g in b.groups]:
         out.append(f"Cách chia nhóm đơn vị khác nhau giữa {both}.")
     for key, what in (("conditions", "Điều kiện hạn chế mức xếp loại"), ("quotas", "Hạn mức số đơn vị")):
@@ -276,10 +321,81 @@ def rule_differences(a: Rules, b: Rules, label_a: str, label_b: str) -> list[str
         out.append(f"Văn bản quy định khác nhau: {'; '.join(r.number for r in a.regulations)} (năm "
                    f"{label_a}); {'; '.join(r.number for r in b.regulations)} (năm {label_b}).")
     dump_a, dump_b = a.model_dump(), b.model_dump()
-    for key in sorted((set(dump_a) | set(dump_b)) - _HANDLED - _WORDING):
-        if _substance(dump_a.get(key)) != _substance(dump_b.get(key)):
-            out.append(f"Quy định về {_SECTION_NAMES.get(key, key)} khác nhau giữa {both}.")
+    others = [key for key in sorted((set(dump_a) | set(dump_b)) - _HANDLED - _WORDING)
+              if _substance(dump_a.get(key)) != _substance(dump_b.get(key))]
+    out += [f"Quy định về {_SECTION_NAMES[key]} khác nhau giữa {both}." for key in others if key in _SECTION_NAMES]
+    if any(key not in _SECTION_NAMES for key in others):
+        out.append(f"Một số quy định khác cũng khác nhau giữa {both}.")
     return out
+
+
+# -- what is comparable ------------------------------------------------------------------------
+
+COMPARABLE = ("yes", "caution", "group_only", "no")
+_UNIT_LEVEL = {"same": "yes", "renamed": "yes", "absorbed": "no", "merged": "no", "split": "no",
+               "dissolved": "group_only", "formed": "group_only", "new": "no", "gone": "no"}
+
+
+def comparability(pair: YearPair) -> pd.DataFrame:
+    """What of two years can be set side by side, as a table a machine can read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statement: ``level`` (``rules``, ``group`` or ``unit``), ``group_a`` /
+        ``group_b`` (group ids, missing when not about a group), ``change`` (for ``unit``
+        rows: the change type), ``units`` (how many units the row covers), ``comparable``
+        (one of :data:`COMPARABLE`: ``yes``; ``caution`` — the rules differ; ``group_only``
+        — only group totals and tier shares, never unit by unit; ``no``) and ``statement``
+        (Vietnamese).
+    """
+    a, b = pair.a, pair.b
+    la, lb = pair.labels
+    rows = [{"level": "rules", "group_a": pd.NA, "group_b": pd.NA, "change": pd.NA, "units": pd.NA,
+             "comparable": "caution" if pair.differences else "yes",
+             "statement": ("Quy định hai năm khác nhau: " + " ".join(pair.differences)) if pair.differences
+             else f"Năm {la} và năm {lb} áp dụng cùng quy định về mức xếp loại, thang điểm và làm tròn."}]
+    groups_a, groups_b = a.groups, b.groups
+    names = {g.id: g.name for ev in (a, b) for g in ev.rules.groups}
+    area = area_links(b.registry, a.ranked["unit_id"], b.ranked["unit_id"], years=(a.params.year, b.params.year))
+    area = area.assign(g_a=area["id_a"].map(a.ranked.set_index("unit_id")["group"]),
+                       g_b=area["id_b"].map(b.ranked.set_index("unit_id")["group"])).dropna()
+    flows = area.groupby(["g_a", "g_b"]).agg(n_a=("id_a", "nunique"), n_b=("id_b", "nunique")).reset_index()
+    size_a = a.ranked["group"].value_counts()
+    size_b = b.ranked["group"].value_counts()
+    for g in [*groups_a, *[g for g in groups_b if g not in groups_a]]:
+        if g in groups_a and g in groups_b:
+            rows.append({"level": "group", "group_a": g, "group_b": g, "change": pd.NA,
+                         "units": int(size_b[g]), "comparable": "yes",
+                         "statement": f"Nhóm «{names[g]}» có trong cả hai năm ({count(size_a[g])} và "
+                                      f"{count(size_b[g])} đơn vị): so sánh từng đơn vị được theo dõi."})
+    for f in flows.itertuples(index=False):
+        rows.append({"level": "group", "group_a": f.g_a, "group_b": f.g_b, "change": pd.NA,
+                     "units": int(size_b[f.g_b]), "comparable": "group_only",
+                     "statement": f"Nhóm «{names[f.g_a]}» năm {la} ({count(size_a[f.g_a])} đơn vị) giải thể; địa bàn "
+                                  f"chuyển sang nhóm «{names[f.g_b]}» năm {lb} ({count(size_b[f.g_b])} đơn vị): chỉ "
+                                  "so sánh ở cấp nhóm (số đơn vị, tỷ lệ theo mức xếp loại), không so sánh từng "
+                                  "đơn vị."})
+    linked_a, linked_b = set(flows["g_a"]), set(flows["g_b"])
+    for g in groups_a:
+        if g not in groups_b and g not in linked_a:
+            rows.append({"level": "group", "group_a": g, "group_b": pd.NA, "change": pd.NA, "units": int(size_a[g]),
+                         "comparable": "no", "statement": f"Nhóm «{names[g]}» chỉ có năm {la}: không so sánh."})
+    for g in groups_b:
+        if g not in groups_a and g not in linked_b:
+            rows.append({"level": "group", "group_a": pd.NA, "group_b": g, "change": pd.NA, "units": int(size_b[g]),
+                         "comparable": "no", "statement": f"Nhóm «{names[g]}» chỉ có năm {lb}: không so sánh."})
+    said = {"yes": "so sánh trực tiếp điểm, thứ hạng, xếp loại",
+            "no": "không so sánh điểm (đơn vị khác nhau hoặc chỉ có một năm)",
+            "group_only": "chỉ so sánh ở cấp nhóm"}
+    changes = pair.changes["change"].value_counts()
+    for change in CHANGE_WORDS:
+        if change in changes.index:
+            level = _UNIT_LEVEL[change]
+            rows.append({"level": "unit", "group_a": pd.NA, "group_b": pd.NA, "change": change,
+                         "units": int(changes[change]), "comparable": level,
+                         "statement": f"{count(changes[change])} cặp đơn vị «{CHANGE_WORDS[change]}»: {said[level]}."})
+    return pd.DataFrame(rows, columns=["level", "group_a", "group_b", "change", "units", "comparable", "statement"])
 
 
 # -- all years ---------------------------------------------------------------------------------
@@ -355,8 +471,9 @@ def compare_years(params_paths: Sequence[Path | str], top: int = 10) -> Comparis
     return compare(load_years(params_paths), top)
 
 
-CHANGE_WORDS = {"same": "", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách",
-                 "new": "mới", "gone": "không còn"}
+CHANGE_WORDS = {"same": "không đổi", "renamed": "đổi tên", "merged": "sáp nhập", "absorbed": "tiếp nhận sáp nhập",
+                "split": "chia tách", "dissolved": "giải thể (địa bàn chuyển đơn vị khác)",
+                "formed": "thành lập trên địa bàn đơn vị cũ", "new": "mới", "gone": "không còn"}
 
 
 def changes_table(cmp: Comparison) -> pd.DataFrame:
@@ -374,7 +491,8 @@ def changes_table(cmp: Comparison) -> pd.DataFrame:
             "Năm trước": pair.labels[0], "Năm sau": pair.labels[1], "Nhóm": c["group"],
             "Mã đơn vị năm trước": c["id_a"], "Đơn vị năm trước": c["unit_a"],
             "Mã đơn vị năm sau": c["id_b"], "Đơn vị năm sau": c["unit_b"],
-            "Thay đổi đơn vị": c["change"].map(CHANGE_WORDS),
+            "Thay đổi đơn vị": c["change"].map(CHANGE_WORDS), "Mã thay đổi": c["change"],
+            "Cách so sánh": c["note"],
             "Điểm năm trước": c["score_a"], "Điểm năm sau": c["score_b"], "Chênh lệch điểm": c["delta_score"],
             "Thứ hạng năm trước": c["rank_a"].astype("Int64"), "Thứ hạng năm sau": c["rank_b"].astype("Int64"),
             "Xếp loại năm trước": c["tier_a"].map(tiers_a), "Xếp loại năm sau": c["tier_b"].map(tiers_b),

@@ -112,6 +112,8 @@ def _lineage_note(row: pd.Series, pair: YearPair) -> str:
         return f"đổi tên, năm {pair.labels[0]} là {row['unit_a']}"
     if change in ("merged", "split"):
         return f"{CHANGE_NAMES[change]}: {row['unit_a']} → {row['unit_b']}"
+    if change in ("absorbed", "dissolved", "formed"):
+        return str(row["note"])
     return f"{CHANGE_NAMES[change]} năm {pair.labels[1] if change == NEW else pair.labels[0]}"
 
 
