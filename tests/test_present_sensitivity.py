@@ -18,7 +18,7 @@ def test_a_year_without_a_declaration_says_so(evaluation_2020):
 
 def test_2020_keeps_every_tier_and_says_what_does_not_apply(evaluation_2020):
     html = reliability(evaluation_2020)
-    assert "<strong>61/61</strong> cơ quan, đơn vị giữ nguyên xếp loại dự kiến" in html
+    assert "<strong>61/61</strong> cơ quan, đơn vị giữ nguyên kết quả xếp loại" in html
     assert "không đơn vị nào đổi xếp loại trong hơn 5% kịch bản" in html
     # The detailed declarations are named as not applicable, with why.
     assert "Không áp dụng cho năm này (năm chỉ có điểm cuối cùng đã công bố" in html
@@ -53,3 +53,19 @@ def test_names_from_the_data_are_escaped(evaluation_2020):
     bound = VaryTierMin(kind="tier_min", tier="xuat_sac", min=Decimal("89.5"), max=Decimal("90.5"))
     html = reliability(ev, analyse(ev, Uncertainty(name="thử", draws=110, vary=[bound])))
     assert hostile not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_year_given_per_quarter_says_what_varies_and_what_cannot():
+    from evaluation.engine.pipeline import evaluate
+    from tests.conftest import ROOT
+
+    ev = evaluate(ROOT / "params" / "example-2026.yaml")
+    html = reliability(ev)
+    assert "<strong>195/195</strong> cơ quan, đơn vị giữ nguyên kết quả xếp loại" in html
+    assert "Cách làm tròn điểm đánh giá</td><td>bỏ phần lẻ; làm tròn (từ 5 trở lên làm tròn lên)" in html
+    assert ("Năm này chỉ có điểm theo kỳ, tổng hợp thành điểm năm theo quy định (cách tổng hợp giữ nguyên trong "
+            "mọi kịch bản), nên chỉ cách làm tròn điểm công bố và ngưỡng xếp loại có thể thay đổi") in html
+    # Ranks follow the tier first under Nghị định 335, and the column is the rules' heading.
+    assert "theo mức xếp loại trước rồi đến điểm" in html
+    for code in ("rounding", "half_up", "ubnd_xa", "periods", "uncertainty"):
+        assert code not in html, code

@@ -119,7 +119,7 @@ def test_html_says_how_sure_each_tier_is(html):
 
     s = analyse(evaluate(ROOT / "params" / f"{YEAR}.yaml"))
     assert "7. Độ tin cậy của kết quả xếp loại" in html and "8. Ghi chú" in html and "9. Nguồn gốc số liệu" in html
-    assert f"<strong>{s.stable}/61</strong> cơ quan, đơn vị giữ nguyên xếp loại dự kiến" in html
+    assert f"<strong>{s.stable}/61</strong> cơ quan, đơn vị giữ nguyên kết quả xếp loại" in html
     section = html[html.index("7. Độ tin cậy"):html.index("8. Ghi chú")]
     for unit in s.unstable["unit"]:
         assert escape(unit, quote=False) in section, unit

@@ -36,10 +36,13 @@ How each scenario is scored: appraisal by criterion with the proration of
 checks that its unvaried scenario gives the engine's appraisal of every unit), bonus
 and penalty by :func:`~evaluation.engine.adjust.adjust`, the final score by
 :func:`~evaluation.engine.score.final_scores`, the published score, tier,
-conditions and quotas by :func:`~evaluation.engine.classify.classify` (exact decimal
-rounding, one scenario's quota counted within that scenario) and ranks by
-:func:`~evaluation.engine.rank.rank`.  A year that publishes totals only gets the
-rounding and bound variants; the other declarations are listed as not applicable.
+conditions and quotas by :func:`~evaluation.engine.classify.classify` and ranks by
+:func:`~evaluation.engine.rank.rank` — the code that classifies and ranks the published
+year, all scenarios in one call: exact decimal rounding, each scenario's quotas counted
+within that scenario (base, limit rounding, ties and order as the rules declare),
+conditions and overrides, ranks tier-first where the rules say so.  A year that publishes totals only, or scores
+per period, gets the rounding and bound variants; the other declarations are listed as
+not applicable.
 
 Definitions used in the report:
 
@@ -281,8 +284,7 @@ def _factors(y: _Year, u: Uncertainty, rng: np.random.Generator, n: int) -> tupl
     for v in u.vary:
         label, span = _label(v, rules)
         if v.kind in DETAIL_KINDS and not y.detailed:
-            skipped.append({"label": label, "span": span,
-                            "reason": "năm chỉ có điểm cuối cùng đã công bố, không có điểm từng phần để tính lại"})
+            skipped.append({"label": label, "span": span, "reason": _not_detailed(y.ev)})
             continue
         if isinstance(v, VarySurvey) and "survey" not in y.ev.inputs.tables:
             skipped.append({"label": label, "span": span, "reason": "năm không có phiếu đánh giá"})
@@ -313,6 +315,14 @@ def _factors(y: _Year, u: Uncertainty, rng: np.random.Generator, n: int) -> tupl
             f.rows, f.amounts = _up_to_draws(y, v, n, rng)
         factors.append(f)
     return factors, pd.DataFrame(skipped, columns=["label", "span", "reason"])
+
+
+def _not_detailed(ev: Evaluation) -> str:
+    """Why a year without points by criterion cannot vary criteria, surveys or bonus/penalty (Vietnamese)."""
+    if "periods" in ev.inputs.tables:
+        return ("năm có điểm theo kỳ, không có điểm theo tiêu chí, phiếu đánh giá hay từng mục thưởng, trừ "
+                "để tính lại")
+    return "năm chỉ có điểm cuối cùng đã công bố, không có điểm từng phần để tính lại"
 
 
 def _coarsest(rules: Rules, u: Uncertainty) -> int:

@@ -33,10 +33,12 @@ def reliability(ev: Evaluation, result: Sensitivity | None = None) -> str:
         Default: :func:`~evaluation.engine.sensitivity.analyse` of ``ev`` under the year's declaration.
         A year that declares nothing gets a sentence saying so.
     """
-    if result is None and ev.inputs.uncertainty is None:
-        return render("present_sensitivity/reliability.html.j2", declared=False)
-    s = result if result is not None else analyse(ev)
     rules = ev.rules
+    words = {"units": rules.wording.units, "heading": rules.wording.classification_heading,
+             "tier_first": rules.ranking.by == "tier_then_score"}
+    if result is None and ev.inputs.uncertainty is None:
+        return render("present_sensitivity/reliability.html.j2", declared=False, **words)
+    s = result if result is not None else analyse(ev)
     tiers = {t.id: t for t in rules.tiers}
     numerals = {g.id: g.numeral for g in rules.groups}
     factors = [{"label": f.label, "span": f.span, "note": f.note, "moved": f.units_moved}
@@ -53,4 +55,15 @@ def reliability(ev: Evaluation, result: Sensitivity | None = None) -> str:
     return render("present_sensitivity/reliability.html.j2", declared=True, draws=f"{s.draws:,}".replace(",", "."),
                    seed=s.seed, factors=factors, skipped="; ".join(s.skipped["label"]),
                    skipped_reason="; ".join(reasons), stable=s.stable, total=s.total, unstable=unstable,
-                   ranks_vary=bool((s.units["rank_low"] != s.units["rank_high"]).any()))
+                   ranks_vary=bool((s.units["rank_low"] != s.units["rank_high"]).any()),
+                   fixed=_fixed(ev) if s.skipped.empty else "", **words)
+
+
+def _fixed(ev: Evaluation) -> str:
+    """What cannot vary in a year without points by criterion, said plainly ("" for a detailed year)."""
+    if ev.detail is not None:
+        return ""
+    given = ("điểm theo kỳ, tổng hợp thành điểm năm theo quy định (cách tổng hợp giữ nguyên trong mọi kịch bản)"
+             if "periods" in ev.inputs.tables else "điểm cuối cùng đã công bố")
+    return (f"Năm này chỉ có {given}, nên chỉ cách làm tròn điểm công bố và ngưỡng xếp loại có thể thay đổi; "
+            "điểm tối đa tiêu chí, phiếu đánh giá và điểm thưởng, điểm trừ không tính lại được.")
