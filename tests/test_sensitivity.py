@@ -362,3 +362,88 @@ def test_a_declaration_derived_from_the_unconfirmed_values_only_when_asked(examp
     assert [(v.tier, v.min, v.max) for v in tiers] == [("hoan_thanh", 49, 51)]
     s = analyse(example, u, draws=100)
     assert s.varies and len(s.factors) == len(u.vary)
+
+
+# -- a year under Nghị định 335/2025: scores per quarter, quotas that bind with a tie, overrides -----
+
+EXAMPLE_2026 = ROOT / "params" / "example-2026.yaml"
+
+
+@pytest.fixture(scope="module")
+def example_2026():
+    return evaluate(EXAMPLE_2026)
+
+
+def test_with_nothing_declared_the_2026_example_is_its_published_tiers_and_ranks(example_2026):
+    ev = example_2026
+    # What makes the year hard: 166 communes in one group, the quota binding in every group with a tie
+    # at the communes' edge (settled by the self-score gap, the rest demoted), overrides, tier-first ranks.
+    assert (ev.ranked["group"] == "ubnd_xa").sum() == 166 and len(ev.ranked) == 195
+    assert (ev.quotas.limits["demoted"] > 0).all() and ev.quotas.limits["tie"].max() >= 2
+    capped = set(ev.inputs.tables["conditions"].table["unit_id"])
+    assert capped and (ev.ranked.loc[ev.ranked["unit_id"].isin(capped), "tier"] == "khong_hoan_thanh").all()
+    assert ev.rules.ranking.by == "tier_then_score"
+    s = analyse(ev, declare(draws=30))
+    assert not s.varies and s.stable == s.total == 195
+    published = ev.ranked.set_index("unit_id")
+    for k in (0, 29):
+        got = s.scenarios[s.scenarios["scenario"] == k].set_index("unit_id").loc[published.index]
+        assert (got["score"] == published["score"]).all()
+        assert (got["tier"] == published["tier"]).all()
+        assert (got["rank"] == published["rank"]).all()
+    u = s.units.set_index("unit_id").loc[published.index]
+    assert (u["rank_low"] == published["rank"]).all() and (u["rank_high"] == published["rank"]).all()
+
+
+def test_the_2026_example_under_its_declaration_is_what_the_engine_gives_in_each_scenario(example_2026):
+    ev = example_2026
+    s = analyse(ev)
+    assert s.draws == 1000 and s.seed == 2026 and list(s.factors["kind"]) == ["rounding"] and s.skipped.empty
+    # Each of the four roundings in a quarter of the scenarios (Latin hypercube over the alternatives).
+    assert np.bincount(s.values["f1"].astype(int)).tolist() == [250] * 4
+    conditions = ev.inputs.tables["conditions"].table
+    seen = set()
+    for k in range(s.draws):
+        precision = s.scenario(k)["precision"]
+        if precision.rounding in seen:
+            continue
+        seen.add(precision.rounding)
+        rules = checked(ev.rules.model_copy(update={"precision": precision}))
+        engine = rank(classify(ev.scores, rules, conditions), rules).set_index("unit_id")
+        got = s.scenarios[s.scenarios["scenario"] == k].set_index("unit_id").loc[engine.index]
+        assert (got["score"].to_numpy() == engine["score"].to_numpy()).all(), precision.rounding
+        assert (got["tier"].to_numpy() == engine["tier"].to_numpy()).all(), precision.rounding
+        assert (got["rank"].to_numpy() == engine["rank"].to_numpy()).all(), precision.rounding
+    assert seen == {"down", "half_up", "half_even", "up"}
+    # Quarterly scores on a half-point grid: no rounding carries a mean across 90, 70 or 50, but rounding
+    # up breaks ties the published rounding makes, so ranks move while every tier holds.
+    assert s.stable == s.total == 195
+    assert (s.units["rank_low"] != s.units["rank_high"]).any()
+
+
+def test_the_declaration_is_confined_and_hashed_from_the_bytes_read(example_2026, tmp_path):
+    import hashlib
+    import shutil
+
+    path = ROOT / "params" / "uncertainty" / "nd-335-2025.yaml"
+    row = example_2026.provenance.set_index("role").loc["uncertainty"]
+    assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and row["bytes"] == path.stat().st_size
+    # Out of the project (a path or a link) it is refused by its key, before a byte is read.
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text("name: bí mật\n", encoding="utf-8")
+    params = tmp_path / "params" / "example-2026.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("uncertainty/nd-335-2025.yaml", str(outside)),
+                      encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        evaluate(params)
+    text = str(caught.value)
+    assert "khóa «uncertainty»" in text and "dẫn ra ngoài thư mục dự án" in text and "bí mật" not in text
+    linked = tmp_path / "params" / "uncertainty" / "nd-335-2025.yaml"
+    linked.unlink()
+    linked.symlink_to(outside)
+    params.write_text(params.read_text(encoding="utf-8").replace(str(outside), "uncertainty/nd-335-2025.yaml"),
+                      encoding="utf-8")
+    with pytest.raises(InputError, match="khóa «uncertainty».*dẫn ra ngoài"):
+        evaluate(params)
