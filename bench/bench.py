@@ -300,9 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.detailed_child is not None:
         print(json.dumps(detailed_child(args.detailed_child, SENSITIVITY_DRAWS, args.runs)))
+        return 0
     if args.huge_child is not None:
         print(json.dumps(huge_child(args.huge_child)))
-        return 0
         return 0
     results: dict = {"_runs": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

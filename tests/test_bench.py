@@ -60,3 +60,18 @@ def test_detailed_child_builds_a_year_of_the_asked_size_and_times_it():
     assert got["units"] == 70 and got["draws"] == 20 and got["factors"] == 8
     assert got["sensitivity_seconds"] > 0 and got["whatif_seconds"] > 0 and got["whatif_criteria_seconds"] > 0
     assert 0 < got["stable"] <= 70
+
+
+def test_each_child_process_measures_its_part_and_returns(monkeypatch, capsys):
+    # A child that fell through would run the whole benchmark inside the benchmark (found: it did).
+    import bench.bench as b
+
+    def whole(*_args, **_kwargs):
+        raise AssertionError("a child process must not run the whole benchmark")
+
+    for name in ("measure_national", "measure_detailed", "measure_report", "measure_batch", "measure_huge"):
+        monkeypatch.setattr(b, name, whole)
+    monkeypatch.setattr(b, "SENSITIVITY_DRAWS", 20)
+    assert b.main(["--detailed-child", "62", "--runs", "1"]) == 0
+    got = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert got["units"] == 62 and got["draws"] == 20
