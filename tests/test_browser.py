@@ -58,7 +58,7 @@ def test_report_opens_cleanly_in_chromium(report_html, viewport, tmp_path):
     assert "Sở Kế hoạch và Đầu tư" in text and "Hoàn thành xuất sắc nhiệm vụ" in text
     assert not overflow, "the page must not scroll sideways (wide tables scroll inside their box)"
     assert cell == ["solid", "1px", "#c8c8c8"], cell
-    assert alts and all(a.startswith("Biểu đồ") for a in alts), alts
+    assert alts and all(a.startswith("Hình ") for a in alts), alts     # numbered, with their caption
     image = Image.open(io.BytesIO(shot)).convert("L")
     assert ImageStat.Stat(image).stddev[0] > 10, "screenshot looks blank"
     image.save(tmp_path / "screenshot.png")

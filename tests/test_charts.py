@@ -47,7 +47,7 @@ def test_workers_draw_the_same_charts_as_this_process(which, evaluation_2020, ex
     # every group's charts, each as SVG and PNG, in the report's order within a kind
     assert {f"diem-theo-nhom-{g}.svg" for g in groups} <= names
     assert {f"tu-cham-va-danh-gia-{g}.png" for g in groups} <= names
-    assert "phan-bo-diem.svg" in names
+    assert not any(n.startswith("phan-bo-diem") for n in names)   # the box plot repeated the dots: gone
     assert ("phan-bo-tra-loi.svg" in names) == (ev.detail is not None)
     assert ({f"diem-theo-tieu-chi-{g}.svg" for g in groups} <= names) == (ev.detail is not None)
 
@@ -107,8 +107,8 @@ def test_one_worker_draws_here_without_starting_processes(evaluation_2020, tmp_p
     c = Charts()
     assert c.workers == 1 and not c.parallel
     c.draw(evaluation_2020, tmp_path)
-    assert len(c.show("distribution")) == 1
-    assert (tmp_path / "phan-bo-diem.png").exists()
+    assert len(c.show("dumbbell")) == 3
+    assert (tmp_path / "tu-cham-va-danh-gia-so_nganh.png").exists()
 
 
 def test_misuse_is_a_clear_error(evaluation_2020, tmp_path):
@@ -141,9 +141,9 @@ def test_a_workers_warnings_are_written_by_the_cell_that_shows_the_chart(evaluat
     ranked.loc[0, "unit"] = "Sở \U000F0000 thử"
     odd = dataclasses.replace(evaluation_2020, ranked=ranked)
     c = Charts(workers=2)
-    c.draw(odd, tmp_path, kinds=["scores", "distribution"])
+    c.draw(odd, tmp_path, kinds=["scores", "answers"])
     capsys.readouterr()
-    c.show("distribution")
+    c.show("answers")
     assert "Glyph" not in capsys.readouterr().err  # not the scores chart's warning
     c.show("scores")
     assert "Glyph" in capsys.readouterr().err
@@ -155,8 +155,8 @@ def test_a_charts_object_dropped_unfinished_stops_its_workers(evaluation_2020, t
     import gc
 
     c = Charts(workers=2)
-    c.draw(evaluation_2020, tmp_path, kinds=["distribution", "scores"])
-    c.show("distribution")
+    c.draw(evaluation_2020, tmp_path, kinds=["dumbbell", "scores"])
+    c.show("dumbbell")
     processes = list(c._pool._processes.values())
     assert processes
     del c

@@ -220,6 +220,27 @@ def test_compare_notebook_is_stored_thin_without_outputs():
     assert max(len(c.source.splitlines()) for c in code) <= 12, "logic belongs in the package"
 
 
+def test_each_unit_is_labelled_on_its_own_row_beside_its_own_points(evaluation_2020):
+    # Was: a slope chart whose crowded labels were stacked away from their dots, so a reader matched a
+    # name to another unit's score. Now each unit has a row: its name, its points, its arrow.
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.years.compare import compare
+    from evaluation.years.plot_compare import _rows
+
+    cmp = compare([evaluation_2020, evaluate(ROOT / "params" / "example-2021.yaml")])
+    points, segments = _rows(cmp, "so_nganh")
+    labels = points.attrs["labels"]
+    for year, ev in enumerate(cmp.years):
+        ranked = ev.ranked[ev.ranked["group"] == "so_nganh"].set_index("unit")
+        mine = points[points["year"] == year]
+        for row, score in zip(mine["row"], mine["score"], strict=True):
+            assert ranked.at[labels[row], "score"] == score, labels[row]
+    latest = cmp.years[-1].ranked.set_index("unit")
+    for row, x1 in zip(segments["row"], segments["x1"], strict=True):
+        assert latest.at[labels[row], "score"] == x1
+    assert len(labels) == 20 and len(segments) == 20
+
+
 # -- across the 2025 reform: 2020 → the illustrative 2026 (issue 14) -------------------------
 
 @pytest.fixture(scope="module")

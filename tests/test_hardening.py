@@ -328,12 +328,20 @@ def _alive(pids: set[int]) -> set[int]:
     return out
 
 
+def _cmdline(pid: int) -> bytes:
+    """A process's command line, or nothing when it ended between listing and reading."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _started_charts(process: subprocess.Popen, out: Path, timeout: float = 120) -> set[int]:
     """Wait until the run's kernel draws charts (its worker processes exist); return every descendant."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         tree = _descendants(process.pid)
-        workers = [p for p in tree if b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        workers = [p for p in tree if b"forkserver" in _cmdline(p)]
         if len(workers) >= 2 and list(out.glob(".2020.building-*")):
             folders = set()
             for pid in tree:

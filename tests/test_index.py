@@ -40,8 +40,8 @@ def test_every_year_with_its_counts_and_links(tmp_path, summaries):
     page = write_index(tmp_path, ["2032", "2031"]).read_text(encoding="utf-8")
     text = _text(page)
     # Same tiers in both years: one column per tier, rows oldest first (2031 then 2032).
-    assert "2031 Báo cáo thử nghiệm năm 2031 01 05 03 02 11" in text
-    assert "2032 Báo cáo thử nghiệm năm 2032 01 05 04 01 11" in text
+    assert "2031 Báo cáo thử nghiệm năm 2031 1 5 3 2 11" in text
+    assert "2032 Báo cáo thử nghiệm năm 2032 1 5 4 1 11" in text
     for year_id in ("2031", "2032"):
         for name in ("report.html", "report.pdf", "results.csv", "results.xlsx"):
             assert f'href="{year_id}/{name}"' in page
@@ -69,7 +69,7 @@ def test_years_with_different_tiers_list_their_own(tmp_path, summaries):
     page = (write_index(tmp_path, ["2020", "2031"])).read_text(encoding="utf-8")
     text = _text(page)
     assert "các năm áp dụng các mức xếp loại khác nhau" in text
-    assert "Xuất sắc 11" in text and "Tốt 50" in text and "Trung bình 02" in text
+    assert "Xuất sắc 11" in text and "Tốt 50" in text and "Trung bình 2" in text
     assert text.index("2020 Tổng hợp") < text.index("2031 Báo cáo")
 
 

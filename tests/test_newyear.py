@@ -34,7 +34,11 @@ def test_new_year_writes_params_and_forms(clone, capsys):
     assert year.data_dir == (clone / "data" / "2021").resolve()
     assert (year.rules_path, year.registry_path) == (old.rules_path, old.registry_path)
     report = year.params.report
-    assert report.title.endswith("nhiệm vụ năm 2021") and report.place_date == "Thanh Hóa, tháng 02 năm 2022"
+    assert report.title.endswith("nhiệm vụ năm 2021") and report.place == "Thanh Hóa"
+    assert (report.date.day, report.date.month, report.date.year) == (None, 2, 2022)
+    # The old year's dispatch and its "Đánh giá chung" text are not the new year's.
+    assert report.basis == [] and report.assessment == ""
+    assert report.closing.startswith("Trên đây là tổng hợp kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2021")
     assert report.signer_name == old.params.report.signer_name
     assert report.source_note == "Số liệu: biểu mẫu «bieu-mau-2021.xlsx» do các cơ quan, đơn vị điền."
     text = (clone / "params" / "2021.yaml").read_text(encoding="utf-8")
@@ -71,7 +75,7 @@ def test_filled_new_year_evaluates(clone, evaluation_2020):
     ev = evaluate(clone / "params" / "2021.yaml")
     assert len(ev.ranked) == 61 and ev.ranked["self_score"].isna().all()
     assert ev.counts.loc["xuat_sac", "total"] == 11
-    assert ev.sentences[0].startswith("Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2021 của 61")
+    assert "dự kiến xếp loại mức độ hoàn thành nhiệm vụ năm 2021 của 61 cơ quan, đơn vị" in ev.sentences[0]
 
 
 def test_an_existing_year_is_never_overwritten(clone, capsys):

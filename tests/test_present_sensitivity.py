@@ -69,3 +69,35 @@ def test_a_year_given_per_quarter_says_what_varies_and_what_cannot():
     assert "theo mức xếp loại trước rồi đến điểm" in html
     for code in ("rounding", "half_up", "ubnd_xa", "periods", "uncertainty"):
         assert code not in html, code
+
+
+# -- the finding in the body's "Đánh giá chung" -------------------------------------------------------
+
+
+def test_the_body_says_how_many_units_keep_their_tier_in_plain_words(evaluation_2020):
+    from evaluation.report.present_sensitivity import analysis, statement
+
+    s = analysis(evaluation_2020)
+    assert statement(evaluation_2020, s) == [
+        "Khi cho các giá trị chưa chắc chắn (cách làm tròn điểm đánh giá và ngưỡng điểm của mức xếp loại) thay "
+        "đổi trong phạm vi có thể và tính lại điểm, xếp loại trong 1.000 kịch bản, 61/61 cơ quan, đơn vị giữ "
+        "nguyên mức xếp loại ở ít nhất 95% số kịch bản (chi tiết tại Phụ lục, phần «Độ tin cậy của kết quả "
+        "xếp loại»)."]
+    # Nothing declared, or nothing declared that applies: nothing to say in the body (the annex says why).
+    ev = dataclasses.replace(evaluation_2020, inputs=dataclasses.replace(evaluation_2020.inputs, uncertainty=None))
+    assert analysis(ev) is None and statement(ev, None) == []
+    assert statement(evaluation_2020, analyse(evaluation_2020, Uncertainty(name="thử", draws=10))) == []
+
+
+def test_the_body_names_the_unstable_units_with_the_share_that_keeps_their_tier(evaluation_2020):
+    from evaluation.report.present_sensitivity import statement
+
+    bound = VaryTierMin(kind="tier_min", tier="xuat_sac", min=Decimal("89.5"), max=Decimal("90.5"))
+    s = analyse(evaluation_2020, Uncertainty(name="thử", draws=1100, seed=1, vary=[bound]))
+    [text] = statement(evaluation_2020, s)
+    assert f"{s.stable}/61 cơ quan, đơn vị giữ nguyên mức xếp loại" in text
+    assert f"; {61 - s.stable} cơ quan, đơn vị có thể đổi mức xếp loại (tỷ lệ kịch bản giữ nguyên mức): " in text
+    # 90,0 with the bound from 89,5 to 90,5: «xuất sắc» (its published tier) in 6 of the 11 bounds.
+    assert "Trường ĐH Văn hóa, TT&DL 54,5%" in text
+    for code in ("tier_min", "xuat_sac", "vary", "uncertainty", ".yaml", "Ngưỡng «"):
+        assert code not in text, code

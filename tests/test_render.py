@@ -40,7 +40,7 @@ def test_an_undefined_variable_raises():
     with pytest.raises(jinja2.UndefinedError):
         _from("{{ row.missing }}", row={"present": 1})
     with pytest.raises(jinja2.UndefinedError):
-        render("present/closing.html.j2", recipients=[], signer_title="GIÁM ĐỐC")  # no signer_name
+        render("present/closing.html.j2", closing="", recipients=[], archive="VT", signer_title="GIÁM ĐỐC")
 
 
 def test_number_filters_write_the_vietnamese_way():
@@ -53,8 +53,8 @@ def test_number_filters_write_the_vietnamese_way():
 
 
 def test_render_drops_the_line_break_after_the_last_line():
-    assert render("present/closing.html.j2", recipients=["UBND tỉnh"], signer_title="GIÁM ĐỐC",
-                  signer_name="Nguyễn Văn A").endswith("</table>")
+    assert render("present/closing.html.j2", closing="", recipients=["UBND tỉnh"], archive="VT",
+                  signer_title="GIÁM ĐỐC", signer_name="Nguyễn Văn A").endswith("</table>")
     assert render("present/illustrative_banner.html.j2", illustrative=False) == ""
 
 

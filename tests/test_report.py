@@ -34,8 +34,9 @@ def test_every_file_is_written(built):
     for name in EXPECTED_FILES:
         assert (built.folder / name).exists(), name
     figures = sorted(p.name for p in (built.folder / "figures").iterdir())
-    assert "phan-bo-diem.svg" in figures and "phan-bo-diem.png" in figures
-    assert sum(name.endswith(".svg") for name in figures) == 7  # 3 + 3 per group, 1 distribution
+    assert "diem-theo-nhom-so_nganh.svg" in figures and "diem-theo-nhom-so_nganh.png" in figures
+    # One dot plot and one self-versus-appraised chart per group; no box plot repeating the dots.
+    assert sum(name.endswith(".svg") for name in figures) == 6
     assert not list(built.folder.parent.glob(".*building*")), "no temporary folder left behind"
 
 
@@ -67,24 +68,112 @@ def test_html_has_all_units_sentences_and_nothing_external(built, html, evaluati
     assert "In&nbsp;[" not in html and "jp-InputArea-editor" not in html   # no code, no prompts
 
 
-def test_unconfirmed_values_are_footnoted(html):
-    assert 'class="unconfirmed"' in html
-    assert "chưa được xác nhận bằng văn bản gốc" in html
-    assert "ngưỡng «Hoàn thành nhiệm vụ» từ 50 điểm" in html
+def test_unconfirmed_values_are_said_in_the_annex_not_starred_in_the_body(html):
+    body, annex = html.split("<main", 1)[1].split("Nơi nhận:", 1)
+    assert 'class="unconfirmed"' not in body and "confirmed" not in body
+    assert "chưa có trong văn bản gốc" in annex
+    assert "ngưỡng «Hoàn thành nhiệm vụ» từ 50 điểm" in annex
+
+
+def _pdf_pages(path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(path).pages]
 
 
 def test_pdf_text_keeps_every_diacritic(built):
     from pypdf import PdfReader
 
     reader = PdfReader(built.pdf)
-    text = "\n".join(page.extract_text() for page in reader.pages)
-    compact = " ".join(text.split())
+    texts = _pdf_pages(built.pdf)
+    compact = " ".join(" ".join(texts).split())
     for name in ["Sở Kế hoạch và Đầu tư", "Hoằng Hóa", "Hoàng Hoá", "Trường Đại học Hồng Đức",
                  "Hoàn thành xuất sắc nhiệm vụ", "Thường Xuân", "Quảng Xương", "Mường Lát"]:
         assert name in compact, name
-    assert f"Trang 1/{len(reader.pages)}" in compact
+    # The page number (a margin box at the top centre, Nghị định 30/2020/NĐ-CP) from page 2 on, none on
+    # page 1; pypdf reads the margin box after the page's content.
+    assert [t.split()[-1] for t in texts[1:4]] == ["2", "3", "4"]
+    assert texts[0].split()[-1] != "1" and "Trang" not in compact
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.5)   # A4
     assert reader.pages[0].mediabox.height == pytest.approx(841.89, abs=0.5)
+
+
+# What readers must never see in the body of the report: key names, file names, code values.
+_TECHNICAL = re.compile(r"confirmed|\.ya?ml\b|\.csv\b|\.md\b|\.py\b|\w\[\d+\]|\b[a-z]+_[a-z_]+\b|\bparams\b|"
+                        r"\brules\b|\bregistry\b|\bcriteria\b|\bprecision\b|\btiers\b|near_bound|top_gaps")
+
+
+def test_the_pdf_is_an_administrative_document(built):
+    from pypdf import PdfReader
+
+    texts = _pdf_pages(built.pdf)
+    first = texts[0].splitlines()
+    # The national motto on one line, the number and symbol, the date (day left blank: a draft).
+    assert any("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in first)
+    assert any("Số:" in line and "/BC-SNV" in line for line in first)
+    assert any("ngày" in line and "tháng 02 năm 2021" in line for line in first)
+    whole = " ".join(" ".join(texts).split())
+    for phrase in ("Thực hiện Quyết định số 221/2016/QĐ-UBND", "Công văn số 558/UBND-THKH",
+                   "1. Kết quả thẩm định, cho điểm của các cơ quan thẩm định (90 điểm)",
+                   "2. Về nội dung và mức điểm thưởng, điểm trừ (tối đa 10 điểm)",
+                   "3. Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2020", "4. Đánh giá chung",
+                   "61/61 cơ quan, đơn vị tự chấm cao hơn điểm đánh giá", "c) Đề xuất, kiến nghị",
+                   "Trên đây là tổng hợp kết quả", "xem xét, quyết định./.", "Nơi nhận:", "Lưu: VT, TCBC.",
+                   "GIÁM ĐỐC", "Trần Quốc Huy", "PHỤ LỤC"):
+        assert phrase in whole, phrase
+    signed = next(i for i, t in enumerate(texts) if "Nơi nhận:" in t)
+    assert "Trần Quốc Huy" in texts[signed] and signed < 10, "the signature within the first 10 pages"
+    body = " ".join(texts[:signed] + [texts[signed].split("Nơi nhận:")[0]])
+    assert _TECHNICAL.findall(body) == []
+    # Set in a Times-metric serif, never a silent fallback to another serif.
+    reader = PdfReader(built.pdf)
+    fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages[:signed + 1]
+             for f in p["/Resources"]["/Font"].values()}
+    assert any("LiberationSerif" in f.replace("-", "") for f in fonts), fonts
+    assert not any("DejaVuSerif" in f.replace("-", "") for f in fonts), fonts
+
+
+def test_the_word_document_opens_in_libreoffice_with_the_same_content_and_form(built, evaluation_2020, tmp_path):
+    import subprocess
+    import zipfile
+    from xml.etree import ElementTree
+
+    from evaluation.report.publish import TIMES_METRIC
+
+    docx = built.folder / "report.docx"
+    with zipfile.ZipFile(docx) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    for name, data in parts.items():          # every part well-formed: nothing for Word to repair
+        if name.endswith((".xml", ".rels")):
+            ElementTree.fromstring(data)
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    doc = ElementTree.fromstring(parts["word/document.xml"])
+    paragraphs = ["".join(t.text or "" for t in p.iter(f"{w}t")) for p in doc.iter(f"{w}p")]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in paragraphs and "BÁO CÁO" in paragraphs
+    assert any(p.startswith("Tổng hợp kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2020")
+               for p in paragraphs)
+    assert "Nơi nhận:" in paragraphs and "- Lưu: VT, TCBC." in paragraphs
+    for unit in evaluation_2020.ranked["unit"]:
+        assert unit in paragraphs, unit
+    # Real Word tables whose header row repeats on every page.
+    assert parts["word/document.xml"].count(b"<w:tblHeader") >= 3
+    # Times New Roman (or its metric twin) at 13-14 pt, A4 with the document's margins.
+    styles = ElementTree.fromstring(parts["word/styles.xml"])
+    default = styles.find(f"{w}docDefaults/{w}rPrDefault/{w}rPr")
+    assert default.find(f"{w}rFonts").get(f"{w}ascii") in TIMES_METRIC
+    assert 26 <= int(default.find(f"{w}sz").get(f"{w}val")) <= 28
+    section = doc.find(f"{w}body/{w}sectPr")
+    assert section.find(f"{w}pgSz").get(f"{w}w") == "11906" and section.find(f"{w}titlePg") is not None
+    assert section.find(f"{w}pgMar").get(f"{w}left") == "1701"
+    # LibreOffice opens it headless (no repair prompt can be answered there) and prints it.
+    profile = tmp_path / "lo-profile"
+    done = subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                           "--outdir", str(tmp_path), str(docx)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = " ".join(" ".join(_pdf_pages(tmp_path / "report.pdf")).split())
+    for phrase in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO", "Nơi nhận:", "Sở Kế hoạch và Đầu tư",
+                   "Hoằng Hóa", "Trường Đại học Hồng Đức"):
+        assert phrase in printed, phrase
 
 
 def test_executed_notebook_is_the_audit_log(built):
@@ -101,7 +190,7 @@ def test_two_runs_give_identical_results_and_html(built, html, tmp_path, monkeyp
     # Run again from another current folder, into another output folder: neither may show.
     monkeypatch.chdir(tmp_path)
     again = build_report(PARAMS_2020, tmp_path / "elsewhere")
-    for name in ["results.csv", "results.xlsx", "report.pdf"]:
+    for name in ["results.csv", "results.xlsx", "report.pdf", "report.docx"]:
         assert (again.folder / name).read_bytes() == (built.folder / name).read_bytes(), name
     assert again.html.read_text(encoding="utf-8") == html
     figures = sorted((built.folder / "figures").iterdir())

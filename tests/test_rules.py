@@ -276,6 +276,23 @@ def test_a_code_tag_is_refused_in_vietnamese_naming_the_tag(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
+def test_stage_precision_is_declared_and_a_sum_is_never_coarser_than_its_parts(tmp_path):
+    stages = load_rules(THANH_HOA).precision.stages
+    assert [(s.decimals, s.rounding) for s in (stages.criterion, stages.survey, stages.adjustment, stages.total)] \
+        == [(2, "half_up")] * 4
+
+    def edit(d):
+        d["precision"]["stages"]["total"]["decimals"] = 1          # sums coarser than criteria, amounts
+        d["precision"]["stages"]["adjustment"]["decimals"] = 0     # TH02 gives 0,5 a time
+    msgs = variant(tmp_path, edit)
+    assert msgs[:2] == [
+        "rules.yaml, khóa «precision.stages.criterion.decimals» — 2 chữ số thập phân, nhiều hơn tổng "
+        "(precision.stages.total: 1): các phần in ra sẽ không cộng đúng tổng",
+        "rules.yaml, khóa «adjustments.items[1].points» — 0.5 có nhiều chữ số thập phân hơn quy định làm tròn "
+        "của bước này (0 chữ số, precision.stages.adjustment)",
+    ]
+
+
 # -- Nghị định 335/2025 and what a regime may say since (issue 14) ---------------------------
 
 ND335 = ROOT / "params" / "rules" / "nd-335-2025.yaml"

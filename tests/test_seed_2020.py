@@ -45,9 +45,12 @@ def test_counts_by_tier_and_group(evaluation_2020):
 
 def test_summary_sentences_match_the_seed(evaluation_2020):
     s = evaluation_2020.sentences
-    assert s[0] == ("Kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ năm 2020 của 61 cơ quan, đơn vị, "
-                    "gồm: 20 sở, ngành và tương đương; 27 UBND huyện, thị xã, thành phố và 14 đơn vị sự "
-                    "nghiệp công lập trực thuộc UBND tỉnh.")
+    # Word for word the seed's opening of section 3 (the lead is the year's text, the rest is counted).
+    assert s[0] == ("Căn cứ kết quả tự đánh giá, kết quả thẩm định và cung cấp nội dung, số liệu về điểm "
+                    "thưởng, điểm trừ của các đơn vị liên quan, Sở Nội vụ tổng hợp, dự kiến xếp loại mức độ "
+                    "hoàn thành nhiệm vụ năm 2020 của 61 cơ quan, đơn vị, gồm: 20 sở, ngành và tương đương; "
+                    "27 UBND huyện, thị xã, thành phố và 14 đơn vị sự nghiệp công lập trực thuộc UBND tỉnh, "
+                    "cụ thể như sau:")
     # As the seed: no thị xã among the excellent districts, so "UBND huyện, thành phố".
     assert s[1] == ("11 cơ quan, đơn vị dự kiến xếp loại hoàn thành xuất sắc nhiệm vụ gồm: 05 sở, ngành; "
                     "05 UBND huyện, thành phố và 01 đơn vị sự nghiệp công lập.")

@@ -53,11 +53,14 @@ def bound(tier: str, lo: str, hi: str) -> VaryTierMin:
 # -- nothing declared ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("year", ["2020", "example-2021", "regime2"])
-def test_with_nothing_declared_every_unit_keeps_its_tier_and_rank_in_every_scenario(year, evaluation_2020, example):
+@pytest.mark.parametrize("year", ["2020", "example-2021", "example-2026", "regime2"])
+def test_with_nothing_declared_every_unit_keeps_its_tier_and_rank_in_every_scenario(year, request):
     # regime2 has a quota (xuất sắc ≤ 20 % of tốt) and a condition: both counted within each scenario.
-    ev = {"2020": evaluation_2020, "example-2021": example}.get(year) or evaluate(
-        FIXTURES / "years" / "regime2" / "params" / "2031.yaml")
+    # example-2026: 166 communes in one group, quotas binding with ties, overrides, tier-first ranks.
+    ev = {"2020": lambda: request.getfixturevalue("evaluation_2020"),
+          "example-2021": lambda: request.getfixturevalue("example"),
+          "example-2026": lambda: request.getfixturevalue("example_2026"),
+          "regime2": lambda: evaluate(FIXTURES / "years" / "regime2" / "params" / "2031.yaml")}[year]()
     s = analyse(ev, declare(draws=50))
     assert not s.varies and s.total == len(ev.ranked) and s.stable == s.total
     u = s.units.set_index("unit_id")
@@ -66,10 +69,34 @@ def test_with_nothing_declared_every_unit_keeps_its_tier_and_rank_in_every_scena
     assert (u["rank_low"] == published.loc[u.index, "rank"]).all() and (u["rank_high"] == u["rank"]).all()
     assert (u["score_low"] == u["score"]).all() and (u["score_high"] == u["score"]).all()
     assert u["driver"].isna().all()
-    # The scenarios are the published year, unit by unit.
-    first = s.scenarios[s.scenarios["scenario"] == 0].set_index("unit_id")
-    assert (first.loc[published.index, "tier"] == published["tier"]).all()
-    assert (first.loc[published.index, "rank"] == published["rank"]).all()
+    # Every scenario is the published year, unit by unit: final score, published score, tier and rank.
+    for k in (0, 49):
+        got = s.scenarios[s.scenarios["scenario"] == k].set_index("unit_id").loc[published.index]
+        assert (got["final_score"] == published["final_score"]).all()
+        assert (got["score"] == published["score"]).all()
+        assert (got["tier"] == published["tier"]).all()
+        assert (got["rank"] == published["rank"]).all()
+
+
+def test_with_nothing_declared_the_scenarios_round_every_stage_as_the_year_does(example):
+    # A year scored from its parts: the scenarios rescore it with their own arithmetic, which must round a
+    # survey's mean, each criterion's points and credit, each bonus and penalty and every sum as
+    # precision.stages say.  Unrounded, these four units' sums fall a hair below the published value
+    # and "bỏ phần lẻ" cuts them a tenth lower (Thạch Thành 81,9 instead of 82,0).
+    ev = example
+    assert ev.rules.precision.rounding == "down" and ev.rules.precision.stages.total.decimals == 2
+    s = analyse(ev, declare(draws=10))
+    got = s.scenarios[s.scenarios["scenario"] == 3].set_index("unit_id")["score"]
+    published = ev.ranked.set_index("unit")
+    by_name = got.rename(ev.ranked.set_index("unit_id")["unit"])
+    expected = {"Thạch Thành": 82.0, "Sở Xây dựng": 86.5, "Sở Nội vụ": 83.2, "Như Xuân": 81.8}
+    assert {n: published.at[n, "score"] for n in expected} == expected
+    assert {n: by_name[n] for n in expected} == expected
+    # Scenarios that rescore (a bonus drawn from 0 to its maximum) keep every sum on the stages' grid.
+    s = analyse(ev, declare(VaryUpTo(kind="up_to", items=["TR01"]), draws=20, seed=1))
+    assert s.varies and s.scenarios.groupby("unit_id")["final_score"].nunique().max() > 1
+    finals = s.scenarios["final_score"].to_numpy()
+    assert np.allclose(finals, np.round(finals, 2), rtol=0, atol=1e-12)
 
 
 def test_a_year_without_a_declaration_varies_nothing(evaluation_2020):
@@ -182,6 +209,10 @@ def test_survey_intervals_on_the_score_cards(example):
     # Directly for one unit: its forms of the survey, resampled within each kind of rater.
     row = si.iloc[0]
     assert row["points"] == pytest.approx(lines.at[(row["unit_id"], row["criterion"]), "points"])
+    # Bounds are points as the engine gives them: rounded as precision.stages.criterion says (2 decimals).
+    decimals = example.rules.precision.stages.criterion.decimals
+    for col in ("low", "high", "points"):
+        assert np.allclose(si[col], si[col].round(decimals), rtol=0, atol=1e-12), col
 
 
 def test_a_unit_whose_forms_all_agree_has_no_sampling_uncertainty():
@@ -246,6 +277,16 @@ def test_one_scenario_is_what_the_engine_gives_on_its_rules_and_inputs(example):
         check_scenario(example, s, k)
 
 
+def test_a_survey_criterion_whose_maximum_varies_is_what_the_engine_gives(example):
+    # QLNN and HTDN are scored by surveys: points = (mean rounded to 2 decimals) ÷ scale × maximum, rounded to
+    # 2 decimals — from the survey's ratio, not from the published points ÷ maximum (a rounded ratio).
+    decl = declare(VaryCriterionMax(kind="criterion_max", criterion="QLNN", spread=Decimal("0.3")),
+                   VaryCriterionMax(kind="criterion_max", criterion="HTDN", spread=Decimal("0.2")), draws=30, seed=3)
+    s = analyse(example, decl)
+    for k in range(0, 30, 3):
+        check_scenario(example, s, k)
+
+
 @settings(max_examples=8, deadline=None)
 @given(spread=st.sampled_from(["0.1", "0.25", "0.4"]), lo=st.integers(880, 900), k=st.integers(0, 19),
        seed=st.integers(0, 2**16))
@@ -280,7 +321,8 @@ def check_scenario(ev, s, k):
                           adjustment_max=float(st_.adjustment_max), score_min=float(st_.score_min),
                           score_max=float(st_.score_max), bound=rules.adjustments.bound,
                           responses=ev.inputs.tables["survey"].table, questions=questions_frame(rules),
-                          surveys=surveys_frame(rules), items=items, item_catalogue=items_frame(rules)).scores
+                          surveys=surveys_frame(rules), items=items, item_catalogue=items_frame(rules),
+                          precision=rules.precision.stages).scores
     mine = rules
     for tier, value in sc["mins"].items():
         mine = with_tier_min(mine, tier, Decimal(str(value)).quantize(Decimal("0.1")))

@@ -183,9 +183,17 @@ def test_a_what_if_on_criteria_scores_everything_again(example_year):
     counted = [u for u in members if u in qlnn.index and not ev.detail.survey.set_index("unit_id").loc[u].query(
         "criterion == 'QLNN'")["flag"].any()]
     assert counted
-    # A survey criterion earns ratio × maximum: 2 more points of maximum, 2 × ratio more points.
+    # A survey criterion earns ratio × maximum, rounded as precision.stages.criterion says: 2 more points of
+    # maximum, about 2 × ratio more points — exactly the difference of the two rounded products.
+    from evaluation.engine.precision import round_values
+
+    stage = ev.rules.precision.stages.criterion
+    new_max = float(crit[j].max)
+    ratio = qlnn[counted].to_numpy()
     gained = (after.loc[counted, "appraisal"] - before.loc[counted, "appraisal"]).to_numpy()
-    assert gained == pytest.approx((2 * qlnn[counted]).to_numpy(), abs=1e-9)
+    expected = round_values(ratio * new_max, stage) - round_values(ratio * (new_max - 2), stage)
+    assert gained == pytest.approx(expected, abs=1e-9)
+    assert gained == pytest.approx(2 * ratio, abs=2 * 10 ** -stage.decimals)
 
 
 def test_a_year_given_per_period_is_scored_again_when_the_periods_weigh_differently():

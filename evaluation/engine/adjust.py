@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .precision import round_values
+
 __all__ = ["adjust", "unit_adjustments", "LOG_COLUMNS", "empty_log"]
 
 LOG_COLUMNS = ["unit_id", "stage", "item", "kind", "before", "limit", "after", "removed", "effect", "row"]
@@ -32,8 +34,8 @@ def empty_log() -> pd.DataFrame:
                                        else "string") for c in LOG_COLUMNS}).astype({"row": "Int64"})
 
 
-def _log(frame: pd.DataFrame, stage: str, before: str, limit: str, after: str) -> pd.DataFrame:
-    removed = frame[before] - frame[after]
+def _log(frame: pd.DataFrame, stage: str, before: str, limit: str, after: str, precision=None) -> pd.DataFrame:
+    removed = pd.Series(round_values(frame[before] - frame[after], precision), index=frame.index)
     sign = np.where(frame["kind"].to_numpy() == "penalty", 1.0, -1.0)
     out = pd.DataFrame({
         "unit_id": frame["unit_id"].astype("string").to_numpy(),
@@ -50,7 +52,8 @@ def _log(frame: pd.DataFrame, stage: str, before: str, limit: str, after: str) -
     return out.astype({"stage": "string", "row": "Int64"})
 
 
-def adjust(items: pd.DataFrame, catalogue: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def adjust(items: pd.DataFrame, catalogue: pd.DataFrame,
+           precision=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Points of every bonus/penalty row, capped.
 
     Parameters
@@ -62,6 +65,8 @@ def adjust(items: pd.DataFrame, catalogue: pd.DataFrame) -> tuple[pd.DataFrame, 
     catalogue : pandas.DataFrame
         :func:`evaluation.inputs.catalogue.items_frame`: ``item``, ``kind``,
         ``points``, ``up_to``, ``cap``, ``rate``.
+    precision : Stages, optional
+        The rules' ``precision.stages``: every amount is rounded as ``adjustment`` says.
 
     Returns
     -------
@@ -81,30 +86,34 @@ def adjust(items: pd.DataFrame, catalogue: pd.DataFrame) -> tuple[pd.DataFrame, 
     amount = lines["amount"].astype("float64").to_numpy()
     fixed = (lines["rate"] == "points").to_numpy()
     raw = np.where(fixed, lines["rate_points"].to_numpy(dtype="float64") * count, amount)
-    raw = np.nan_to_num(raw, nan=0.0)
-    limit = lines["up_to"].to_numpy(dtype="float64") * count
+    step = precision.adjustment if precision is not None else None
+    raw = round_values(np.nan_to_num(raw, nan=0.0), step)
+    limit = round_values(lines["up_to"].to_numpy(dtype="float64") * count, step)
     points = np.where(np.isnan(limit), raw, np.minimum(raw, limit))
     lines = lines.assign(count=count, raw=raw, limit=limit, points=points).drop(columns=["rate_points"])
 
     bites = lines[lines["points"] < lines["raw"]]
-    log_up_to = _log(bites, "up_to", "raw", "limit", "points")
+    log_up_to = _log(bites, "up_to", "raw", "limit", "points", step)
 
     per_item = lines.groupby(["unit_id", "item"], sort=False, observed=True).agg(
         kind=("kind", "first"), rows=("raw", "size"), raw=("raw", "sum"), total=("points", "sum"),
         cap=("cap", "first")).reset_index()
+    per_item["raw"] = round_values(per_item["raw"], step)
+    per_item["total"] = round_values(per_item["total"], step)
     capped = np.where(per_item["cap"].isna(), per_item["total"], np.minimum(per_item["total"], per_item["cap"]))
     per_item["points"] = capped
-    log_cap = _log(per_item[per_item["points"] < per_item["total"]], "item_cap", "total", "cap", "points")
+    log_cap = _log(per_item[per_item["points"] < per_item["total"]], "item_cap", "total", "cap", "points", step)
 
     log = pd.concat([x for x in (log_up_to, log_cap) if len(x)], ignore_index=True) \
         if len(log_up_to) or len(log_cap) else empty_log()
     return lines.drop(columns=["up_to", "cap", "rate"]), per_item, log
 
 
-def unit_adjustments(per_item: pd.DataFrame) -> pd.DataFrame:
+def unit_adjustments(per_item: pd.DataFrame, precision=None) -> pd.DataFrame:
     """Per unit: ``bonus_raw``, ``bonus`` (after item caps), ``penalty_raw``, ``penalty``.
 
     Indexed by ``unit_id``; units without items are absent (the score stage fills zeros).
+    Sums are rounded as ``precision.total`` says (exact: it removes float noise only).
     """
     bonus = per_item["kind"].to_numpy() == "bonus"
     frame = pd.DataFrame({
@@ -114,4 +123,6 @@ def unit_adjustments(per_item: pd.DataFrame) -> pd.DataFrame:
         "penalty_raw": np.where(bonus, 0.0, per_item["raw"]),
         "penalty": np.where(bonus, 0.0, per_item["points"]),
     })
-    return frame.groupby("unit_id", sort=False).sum()
+    out = frame.groupby("unit_id", sort=False).sum()
+    total = precision.total if precision is not None else None
+    return out.apply(lambda col: pd.Series(round_values(col, total), index=col.index))

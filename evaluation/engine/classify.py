@@ -29,63 +29,20 @@ import numpy as np
 import pandas as pd
 
 from ..fmt import fmt_bound
-from ..inputs.rules import TIE_KEYS, Precision, Quota, Rules
+from ..inputs.rules import TIE_KEYS, Quota, Rules
+from .precision import SNAP_DECIMALS, publish, snap_units
 
 __all__ = ["publish", "tier_by_score", "classify", "classify_explained", "QuotaLog", "SNAP_DECIMALS"]
 
-SNAP_DECIMALS = 9
-_SNAP = 10**SNAP_DECIMALS
 
 
 def _units(values: pd.Series) -> np.ndarray:
     """Scores as int64 multiples of 10⁻⁹ (NaN is not allowed here)."""
-    arr = values.to_numpy(dtype="float64")
-    return np.rint(arr * _SNAP).astype(np.int64)
-
-
-def _round_units(units: np.ndarray, precision: Precision) -> np.ndarray:
-    """Round 10⁻⁹ units to multiples of 10^-decimals (returned in those coarser units)."""
-    q = 10 ** (SNAP_DECIMALS - precision.decimals)
-    sign = np.sign(units)
-    mag = np.abs(units)
-    whole, rem = np.divmod(mag, q)
-    if precision.rounding == "down":
-        bump = np.zeros_like(whole)
-    elif precision.rounding == "up":
-        bump = (rem > 0).astype(np.int64)
-    elif precision.rounding == "half_up":
-        bump = (2 * rem >= q).astype(np.int64)
-    else:  # half_even
-        bump = ((2 * rem > q) | ((2 * rem == q) & (whole % 2 == 1))).astype(np.int64)
-    return sign * (whole + bump)
-
-
-def publish(scores: pd.Series, precision: Precision) -> pd.Series:
-    """The score as published: rounded to the rules' precision.
-
-    Parameters
-    ----------
-    scores : pandas.Series of float
-    precision : Precision
-
-    Returns
-    -------
-    pandas.Series of float
-        Exact decimal values at the given precision (as the nearest floats).
-
-    Examples
-    --------
-    >>> from evaluation.inputs.rules import Precision
-    >>> p = Precision(decimals=1, rounding="down")
-    >>> publish(pd.Series([89.99999999, 89.99999999999999, 87.45]), p).tolist()
-    [89.9, 90.0, 87.4]
-    """
-    rounded = _round_units(_units(scores), precision)
-    return pd.Series(rounded / 10**precision.decimals, index=scores.index, dtype="float64")
+    return snap_units(values.to_numpy(dtype="float64"))
 
 
 def _bound_units(bound: Decimal) -> int:
-    scaled = bound * _SNAP
+    scaled = bound * 10**SNAP_DECIMALS
     if scaled != scaled.to_integral_value():
         raise ValueError(f"tier bound {bound} has more than {SNAP_DECIMALS} decimals")
     return int(scaled)
@@ -116,7 +73,7 @@ def _levels(published: pd.Series, rules: Rules, mins: np.ndarray | None = None) 
     if mins is None:
         conditions = [units >= _bound_units(t.min) for t in rules.tiers]
     else:
-        snapped = np.rint(np.asarray(mins, dtype="float64") * _SNAP).astype(np.int64)
+        snapped = snap_units(mins)
         conditions = [units >= snapped[:, i] for i in range(len(rules.tiers))]
     return np.select(conditions, np.arange(len(rules.tiers)), default=-1)
 

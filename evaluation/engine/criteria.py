@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .precision import round_values
+
 __all__ = ["appraise", "unit_totals", "body_totals", "criterion_gaps", "gap_summary", "unevidenced"]
 
 _LINE_COLUMNS = ["unit_id", "criteria_set", "criterion", "body", "max_points", "position", "survey",
@@ -26,7 +28,7 @@ _LINE_COLUMNS = ["unit_id", "criteria_set", "criterion", "body", "max_points", "
 
 
 def appraise(points: pd.DataFrame, catalogue: pd.DataFrame, sets: pd.DataFrame,
-             survey: pd.DataFrame | None = None) -> pd.DataFrame:
+             survey: pd.DataFrame | None = None, precision=None) -> pd.DataFrame:
     """Points of every unit on every criterion of its set, prorated.
 
     Parameters
@@ -44,6 +46,9 @@ def appraise(points: pd.DataFrame, catalogue: pd.DataFrame, sets: pd.DataFrame,
         :func:`evaluation.engine.survey.score_survey` output (``unit_id``,
         ``criterion``, ``points``, ``applicable``, ``flag``).  When given, it
         supplies the appraised points of the criteria scored by a survey.
+    precision : Stages, optional
+        The rules' ``precision.stages``: points, self points and credits are rounded as
+        ``criterion`` says, so a unit's printed points add up to its printed appraisal.
 
     Returns
     -------
@@ -85,6 +90,8 @@ def appraise(points: pd.DataFrame, catalogue: pd.DataFrame, sets: pd.DataFrame,
     pts = np.where(applicable, pts, np.nan)
     self_pts = grid["self_points"].to_numpy(dtype="float64", na_value=np.nan)
     self_pts = np.where(applicable, self_pts, np.nan)
+    crit = precision.criterion if precision is not None else None
+    pts, self_pts = round_values(pts, crit), round_values(self_pts, crit)
     maxima = grid["max_points"].to_numpy(dtype="float64")
 
     out = pd.DataFrame({
@@ -97,8 +104,8 @@ def appraise(points: pd.DataFrame, catalogue: pd.DataFrame, sets: pd.DataFrame,
     ratio, self_ratio = _ratios(out)
     out["ratio"] = ratio
     na = ~applicable
-    out["credited"] = np.where(na, ratio * maxima, np.nan)
-    out["self_credited"] = np.where(na, self_ratio * maxima, np.nan)
+    out["credited"] = round_values(np.where(na, ratio * maxima, np.nan), crit)
+    out["self_credited"] = round_values(np.where(na, self_ratio * maxima, np.nan), crit)
     out["final_points"] = np.where(na, out["credited"], pts)
     out["self_final_points"] = np.where(na, out["self_credited"], self_pts)
     return out[_LINE_COLUMNS]
@@ -126,8 +133,11 @@ def _ratios(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ratio, self_ratio
 
 
-def unit_totals(lines: pd.DataFrame) -> pd.DataFrame:
+def unit_totals(lines: pd.DataFrame, precision=None) -> pd.DataFrame:
     """Per unit: maxima, applicable maximum, points earned, ratio and the prorated appraisal.
+
+    Sums are rounded as ``precision.total`` says (exact: the parts are no finer), which only
+    removes float noise.
 
     Returns
     -------
@@ -162,12 +172,15 @@ def unit_totals(lines: pd.DataFrame) -> pd.DataFrame:
     out["appraisal"] = g["appraisal"].sum(min_count=1).where(g["appraisal"].count() == n)
     out["self_appraisal"] = g["self_appraisal"].sum(min_count=1).where(g["self_appraisal"].count() == n)
     out["self_earned"] = out["self_earned"].where(out["self_appraisal"].notna())
+    total = precision.total if precision is not None else None
+    for col in ("earned", "self_earned", "appraisal", "self_appraisal"):
+        out[col] = round_values(out[col], total)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["ratio"] = (out["earned"] / out["applicable_max"]).where(out["applicable_max"] > 0)
     return out
 
 
-def body_totals(lines: pd.DataFrame) -> pd.DataFrame:
+def body_totals(lines: pd.DataFrame, precision=None) -> pd.DataFrame:
     """Points counted in the appraisal per unit × appraising body (with the bodies' maxima).
 
     Returns
@@ -176,8 +189,12 @@ def body_totals(lines: pd.DataFrame) -> pd.DataFrame:
         ``unit_id``, ``body``, ``max_points``, ``final_points``, ``self_final_points``.
     """
     g = lines.groupby(["unit_id", "body"], sort=False, observed=True)
-    return g.agg(max_points=("max_points", "sum"), final_points=("final_points", "sum"),
-                 self_final_points=("self_final_points", "sum")).reset_index()
+    out = g.agg(max_points=("max_points", "sum"), final_points=("final_points", "sum"),
+                self_final_points=("self_final_points", "sum")).reset_index()
+    total = precision.total if precision is not None else None
+    for col in ("final_points", "self_final_points"):
+        out[col] = round_values(out[col], total)
+    return out
 
 
 def criterion_gaps(lines: pd.DataFrame) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
                  bound: str = "net", responses: pd.DataFrame | None = None,
                  questions: pd.DataFrame | None = None, surveys: pd.DataFrame | None = None,
                  items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None,
-                 summaries: bool = True) -> Detail:
+                 summaries: bool = True, precision=None) -> Detail:
     """Score units from points by criterion, survey answers and bonus/penalty items.
 
     Parameters
@@ -100,6 +100,10 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     summaries : bool
         False: leave out the tables only the report reads (forms and answers counted, points by
         body: ``survey_counts``, ``answers`` None, ``bodies`` empty) — a what-if wants the scores.
+    precision : Stages, optional
+        The rules' ``precision.stages`` (any object with ``criterion``, ``survey``,
+        ``adjustment`` and ``total``, each with ``decimals`` and ``rounding``): every stage
+        rounds as declared.  None: no rounding before publication.
 
     Returns
     -------
@@ -108,30 +112,30 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     survey = counts = answers = None
     if responses is not None:
         forms = survey_forms(responses, questions)
-        survey = score_survey(forms, surveys, sets, catalogue)
+        survey = score_survey(forms, surveys, sets, catalogue, precision)
         if summaries:
             counts = response_counts(forms)
             answers = answer_distribution(responses, questions)
-    lines = appraise(points, catalogue, sets, survey)
+    lines = appraise(points, catalogue, sets, survey, precision)
     extra = [c for c in ("result", "evidence", "explanation", "note") if c in points]
     if extra:
         lines = lines.merge(points[["unit_id", "criterion", *extra]], on=["unit_id", "criterion"], how="left",
                             sort=False)
-    totals = unit_totals(lines)
+    totals = unit_totals(lines, precision)
     if items is None:
         items = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("count", "amount") else "string")
                               for c in _ITEM_COLUMNS})
     if item_catalogue is None:
         item_catalogue = pd.DataFrame(columns=["item", "kind", "points", "up_to", "cap", "rate"])
-    adj_lines, per_item, adj_log = adjust(items, item_catalogue)
+    adj_lines, per_item, adj_log = adjust(items, item_catalogue, precision)
     scores, score_log = score_from_components(
-        totals, unit_adjustments(per_item), units, appraisal_max=appraisal_max, adjustment_max=adjustment_max,
-        score_min=score_min, score_max=score_max, bound=bound)
+        totals, unit_adjustments(per_item, precision), units, appraisal_max=appraisal_max,
+        adjustment_max=adjustment_max, score_min=score_min, score_max=score_max, bound=bound, precision=precision)
     logs = [x for x in (adj_log, score_log) if len(x)]
     log = pd.concat(logs, ignore_index=True) if logs else empty_log()
     return Detail(catalogue, item_catalogue, questions if questions is not None else pd.DataFrame(), sets, lines,
-                  totals, body_totals(lines) if summaries else pd.DataFrame(), survey, counts, answers, adj_lines,
-                  per_item, log, scores)
+                  totals, body_totals(lines, precision) if summaries else pd.DataFrame(), survey, counts, answers,
+                  adj_lines, per_item, log, scores)
 
 
 def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame, *,
@@ -165,7 +169,7 @@ def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry
                         appraisal_max=float(s.appraisal_max), adjustment_max=float(s.adjustment_max),
                         score_min=float(s.score_min), score_max=float(s.score_max),
                         bound=rules.adjustments.bound, item_catalogue=items_frame(rules), summaries=summaries,
-                        **kwargs)
+                        precision=rules.precision.stages, **kwargs)
 
 
 def adjust_again(detail: Detail, tables: dict[str, Checked], rules: Rules) -> Detail:
@@ -173,7 +177,8 @@ def adjust_again(detail: Detail, tables: dict[str, Checked], rules: Rules) -> De
 
     For what-ifs that change only the scale or the bonus/penalty items: the appraisal by
     criterion and survey does not depend on them, so it is taken from ``detail`` and only the
-    later stages run (the result is :func:`evaluate_detail`'s, a few times faster).
+    later stages run (the result is :func:`evaluate_detail`'s, a few times faster), rounded at
+    the same stages.
     """
     items = None
     if "adjustments" in tables:
@@ -182,13 +187,14 @@ def adjust_again(detail: Detail, tables: dict[str, Checked], rules: Rules) -> De
         items = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("count", "amount") else "string")
                               for c in _ITEM_COLUMNS})
     catalogue = items_frame(rules)
-    adj_lines, per_item, adj_log = adjust(items, catalogue)
+    stages = rules.precision.stages
+    adj_lines, per_item, adj_log = adjust(items, catalogue, stages)
     units = detail.scores[["unit_id", "unit", "group", "input_order"]]
     s = rules.scale
     scores, score_log = score_from_components(
-        detail.totals, unit_adjustments(per_item), units, appraisal_max=float(s.appraisal_max),
+        detail.totals, unit_adjustments(per_item, stages), units, appraisal_max=float(s.appraisal_max),
         adjustment_max=float(s.adjustment_max), score_min=float(s.score_min), score_max=float(s.score_max),
-        bound=rules.adjustments.bound)
+        bound=rules.adjustments.bound, precision=stages)
     logs = [x for x in (adj_log, score_log) if len(x)]
     log = pd.concat(logs, ignore_index=True) if logs else empty_log()
     return replace(detail, items_catalogue=catalogue, adjustment_lines=adj_lines, adjustment_items=per_item, log=log,

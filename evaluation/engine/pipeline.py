@@ -7,6 +7,7 @@ either returns a complete :class:`Evaluation` or raises one
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from ..inputs.params import YearParams, load_params
 from ..inputs.provenance import (
     STATUS_FILE,
     TRACE_FILE,
+    TooLarge,
     changed_inputs,
     provenance_table,
+    read_input,
     read_status,
     read_trace,
     recording,
@@ -37,6 +40,8 @@ from .detail import Detail, evaluate_detail
 from .rank import rank
 from .score import score_from_periods, score_from_totals
 from .summarise import count_tiers, groups_present, summary_sentences
+
+MAX_TEXT_BYTES = 1024 * 1024  # the year's "Đánh giá chung" is a page or two of text
 
 __all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path"]
 
@@ -81,6 +86,8 @@ class Inputs:
     uncertainty: Uncertainty | None = None
     # Resolved path → (bytes, SHA-256) of every file as it was read and parsed: the provenance.
     read: dict[Path, tuple[int, str]] = field(default_factory=dict)
+    # The Sở's "Đánh giá chung" text of the year (Markdown), read once with the other inputs.
+    assessment: str = ""
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,17 @@ def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs
             uncertainty = load_uncertainty(year.uncertainty_path, rules, display_path(year.uncertainty_path))
         except InputError as exc:
             problems += exc.problems
+    assessment = ""
+    if year.assessment_path is not None:
+        files.append(("text", project_path(year.assessment_path, project), year.assessment_path))
+        try:
+            data = read_input(year.assessment_path, MAX_TEXT_BYTES)
+            assessment = unicodedata.normalize("NFC", data.decode("utf-8"))
+        except (UnicodeDecodeError, TooLarge, OSError) as exc:
+            why = ("tệp phải ở dạng UTF-8" if isinstance(exc, UnicodeDecodeError) else
+                   f"tệp quá lớn (giới hạn {MAX_TEXT_BYTES // 1024} KB)" if isinstance(exc, TooLarge) else
+                   f"không đọc được tệp: {exc.strerror}")
+            problems.append(Problem(display_path(year.assessment_path), None, None, None, why))
     abbreviations = year.registry_path.parent / "abbreviations.csv"
     if abbreviations.exists():
         files.append(("registry", project_path(abbreviations, project), abbreviations))
@@ -268,7 +286,7 @@ def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs
         if found is not None:
             files.append((role, project_path(year.data_dir / name, project), year.data_dir / name))
     return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, trace, status,
-                  uncertainty)
+                  uncertainty, assessment=assessment)
 
 
 def _row_notes(tables: dict[str, Checked], places: dict[str, str]) -> list[str]:
@@ -414,7 +432,9 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     classified, quotas = classify_explained(scores, rules, conditions)
     ranked = rank(classified, rules)
     counts = count_tiers(ranked, rules)
-    sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year)
+    report = inputs.params.params.report
+    sentences = summary_sentences(ranked, rules, registry, year=inputs.params.year,
+                                  lead=report.results_lead)
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
                       provenance_table(inputs.files, inputs.read), _renamed(inputs), detail, quotas,
                       _left_out(registry, rules, inputs.params.year))

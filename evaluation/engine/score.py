@@ -27,6 +27,7 @@ import pandas as pd
 from ..inputs.registry import Registry
 from ..inputs.rules import Rules
 from .adjust import LOG_COLUMNS, empty_log
+from .precision import round_values
 
 __all__ = ["score_from_totals", "score_from_periods", "score_from_components", "final_scores"]
 
@@ -112,7 +113,7 @@ def score_from_periods(periods: pd.DataFrame, registry: Registry, rules: Rules) 
 
 
 def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndarray, limit: np.ndarray,
-              after: np.ndarray) -> pd.DataFrame:
+              after: np.ndarray, precision=None) -> pd.DataFrame:
     """Log rows where ``after`` differs from ``before`` (effect = after − before on the final score)."""
     bit = ~np.isclose(before, after, rtol=0.0, atol=1e-12) & ~np.isnan(before)
     if kind == "bonus":
@@ -121,10 +122,11 @@ def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndar
         effect = before - after          # a penalty cut raises it
     else:
         effect = after - before
+    effect = round_values(effect, precision)
     frame = pd.DataFrame({
         "unit_id": unit_id[bit], "stage": stage, "item": pd.NA, "kind": kind if kind else pd.NA,
         "before": before[bit], "limit": limit[bit], "after": after[bit],
-        "removed": np.abs(before - after)[bit], "effect": effect[bit], "row": pd.NA,
+        "removed": round_values(np.abs(before - after), precision)[bit], "effect": effect[bit], "row": pd.NA,
     }, columns=LOG_COLUMNS)
     return frame.astype({"unit_id": "string", "stage": "string", "item": "string", "kind": "string",
                          "row": "Int64"})
@@ -132,8 +134,18 @@ def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndar
 
 def final_scores(appraisal: np.ndarray, bonus: np.ndarray, penalty: np.ndarray, *, appraisal_max: float,
                  adjustment_max: float, score_min: float, score_max: float,
-                 bound: Literal["net", "each"] = "net") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 bound: Literal["net", "each"] = "net",
+                 total=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The arithmetic of the final score, on arrays of any shape (units, or units × scenarios).
+
+    One implementation for the published year (:func:`score_from_components`) and for the
+    scenarios of the sensitivity analysis, so both round every sum alike.
+
+    Parameters
+    ----------
+    total : Rounding, optional
+        The rules' ``precision.stages.total``: the appraisal, bonus, penalty, bonus − penalty and
+        their sum are each rounded as it says (None: as they are).
 
     Returns
     -------
@@ -142,19 +154,22 @@ def final_scores(appraisal: np.ndarray, bonus: np.ndarray, penalty: np.ndarray, 
         ±adjustment_max; ``each``: bonus and penalty each at most adjustment_max); their sum; and
         the sum within [score_min, score_max].
     """
-    appraisal = np.minimum(appraisal, appraisal_max)
+    r = lambda values: round_values(values, total)  # noqa: E731
+    appraisal = np.minimum(r(appraisal), appraisal_max)
+    bonus, penalty = r(bonus), r(penalty)
     m = float(adjustment_max)
     if bound == "each":
-        adjustment = np.minimum(bonus, m) - np.minimum(penalty, m)
+        adjustment = r(np.minimum(bonus, m) - np.minimum(penalty, m))
     else:
-        adjustment = np.clip(bonus - penalty, -m, m)
-    final_raw = appraisal + adjustment
+        adjustment = np.clip(r(bonus - penalty), -m, m)
+    final_raw = r(appraisal + adjustment)
     return appraisal, adjustment, final_raw, np.clip(final_raw, score_min, score_max)
 
 
 def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units: pd.DataFrame, *,
                           appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
-                          bound: Literal["net", "each"] = "net") -> tuple[pd.DataFrame, pd.DataFrame]:
+                          bound: Literal["net", "each"] = "net",
+                          precision=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Final scores from the appraisal and the bonus/penalty totals.
 
     Parameters
@@ -173,6 +188,10 @@ def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units
     bound : {"net", "each"}
         ``net``: bonus − penalty within ±adjustment_max; ``each``: bonus and
         penalty each at most adjustment_max.
+    precision : Stages, optional
+        The rules' ``precision.stages``: every sum is rounded as ``total`` says.  The parts are
+        no finer (the rules check it), so ``appraisal + adjustment = final_raw`` exactly, and
+        ``final_score`` differs from it only where the score range bites (logged).
 
     Returns
     -------
@@ -191,31 +210,34 @@ def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units
     t = totals.reindex(ids.to_numpy())
     a = adjustments.reindex(ids.to_numpy()).fillna(0.0)
     uid = ids.to_numpy(dtype=object)
-    appraisal_in = t["appraisal"].to_numpy(dtype="float64")
-    bonus, penalty = a["bonus"].to_numpy(dtype="float64"), a["penalty"].to_numpy(dtype="float64")
+    total = precision.total if precision is not None else None
+    r = lambda values: round_values(values, total)  # noqa: E731
+    appraisal_in = r(t["appraisal"].to_numpy(dtype="float64"))
+    bonus, penalty = r(a["bonus"].to_numpy(dtype="float64")), r(a["penalty"].to_numpy(dtype="float64"))
     appraisal, adjustment, final_raw, final = final_scores(
         appraisal_in, bonus, penalty, appraisal_max=appraisal_max, adjustment_max=adjustment_max,
-        score_min=score_min, score_max=score_max, bound=bound)
-    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal)]
+        score_min=score_min, score_max=score_max, bound=bound, total=total)
+    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal, total)]
     m = float(adjustment_max)
     if bound == "each":
-        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), np.minimum(bonus, m)))
-        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), np.minimum(penalty, m)))
+        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), np.minimum(bonus, m), total))
+        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), np.minimum(penalty, m),
+                              total))
     else:
-        net = bonus - penalty
-        logs.append(_bite_log(uid, "total", None, net, np.where(net < 0, -m, m), adjustment))
+        net = r(bonus - penalty)
+        logs.append(_bite_log(uid, "total", None, net, np.where(net < 0, -m, m), adjustment, total))
     logs.append(_bite_log(uid, "clamp", None, final_raw, np.where(final_raw < score_min, score_min, score_max),
-                          final))
-    self_appraisal = np.minimum(t["self_appraisal"].to_numpy(dtype="float64"), appraisal_max)
-    self_score = np.clip(self_appraisal + adjustment, score_min, score_max)
+                          final, total))
+    self_appraisal = np.minimum(r(t["self_appraisal"].to_numpy(dtype="float64")), appraisal_max)
+    self_score = np.clip(r(self_appraisal + adjustment), score_min, score_max)
     scores = pd.DataFrame({
         "unit_id": ids.to_numpy(),
         "unit": units["unit"].astype("string").to_numpy(),
         "group": units["group"].astype("string").to_numpy(),
         "criteria_set": t["criteria_set"].astype("string").to_numpy(),
         "self_appraisal": self_appraisal, "appraisal": appraisal,
-        "bonus_raw": a["bonus_raw"].to_numpy(dtype="float64"), "bonus": bonus,
-        "penalty_raw": a["penalty_raw"].to_numpy(dtype="float64"), "penalty": penalty,
+        "bonus_raw": r(a["bonus_raw"].to_numpy(dtype="float64")), "bonus": bonus,
+        "penalty_raw": r(a["penalty_raw"].to_numpy(dtype="float64")), "penalty": penalty,
         "adjustment": adjustment, "final_raw": final_raw, "final_score": final,
         "self_score": self_score,
         "input_order": units["input_order"].astype("int64").to_numpy(),

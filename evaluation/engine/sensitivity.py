@@ -32,10 +32,13 @@ their rules' proportions (all of them scaled alike when every criterion of the s
 varies), and every unit keeps its achievement on each criterion (points ÷ maximum).
 
 How each scenario is scored: appraisal by criterion with the proration of
-:mod:`~evaluation.engine.criteria` (vectorised over units × scenarios; the analysis
-checks that its unvaried scenario gives the engine's appraisal of every unit), bonus
-and penalty by :func:`~evaluation.engine.adjust.adjust`, the final score by
-:func:`~evaluation.engine.score.final_scores`, the published score, tier,
+:mod:`~evaluation.engine.criteria` (vectorised over units × scenarios), bonus and
+penalty by :func:`~evaluation.engine.adjust.adjust`, the final score by
+:func:`~evaluation.engine.score.final_scores`, every stage rounded as the rules'
+``precision.stages`` say, exactly as the published year is (a survey's mean answer,
+each criterion's points and credit, each bonus or penalty amount, every sum): the
+analysis checks that its unvaried scenario gives every unit its published final score,
+and with nothing declared every scenario is that one.  Then the published score, tier,
 conditions and quotas by :func:`~evaluation.engine.classify.classify` and ranks by
 :func:`~evaluation.engine.rank.rank` — the code that classifies and ranks the published
 year, all scenarios in one call: exact decimal rounding, each scenario's quotas counted
@@ -74,6 +77,7 @@ from ..inputs.rules import (DETAIL_KINDS, Precision, Rules, Uncertainty, VaryCri
 from .adjust import adjust, unit_adjustments
 from .classify import classify
 from .pipeline import Evaluation
+from .precision import round_values
 from .rank import rank
 from .score import final_scores
 from .survey import survey_forms, survey_ratio
@@ -159,6 +163,12 @@ class _Year:
     line_ach: np.ndarray | None = None
     line_survey: np.ndarray | None = None
     adjustments: pd.DataFrame | None = None   # nominal per unit (bonus, penalty, raw), in unit order
+    nominal: np.ndarray | None = None         # units × 1: the unvaried scenario's final score, rescored
+
+    @property
+    def stages(self):
+        """The rules' ``precision.stages``: every scenario rounds each stage as the published year does."""
+        return self.ev.rules.precision.stages
 
     @property
     def detailed(self) -> bool:
@@ -184,13 +194,24 @@ def _year(ev: Evaluation) -> _Year:
     pts = lines["points"].to_numpy(dtype="float64", na_value=np.nan)
     y.line_ach = np.where(y.line_app, pts / y.line_max, 0.0)
     y.line_survey = lines["survey"].astype("string").fillna("").to_numpy(dtype=object)
+    if ev.detail.survey is not None and "source" in lines:
+        # A survey's points are its ratio (from the rounded mean) × the maximum, rounded: keep the ratio
+        # itself, so a maximum that varies gives the engine's points, not those of a rounded ratio.
+        sv = ev.detail.survey.set_index(["unit_id", "criterion"])
+        key = pd.MultiIndex.from_arrays([ids[u], y.line_criterion])
+        ratio = sv["ratio"].reindex(key).to_numpy(dtype="float64")
+        formula = ((lines["source"].to_numpy() == "survey") & y.line_app & ~np.isnan(ratio) & ~np.isnan(pts)
+                   & ~(sv["flag"].reindex(key, fill_value=False).to_numpy(dtype=bool) & (pts == 0)))
+        y.line_ach = np.where(formula, ratio, y.line_ach)
     y.adjustments = ev.scores[["bonus_raw", "bonus", "penalty_raw", "penalty"]].reset_index(drop=True)
-    # The arithmetic below must be the engine's: the unvaried scenario gives every unit its appraisal.
-    mine = _appraisal(y, y.line_max[:, None], y.line_ach[:, None])[:, 0]
-    theirs = ev.scores["appraisal"].to_numpy(dtype="float64")
+    # The arithmetic below must be the engine's: the unvaried scenario gives every unit its final score,
+    # stage by stage rounded as the rules say (else the scenarios would not be the year's).
+    y.nominal = _final(y, _appraisal(y, y.line_max[:, None], y.line_ach[:, None]), _adjustments(y, [], 1), 1)
+    theirs = ev.scores["final_score"].to_numpy(dtype="float64")
+    mine = y.nominal[:, 0]
     ok = np.isclose(mine, theirs, rtol=0, atol=1e-9) | (np.isnan(theirs) & np.isnan(mine))
     if not ok.all():
-        raise RuntimeError("sensitivity: the appraisal recomputed from the criteria differs from the engine's for "
+        raise RuntimeError("sensitivity: the final score recomputed from the criteria differs from the engine's for "
                            + ", ".join(ids[~ok][:5]))
     return y
 
@@ -203,17 +224,24 @@ def _unit_sum(y: _Year, values: np.ndarray) -> np.ndarray:
 def _appraisal(y: _Year, maxima: np.ndarray, achievement: np.ndarray) -> np.ndarray:
     """Units × draws appraisal: points earned on the applicable criteria, the others credited at that ratio.
 
-    The proration of :func:`evaluation.engine.criteria.appraise` and
-    :func:`~evaluation.engine.criteria.unit_totals`: appraisal = earned + ratio × (maxima of the criteria
-    that do not apply), ratio = earned ÷ applicable maximum.
+    The proration and rounding of :func:`evaluation.engine.criteria.appraise` and
+    :func:`~evaluation.engine.criteria.unit_totals`: each applicable criterion's points
+    (achievement × maximum) rounded as ``precision.stages.criterion`` says; ratio = earned ÷
+    applicable maximum; each criterion that does not apply credited ratio × its maximum, rounded
+    alike; the appraisal, their sum, rounded as ``precision.stages.total`` says.
     """
+    stages = y.stages
     app = y.line_app[:, None]
-    earned = _unit_sum(y, np.where(app, achievement * maxima, 0.0))
+    shape = np.broadcast_shapes(maxima.shape, achievement.shape)
+    maxima = np.broadcast_to(maxima, shape)
+    points = np.where(app, round_values(achievement * maxima, stages.criterion), 0.0)
+    earned = _unit_sum(y, points)
     app_max = _unit_sum(y, np.where(app, maxima, 0.0))
-    total = _unit_sum(y, np.broadcast_to(maxima, np.broadcast_shapes(maxima.shape, achievement.shape)))
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(app_max > 0, earned / app_max, np.nan)
-    return earned + ratio * (total - app_max)
+    credited = np.where(app, 0.0, round_values(ratio[y.line_unit] * maxima, stages.criterion))
+    # A unit with no applicable criterion has no ratio: its credits, hence its appraisal, are missing.
+    return round_values(_unit_sum(y, points + credited), stages.total)
 
 
 # -- the declared values as factors ------------------------------------------------------------------
@@ -376,7 +404,8 @@ def _survey_groups(y: _Year, surveys: list[str]):
 def _bootstrap_lines(y: _Year, surveys: list[str], n: int, rng: np.random.Generator):
     """Lines rescored by a survey factor and their achievement in each of ``n`` bootstrap draws."""
     lines, g_of_line, values, cell, group, spec = _survey_groups(y, surveys)
-    means = bootstrap_means(values, cell, group, n, rng)
+    # Each drawn mean is rounded as the published mean is (precision.stages.survey).
+    means = round_values(bootstrap_means(values, cell, group, n, rng), y.stages.survey)
     ratio = survey_ratio(means, spec["scale_min"].to_numpy(float), spec["scale_max"].to_numpy(float),
                          spec["formula"].to_numpy())
     return lines, ratio[:, g_of_line]
@@ -399,6 +428,12 @@ def _up_to_draws(y: _Year, v: VaryUpTo, n: int, rng: np.random.Generator) -> tup
     return rows, u * top
 
 
+def _published(rules: Rules, a) -> Precision:
+    """The rules' precision with a rounding alternative for the published score; the stages before it kept."""
+    return rules.precision.model_copy(update={
+        "decimals": rules.precision.decimals if a.decimals is None else a.decimals, "rounding": a.rounding})
+
+
 # -- one batch of scenarios ------------------------------------------------------------------------
 
 
@@ -414,7 +449,9 @@ def _scores(y: _Year, active: list[_Factor], n: int) -> np.ndarray:
     """Units × draws final scores with the ``active`` factors drawn, the rest as published."""
     rescore = [f for f in active if f.kind in DETAIL_KINDS]
     if not rescore:
-        return np.broadcast_to(y.final[:, None], (len(y.ids), n))
+        # Nothing rescored: every scenario is the unvaried one (for a year scored from its parts, as the
+        # scenarios' own arithmetic gives it; _year checked it is the published final score).
+        return np.broadcast_to((y.nominal if y.detailed else y.final[:, None]), (len(y.ids), n))
     crit = [f for f in rescore if f.kind == "criterion_max"]
     maxima = (_maxima(y, crit, np.arange(n)) if crit
               else np.broadcast_to(y.line_max[:, None], (len(y.line_max), n)))
@@ -470,8 +507,8 @@ def _adjustments(y: _Year, factors: list[_Factor], n: int) -> dict[str, np.ndarr
         "count": np.repeat(items["count"].astype("float64").to_numpy(), n),
         "amount": amount.reshape(-1),
     })
-    _, per_item, _ = adjust(stacked, items_frame(y.ev.rules))
-    per_unit = unit_adjustments(per_item)
+    _, per_item, _ = adjust(stacked, items_frame(y.ev.rules), y.stages)
+    per_unit = unit_adjustments(per_item, y.stages)
     out = {}
     for c in nominal:
         full = np.zeros(len(y.ids) * n)
@@ -485,7 +522,8 @@ def _final(y: _Year, appraisal: np.ndarray, adj: dict[str, np.ndarray], n: int) 
     s = y.ev.rules.scale
     *_, final = final_scores(appraisal, adj["bonus"], adj["penalty"], appraisal_max=float(s.appraisal_max),
                              adjustment_max=float(s.adjustment_max), score_min=float(s.score_min),
-                             score_max=float(s.score_max), bound=y.ev.rules.adjustments.bound)
+                             score_max=float(s.score_max), bound=y.ev.rules.adjustments.bound,
+                             total=y.stages.total)
     return final
 
 
@@ -500,8 +538,7 @@ def _classify(y: _Year, final: np.ndarray, active: list[_Factor], n: int, ranks:
         if f.kind == "tier_min":
             mins[:, rules.tier_ids.index(f.vary.tier)] = f.values
         elif f.kind == "rounding":
-            precisions = [Precision(decimals=rules.precision.decimals if a.decimals is None else a.decimals,
-                                    rounding=a.rounding) for a in f.vary.alternatives]
+            precisions = [_published(rules, a) for a in f.vary.alternatives]
             which = f.values
     scored = ev.scores
     frame = pd.DataFrame({
@@ -623,8 +660,7 @@ class Sensitivity:
             if f.kind == "rounding":
                 a = f.vary.alternatives[f.values[k]]
                 rules = y.ev.rules
-                out["precision"] = Precision(decimals=rules.precision.decimals if a.decimals is None else a.decimals,
-                                             rounding=a.rounding)
+                out["precision"] = _published(rules, a)
             elif f.kind == "tier_min":
                 out["mins"][f.vary.tier] = float(f.values[k])
             elif f.kind == "up_to":
@@ -772,13 +808,15 @@ def survey_intervals(ev: Evaluation, *, draws: int | None = None, seed: int | No
     y = _year(ev)
     surveys = [s.id for s in ev.rules.surveys]
     lines, ratios = _bootstrap_lines(y, surveys, n, np.random.default_rng(seed))
-    points = ratios * y.line_max[lines][None, :]
+    points = round_values(ratios * y.line_max[lines][None, :], y.stages.criterion)
     tail = (1 - level) / 2
-    lo, hi = np.quantile(points, [tail, 1 - tail], axis=0)
+    # Quantiles that are drawn values (as the ranks and scores of analyse): points at the criterion precision.
+    lo, hi = np.quantile(points, [tail, 1 - tail], axis=0, method="inverted_cdf")
     forms = ev.detail.survey.set_index(["unit_id", "criterion"])["forms"]
     key = pd.MultiIndex.from_arrays([y.ids[y.line_unit[lines]], y.line_criterion[lines]])
     return pd.DataFrame({
         "unit_id": y.ids[y.line_unit[lines]], "criterion": y.line_criterion[lines].astype(str),
         "survey": y.line_survey[lines].astype(str), "forms": forms.reindex(key).to_numpy(),
-        "points": y.line_ach[lines] * y.line_max[lines], "low": lo, "high": hi,
+        "points": ev.detail.lines.set_index(["unit_id", "criterion"])["points"].reindex(key).to_numpy(),
+        "low": lo, "high": hi,
     }).astype({"unit_id": "string", "criterion": "string", "survey": "string"})

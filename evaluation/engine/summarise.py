@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..fmt import count
+from ..fmt import count, number
 from ..inputs.registry import Registry
 from ..inputs.rules import Group, Rules
 
-__all__ = ["groups_present", "count_tiers", "unit_gaps", "group_gaps", "near_bounds", "summary_sentences", "join_vi"]
+__all__ = ["groups_present", "count_tiers", "unit_gaps", "group_gaps", "near_bounds", "summary_sentences", "join_vi",
+           "findings"]
 
 TOTAL = "total"
 
@@ -97,7 +98,7 @@ def _lower_first(text: str) -> str:
 
 
 def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
-                      year: int, verb: str | None = None) -> list[str]:
+                      year: int, verb: str | None = None, lead: str = "") -> list[str]:
     """The summary of the report's results section, in Vietnamese.
 
     The first sentence counts the units by group; then one sentence per tier
@@ -108,6 +109,10 @@ def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
     words are the rules' (``wording``: the classification verb, what is
     classified, the noun for the units); ``verb`` overrides the verb.  The
     declared "not classified" outcome gets a sentence only when a unit is in it.
+
+    With a ``lead`` (the year's "Căn cứ …, Sở Nội vụ tổng hợp,"), the first sentence is the
+    seed's: "<lead> dự kiến xếp loại mức độ hoàn thành nhiệm vụ năm 2020 của 61 cơ quan, đơn
+    vị, gồm: …, cụ thể như sau:".
     """
     words = rules.wording
     verb = verb or words.classification
@@ -116,8 +121,12 @@ def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
     total = len(ranked)
     intro = [f"{count(n)} {g.count_label}" for g in groups
              if (n := int((ranked["group"] == g.id).sum()))]
-    sentences = [f"Kết quả đánh giá, xếp loại {words.subject} năm {year} của {count(total)} "
-                 f"{units_noun}, gồm: {join_vi(intro)}."]
+    if lead:
+        sentences = [f"{lead.rstrip()} {verb} {words.subject} năm {year} của {count(total)} "
+                     f"{units_noun}, gồm: {join_vi(intro)}, cụ thể như sau:"]
+    else:
+        sentences = [f"Kết quả đánh giá, xếp loại {words.subject} năm {year} của {count(total)} "
+                     f"{units_noun}, gồm: {join_vi(intro)}."]
     for tier in rules.tiers:
         in_tier = ranked[ranked["tier"] == tier.id]
         said = f"{verb} {_lower_first(tier.name)}" if tier.classified else _lower_first(tier.name)
@@ -132,3 +141,35 @@ def summary_sentences(ranked: pd.DataFrame, rules: Rules, registry: Registry, *,
                 parts.append(f"{count(len(units))} {_label(g, units, registry)}")
         sentences.append(f"{count(len(in_tier))} {units_noun} {said} gồm: {join_vi(parts)}.")
     return sentences
+
+
+def findings(ranked: pd.DataFrame, rules: Rules, *, within: float, decimals: int = 2) -> list[str]:
+    """What the numbers say, for the report's "Đánh giá chung": self-scoring, tiers, units near a bound.
+
+    Plain counts ("61/61 cơ quan, đơn vị"), the way the Sở would write them; points at ``decimals``.
+    """
+    out: list[str] = []
+    gaps = unit_gaps(ranked)
+    total = len(ranked)
+    if len(gaps):
+        above = gaps[gaps["gap"] > 0]
+        top = gaps.iloc[0]
+        groups = group_gaps(ranked, rules)
+        widest = groups["mean_gap"].idxmax() if len(groups) > 1 else None
+        text = (f"{len(above)}/{len(gaps)} cơ quan, đơn vị tự chấm cao hơn điểm đánh giá; chênh lệch trung bình "
+                f"{number(gaps['gap'].mean(), decimals)} điểm, lớn nhất {number(top['gap'], decimals)} điểm "
+                f"({top['unit']})")
+        if widest is not None:
+            text += (f"; nhóm chênh lệch nhiều nhất: {rules.group(widest).name} (trung bình "
+                     f"{number(groups.at[widest, 'mean_gap'], decimals)} điểm)")
+        out.append(text + ".")
+    best = rules.tiers[0]
+    n_best = int((ranked["tier"] == best.id).sum())
+    out.append(f"{n_best}/{total} cơ quan, đơn vị đạt mức {best.name[:1].lower() + best.name[1:]} "
+               f"({number(n_best / total * 100 if total else 0, 1)}%).")
+    near = near_bounds(ranked, rules, within)
+    if len(near):
+        names = join_vi(list(dict.fromkeys(near["unit"])))
+        out.append(f"{near['unit_id'].nunique()} cơ quan, đơn vị có điểm đánh giá cách ngưỡng xếp loại không quá "
+                   f"{number(within, 0, max_decimals=2)} điểm: {names}.")
+    return out

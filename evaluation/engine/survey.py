@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .precision import round_values
+
 __all__ = ["score_survey", "survey_forms", "survey_ratio", "response_counts", "answer_distribution"]
 
 
@@ -84,7 +86,7 @@ def survey_ratio(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, formula: np.n
 
 
 def score_survey(forms: pd.DataFrame, surveys: pd.DataFrame, sets: pd.DataFrame,
-                 catalogue: pd.DataFrame) -> pd.DataFrame:
+                 catalogue: pd.DataFrame, precision=None) -> pd.DataFrame:
     """Criterion points of every unit rated by a survey.
 
     Parameters
@@ -99,6 +101,9 @@ def score_survey(forms: pd.DataFrame, surveys: pd.DataFrame, sets: pd.DataFrame,
         ``unit_id``, ``criteria_set`` of every unit evaluated.
     catalogue : pandas.DataFrame
         :func:`evaluation.inputs.catalogue.criteria_frame` (for the criteria's maxima).
+    precision : Stages, optional
+        The rules' ``precision.stages``: the mean answer is rounded as ``survey`` says, then the
+        points from it as ``criterion`` says ("TB 4,62/5 → 9,24").
 
     Returns
     -------
@@ -132,11 +137,12 @@ def score_survey(forms: pd.DataFrame, surveys: pd.DataFrame, sets: pd.DataFrame,
     grid["forms"] = grid["forms"].fillna(0).astype("int64")
     grid["answers"] = grid["answers"].fillna(0).astype("int64")
 
-    mean = grid["mean"].to_numpy(dtype="float64", na_value=np.nan)
+    mean = round_values(grid["mean"].to_numpy(dtype="float64", na_value=np.nan),
+                        precision.survey if precision is not None else None)
     lo, hi = grid["scale_min"].to_numpy(dtype="float64"), grid["scale_max"].to_numpy(dtype="float64")
     ratio = survey_ratio(mean, lo, hi, grid["formula"].to_numpy())
     maxima = grid["max_points"].to_numpy(dtype="float64")
-    points = ratio * maxima
+    points = round_values(ratio * maxima, precision.criterion if precision is not None else None)
     flag = grid["forms"].to_numpy() < grid["min_responses"].to_numpy()
     below = grid["below_minimum"].to_numpy()
     applicable = ~(flag & (below == "not_applicable"))

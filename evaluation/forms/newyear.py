@@ -66,6 +66,20 @@ def shift_years(text: str, old: int, new: int) -> str:
     return re.sub(rf"(?<!\d)({old}|{old + 1})(?!\d)", lambda m: str(int(m.group(1)) + delta), text)
 
 
+def _shift(value: object, old: int, new: int, clean=lambda text: text) -> object:
+    """:func:`shift_years` (then ``clean``) through a params tree: texts, and the year of a date."""
+    if isinstance(value, str):
+        return clean(shift_years(value, old, new))
+    if isinstance(value, list):
+        return [_shift(v, old, new, clean) for v in value]
+    if isinstance(value, dict):
+        out = {k: _shift(v, old, new, clean) for k, v in value.items()}
+        if isinstance(out.get("year"), int) and out["year"] in (old, old + 1):
+            out["year"] += new - old
+        return out
+    return value
+
+
 def without_illustrative(text: str) -> str:
     """A report text with what says the data are illustrative taken out.
 
@@ -144,12 +158,16 @@ def new_year(year: int, *, params_dir: Path | str = "params", source: str | int 
     # The new year holds the agencies' real numbers, even when the model year was illustrative:
     # its texts lose what said otherwise (a title kept "(DỮ LIỆU MINH HỌA)" under illustrative: false).
     clean = without_illustrative if src.params.illustrative else (lambda text: text)
-    report = {key: clean(shift_years(value, src.year, year)) if isinstance(value, str)
-              else [clean(shift_years(v, src.year, year)) for v in value]
-              for key, value in src.params.report.model_dump().items()}
+    report = _shift(src.params.report.model_dump(), src.year, year, clean)
     report["recipients"] = [r for r in report["recipients"] if r]
     # The old note describes where the old year's numbers came from; the new ones come from the forms.
     report["source_note"] = f"Số liệu: biểu mẫu «{name}» do các cơ quan, đơn vị điền."
+    # The old year's own documents (its dispatch, its "Đánh giá chung") are not the new year's:
+    # the Sở adds the new ones. The day is left blank (a draft) until the report is signed.
+    report["basis"] = []
+    report["assessment"] = ""
+    if report.get("date"):
+        report["date"]["day"] = None
     data_dir.mkdir(parents=True)
     wrote = False
     try:

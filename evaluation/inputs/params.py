@@ -17,29 +17,75 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import InputError, Problem
 from .rules import read_yaml_model
 
-__all__ = ["Params", "YearParams", "load_params", "find_params", "ReportText"]
+__all__ = ["Params", "YearParams", "load_params", "find_params", "ReportText", "ReportDate", "BasisDocument"]
 
 Text = Annotated[str, Field(min_length=1)]
 
 
+class BasisDocument(BaseModel):
+    """A document the report is made under ("Thực hiện Công văn số 558/UBND-THKH ngày … của …")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Text                       # its type as the opening sentence names it: "Quyết định", "Công văn"
+    number: Text
+    date: str = ""
+    issuer: str = ""                 # "UBND tỉnh", "Chủ tịch UBND tỉnh"
+    title: str = ""                  # "về việc …", as the opening sentence quotes it
+
+
+class ReportDate(BaseModel):
+    """The date under the motto; a blank day (or month) is a draft, filled in when the report is signed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    day: int | None = Field(None, ge=1, le=31)
+    month: int | None = Field(None, ge=1, le=12)
+    year: int = Field(ge=1900, le=2200)
+
+
 class ReportText(BaseModel):
-    """What the title block and the closing of the report say (all data, per province)."""
+    """What the administrative document says around the numbers (all data, per province and year).
+
+    The form is that of Nghị định 30/2020/NĐ-CP: issuing body, number and symbol, place and date,
+    title, the opening "Thực hiện …" with its basis documents (the rules' regulations, then
+    ``basis``), the sections, the closing formula, recipients ("Lưu: …" last) and the signature.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     issuer_parent: Text
     issuer: Text
-    place_date: Text
+    # "Số: …/BC-SNV": the number is left blank (a draft) until the clerk registers the report.
+    symbol: str = ""
+    number: str = ""
+    place: str = ""
+    date: ReportDate | None = None
+    # A free-text place and date, for params written before ``place`` and ``date`` existed.
+    place_date: str = ""
     title: Text
     subtitle: str = ""
+    basis: list[BasisDocument] = []
+    # The paragraphs the Sở writes for the year, in the order the report prints them.
+    intro: str = ""                  # after "Thực hiện …": what is reported, to whom
+    appraisal_note: str = ""         # end of section 1: how the bodies appraised
+    adjustments_intro: str = ""      # start of section 2: who was consulted on bonus and penalty
+    results_lead: str = ""           # start of section 3, before "dự kiến xếp loại … của 61 cơ quan, đơn vị"
+    assessment: str = ""             # the year's "Đánh giá chung" text (Markdown), relative to the data folder
+    closing: str = ""                # "Trên đây là … xem xét, quyết định./."
     recipients: list[Text] = []
+    archive: str = "VT"              # "Lưu: VT, TCBC."
     signer_title: str = ""
     signer_name: str = ""
     source_note: str = ""
+
+    @model_validator(mode="after")
+    def _place_and_date(self) -> ReportText:
+        if not (self.place_date or (self.place and self.date)):
+            raise ValueError("cần nơi ban hành và ngày tháng: «place» và «date» (hoặc «place_date»)")
+        return self
 
 
 class Params(BaseModel):
@@ -112,6 +158,12 @@ class YearParams:
         """The declaration of uncertainty named by the params, or None."""
         rel = self.params.uncertainty
         return None if rel is None else (self.base / rel).resolve()
+
+    @property
+    def assessment_path(self) -> Path | None:
+        """The year's "Đánh giá chung" text, when the params name one (in the data folder)."""
+        rel = self.params.report.assessment
+        return self.data_dir / rel if rel else None
 
     def input_path(self, name: str) -> Path | None:
         rel = self.params.inputs.get(name)
@@ -197,6 +249,10 @@ def load_params(path: Path | str, *, label: str | None = None,
             elif inputs_exist and not (year.data_dir / rel).is_file():
                 problems.append(Problem(label, None, f"inputs.{name}", rel,
                                         f"không tìm thấy tệp trong {year.data_dir}"))
+        text = year.assessment_path
+        if text is not None and not text.is_file():
+            problems.append(Problem(label, None, "report.assessment", params.report.assessment,
+                                    f"không tìm thấy tệp trong {year.data_dir}"))
     if problems:
         raise InputError(problems)
     return year

@@ -24,8 +24,8 @@ from ..errors import InputError, Problem, os_error_text, parser_text
 from .limits import MAX_YAML_BYTES
 from .provenance import TooLarge, read_input
 
-__all__ = ["Rules", "Tier", "Group", "Precision", "Criterion", "CriteriaSet", "RaterKind", "Survey",
-           "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
+__all__ = ["Rules", "Tier", "Group", "Precision", "Rounding", "Stages", "Criterion", "CriteriaSet", "RaterKind",
+           "Survey", "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
            "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model",
            "Uncertainty", "VaryCriterionMax", "VaryRounding", "RoundingAlternative", "VaryTierMin", "VarySurvey",
            "VaryUpTo", "load_uncertainty", "checked_uncertainty", "derive_uncertainty", "uncertainty_problems",
@@ -68,12 +68,15 @@ class Confirmable(_Model):
 
 class Regulation(Confirmable):
     """A basis document.  ``kind`` is its document type as printed before its number
-    ("Nghị định", "Quyết định", "Công văn"…); without it only the number is printed."""
+    ("Nghị định", "Quyết định", "Công văn"…); without it only the number is printed.  The report's
+    opening sentence cites it as "<kind> số <number> ngày <date> của <issuer> <title>" (``title`` as
+    the sentence quotes it: "quy định về việc …", lower case first)."""
 
     id: Id
     kind: Text | None = None
     number: Text
     date: str | None = None
+    issuer: str = ""
     title: Text
 
     @property
@@ -112,15 +115,43 @@ class Scale(Confirmable):
         return self
 
 
+RoundingMode = Literal["down", "half_up", "half_even", "up"]
 # How each rounding mode is said to readers (never the code value).
 ROUNDING_WORDS = {"down": "bỏ phần lẻ", "up": "làm tròn lên", "half_up": "làm tròn, từ 5 trở lên làm tròn lên",
                   "half_even": "làm tròn về số chẵn gần nhất"}
 
 
-class Precision(Confirmable):
+class Rounding(Confirmable):
+    """The precision of one stage's numbers: how many decimals, and how they are rounded."""
+
     decimals: int = Field(ge=0, le=6)
-    rounding: Literal["down", "half_up", "half_even", "up"]
+    rounding: RoundingMode = "half_up"
+
+
+class Stages(_Model):
+    """Precision of every stage before publication (years scored from their parts).
+
+    ``criterion``: the points of each criterion (appraised, self-scored, the credit of a criterion
+    that does not apply, the points a survey gives); ``survey``: the mean answer of a survey;
+    ``adjustment``: each bonus or penalty amount; ``total``: every sum (the appraisal, the self
+    score, bonus − penalty, the score before publication).  A sum is never coarser than its parts
+    (checked), so the printed parts always add up to the printed total; the published score is then
+    rounded as ``precision.decimals``/``rounding`` say.
+    """
+
+    criterion: Rounding = Rounding(decimals=2)
+    survey: Rounding = Rounding(decimals=2)
+    adjustment: Rounding = Rounding(decimals=2)
+    total: Rounding = Rounding(decimals=2)
+
+
+class Precision(Confirmable):
+    """The published score's precision (``decimals``, ``rounding``) and that of each stage."""
+
+    decimals: int = Field(ge=0, le=6)
+    rounding: RoundingMode
     note: str | None = None
+    stages: Stages = Stages()
 
 
 class Tier(Confirmable):
@@ -525,6 +556,12 @@ class Rules(_Model):
         for i, s in enumerate(self.surveys):
             if not s.confirmed:
                 out.append((f"surveys[{i}]", f"thang điểm, công thức và số phiếu tối thiểu của «{s.name}»"))
+        stage_names = {"criterion": "điểm từng tiêu chí", "survey": "điểm trung bình phiếu đánh giá",
+                       "adjustment": "từng khoản điểm thưởng, điểm trừ", "total": "các tổng điểm"}
+        loose_stages = [f"{stage_names[k]} {getattr(self.precision.stages, k).decimals} chữ số thập phân"
+                        for k in stage_names if not getattr(self.precision.stages, k).confirmed]
+        if loose_stages:
+            out.append(("precision.stages", "làm tròn trong khi tính: " + "; ".join(loose_stages)))
         if not self.adjustments.confirmed:
             out.append(("adjustments.bound", "cách giới hạn tổng điểm thưởng, điểm trừ"))
         loose_items = [it.code for it in self.adjustments.items if not it.confirmed]
@@ -591,15 +628,39 @@ def _quota_problems(i: int, q: Quota, tier_ids: list[str], tiers: list[Tier]) ->
     return errors
 
 
+def _finer(value: Decimal, decimals: int) -> bool:
+    return value % Decimal(1).scaleb(-decimals) != 0
+
+
 def _decimals_problems(rules: Rules) -> list[str]:
-    """Bounds finer than the published precision: a published score never equals them."""
+    """Values finer than the precision of the stage that uses them, and sums coarser than their parts.
+
+    A bound finer than the published precision is never equalled by a published score; a
+    criterion maximum or an item's points finer than their stage would be rounded away; a sum
+    coarser than its parts would print a total its printed parts do not add up to.
+    """
     decimals = rules.precision.decimals
-    step = Decimal(1).scaleb(-decimals)
+    stages = rules.precision.stages
     places = [(f"scale.{k}", getattr(rules.scale, k)) for k in ("score_min", "score_max")]
     for i, t in enumerate(rules.tiers):
         places += [(f"tiers[{i}].min", t.min)] + ([(f"tiers[{i}].max", t.max)] if t.max is not None else [])
-    return [f"{place}: {value} có nhiều chữ số thập phân hơn điểm công bố ({decimals} chữ số, "
-            f"precision.decimals)" for place, value in places if value % step != 0]
+    errors = [f"{place}: {value} có nhiều chữ số thập phân hơn điểm công bố ({decimals} chữ số, "
+              f"precision.decimals)" for place, value in places if _finer(value, decimals)]
+    for part in ("criterion", "adjustment"):
+        if getattr(stages, part).decimals > stages.total.decimals:
+            errors.append(f"precision.stages.{part}.decimals: {getattr(stages, part).decimals} chữ số thập phân, "
+                          f"nhiều hơn tổng (precision.stages.total: {stages.total.decimals}): các phần in ra sẽ "
+                          "không cộng đúng tổng")
+    checks = [(f"scale.{k}", getattr(rules.scale, k), "total") for k in ("appraisal_max", "adjustment_max")]
+    checks += [(f"criteria_sets[{i}].criteria[{j}].max", c.max, "criterion")
+               for i, cs in enumerate(rules.criteria_sets) for j, c in enumerate(cs.criteria)]
+    checks += [(f"adjustments.items[{i}].{k}", getattr(it, k), "adjustment")
+               for i, it in enumerate(rules.adjustments.items) for k in ("points", "up_to", "cap")
+               if getattr(it, k) is not None]
+    errors += [f"{place}: {value} có nhiều chữ số thập phân hơn quy định làm tròn của bước này "
+               f"({getattr(stages, stage).decimals} chữ số, precision.stages.{stage})"
+               for place, value, stage in checks if _finer(value, getattr(stages, stage).decimals)]
+    return errors
 
 
 def _tier_problems(tiers: list[Tier], scale: Scale) -> list[str]:

@@ -29,6 +29,7 @@ from ..errors import Interrupted, ReportError, describe_os_error, shown_path
 from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
 from ..inputs.provenance import pinned
 from .kernels import IsolatedKernelManager
+from .publish import require_font, write_docx
 
 __all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
            "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT"]
@@ -38,10 +39,11 @@ ROOT = PACKAGE.parents[1]  # the project: notebooks/ beside evaluation/
 NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
 TEMPLATES = PACKAGE / "templates"
 SUMMARY = "summary.json"
-EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "results.csv", "results.xlsx", "figures", SUMMARY)
+EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", "results.csv", "results.xlsx", "figures",
+                  SUMMARY)
 # What the builder itself writes, whatever the notebook: a province's own report notebook need not
 # write the exports and figures of ours.
-BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", SUMMARY)
+BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY)
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.report.build")
@@ -226,7 +228,7 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
 
 def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
-           before_swap: Callable[[Path], None] | None = None) -> None:
+           before_swap: Callable[[Path], None] | None = None, docx: bool = False) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -236,6 +238,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     ``final`` missing (:mod:`evaluation.files`).  On any failure, interruption included,
     the temporary folder is removed, the executed notebook is kept as
     ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
+    ``docx``: also write ``<stem>.docx`` (the Word document, :func:`.publish.write_docx`).
 
     Raises
     ------
@@ -246,6 +249,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         The output folder cannot be written (read-only, full, no permission).
     """
     _check_destination(final)
+    require_font()  # before any work: a missing font is said plainly, never a silent fallback
     final.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(final):
         remove_leftovers(final)
@@ -262,6 +266,8 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
                 raise  # a full disk is said as such, by the command line
             except Exception as exc:  # a renderer failure is a report failure, not a crash
                 raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+            if docx:
+                write_docx(html, work / f"{stem}.docx", figures=work / "figures")
             if before_swap is not None:
                 before_swap(work)
             missing = [f for f in expected if not (work / f).exists()]
@@ -389,5 +395,6 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     with pinned(ev.inputs.read):
         build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY))
+               kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY),
+               docx=True)
     return Built(year, out_root / year)

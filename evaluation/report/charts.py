@@ -15,6 +15,7 @@ die, the charts are drawn in the calling process too.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import logging
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the worke
 __all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
-KINDS = ("answers", "scores", "distribution", "criteria", "dumbbell", "ranks")
+KINDS = ("scores", "answers", "criteria", "dumbbell", "ranks")
 _DETAIL_KINDS = ("answers", "criteria")
 _PER_GROUP = ("scores", "criteria", "dumbbell")  # one chart per group: one task per group
 WORKERS_ENV = "EVALUATION_CHART_WORKERS"
@@ -53,7 +54,7 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     Parameters
     ----------
     ev : Evaluation
-    kind : {"answers", "scores", "distribution", "criteria", "dumbbell", "ranks"}
+    kind : {"scores", "answers", "criteria", "dumbbell", "ranks"}
         See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`;
         ``ranks``: the rank intervals of the sensitivity analysis (:func:`evaluation.report.plot.draw_ranks`),
         which the worker runs itself (same declaration and seed, same result as the kernel's).
@@ -196,6 +197,7 @@ class Charts:
         self._pending: dict[str, list[Future[tuple[list[str], str]]]] = {}
         self._ev: Evaluation | None = None
         self._folder: Path | None = None
+        self._numbered = 0
         if self.workers > 1:
             self._pool = self._start()
 
@@ -260,6 +262,33 @@ class Charts:
         if not self._pending:
             self.close()
         return svgs
+
+    def figures(self, kind: str) -> list[str]:
+        """The charts of ``kind`` as numbered figures with their Vietnamese captions ("Hình 1. …").
+
+        Figures are numbered in the order the report shows them, across kinds.
+        """
+        from .plot import CAPTIONS
+        from .plot_detail import CAPTIONS as DETAIL_CAPTIONS
+        from .render import render
+
+        svgs = self.show(kind)
+        if not svgs or self._ev is None:
+            return []
+        rules = self._ev.rules
+        groups = [g for g in rules.group_ids if (self._ev.ranked["group"] == g).any()]
+        if kind == "dumbbell":
+            groups = [g for g in groups if self._ev.ranked.loc[self._ev.ranked["group"] == g, "self_score"].notna().any()]
+        caption = {**CAPTIONS, **DETAIL_CAPTIONS}[kind]
+        out = []
+        for i, svg in enumerate(svgs):
+            # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
+            group = rules.group(groups[i]) if kind in (*_PER_GROUP, "ranks") and i < len(groups) else None
+            self._numbered += 1
+            text = caption.format(group=f"{group.numeral}. {group.name}" if group else "")
+            out.append(render("figure.html.j2", number=self._numbered, caption=text,
+                              svg=base64.b64encode(svg.encode("utf-8")).decode("ascii")))
+        return out
 
     def _give_up(self, why: str) -> None:
         log.warning("%s: các biểu đồ còn lại được vẽ trong tiến trình này", why)

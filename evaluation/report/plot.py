@@ -24,11 +24,21 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from ..fmt import fmt_bound, number  # noqa: E402
+from ..fmt import fmt_bound, number, tint  # noqa: E402
 from ..inputs.rules import Rules  # noqa: E402
 
-__all__ = ["STYLE", "scores_by_group", "dumbbell", "distribution", "rank_intervals", "render_svg", "save_figure",
-           "draw", "draw_ranks"]
+__all__ = ["STYLE", "CAPTIONS", "scores_by_group", "dumbbell", "rank_intervals", "render_svg", "save_figure", "draw",
+           "draw_ranks"]
+
+# The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
+CAPTIONS = {
+    "scores": "Điểm đánh giá của các cơ quan, đơn vị nhóm {group}, theo thứ hạng; nền màu là khoảng điểm "
+              "của từng mức xếp loại (trục điểm như nhau ở mọi nhóm)",
+    "dumbbell": "Điểm tự chấm (chấm trắng) và điểm đánh giá (chấm màu) của nhóm {group}, xếp theo chênh "
+                "lệch giảm dần; số bên phải là chênh lệch",
+    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của các cơ quan, đơn vị "
+             "nhóm {group}",
+}
 
 # DejaVu Sans (bundled with matplotlib) has every Vietnamese letter.
 STYLE = {
@@ -66,7 +76,7 @@ def _wrap(names: pd.Series, width: int = 34) -> list[str]:
 def _height(labels: list[str]) -> float:
     """Figure height: rows are evenly spaced, so every row gets room for the tallest label."""
     tallest = max((label.count("\n") + 1 for label in labels), default=1)
-    return 1.3 + len(labels) * (0.25 + 0.14 * (tallest - 1))
+    return 1.1 + len(labels) * (0.21 + 0.13 * (tallest - 1))
 
 
 def _palette(rules: Rules) -> dict[str, str]:
@@ -113,39 +123,70 @@ def _tier_legend(ax, rules: Rules, present: set[str]) -> None:
     _legend_below(ax, [Patch(color=t.color, label=f"Xếp loại: {t.short}") for t in rules.tiers if t.id in present])
 
 
-def scores_by_group(ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
-    """Published scores of one group, ranked, bars coloured by tier, tier bounds drawn."""
-    data = _with_labels(ranked[ranked["group"] == group], rules)
+def _common_range(ranked: pd.DataFrame, rules: Rules) -> tuple[float, float]:
+    """One score axis for every group's chart: from a round number below the lowest score to the top."""
+    scores = ranked["score"]
+    if "self_score" in ranked:
+        scores = pd.concat([scores, ranked["self_score"].dropna()])
+    return _lower_limit(scores, rules), float(rules.scale.score_max)
+
+
+def _bands(ax, rules: Rules, lo: float, hi: float) -> None:
+    """Each tier's score range as a light band, labelled at the top: where a dot sits says its tier."""
+    for i, t in enumerate(rules.tiers):
+        top = hi if i == 0 else float(rules.tiers[i - 1].min)
+        bottom = max(float(t.min), lo)
+        if top <= lo or bottom >= hi:
+            continue
+        ax.axvspan(bottom, min(top, hi), color=tint(t.color, 0.86), zorder=0, linewidth=0)
+        if float(t.min) > lo:
+            ax.axvline(float(t.min), color=t.color, linewidth=1, zorder=1)
+        ax.annotate(f"{t.short} (từ {fmt_bound(t.min)})" if i < len(rules.tiers) - 1 else t.short,
+                    ((bottom + min(top, hi)) / 2, 1), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                    textcoords="offset points", fontsize=8, color=t.color, ha="center", fontweight="bold")
+
+
+def scores_by_group(ranked: pd.DataFrame, rules: Rules, group: str, *,
+                    limits: tuple[float, float] | None = None) -> Figure:
+    """Published scores of one group, one dot per unit in rank order, on the tiers' bands.
+
+    ``limits``: the score axis shared by every group (default: this group's own), so that two
+    groups' charts compare at a glance; the axis is labelled with where it starts.
+    """
+    data = ranked[ranked["group"] == group]
     g = rules.group(group)
-    lo, hi = _lower_limit(data["score"], rules), float(rules.scale.score_max)
+    lo, hi = limits or _common_range(data, rules)
     labels = _wrap(data["unit"])
-    data = data.assign(label=labels)
+    colors = {t.id: t.color for t in rules.tiers}
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels)))
-        sns.barplot(data=data, y="label", x="score", hue="tier_label", palette=_palette(rules),
-                    dodge=False, legend=False, ax=ax, orient="h", order=labels)
+        y = list(range(len(data)))
+        _bands(ax, rules, lo, hi)
+        ax.hlines(y, lo, data["score"], color="#d0d0d0", linewidth=0.6, zorder=2)
+        ax.scatter(data["score"], y, c=data["tier"].map(colors).tolist(), s=34, zorder=3, edgecolors="white",
+                   linewidths=0.6)
+        for yy, v in zip(y, data["score"], strict=True):
+            ax.annotate(number(v, rules.precision.decimals), (v, yy), xytext=(5, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_ylim(len(data) - 0.5, -0.7)
         ax.set_xlim(lo, hi)
-        for y, v in enumerate(data["score"]):
-            ax.annotate(number(v, rules.precision.decimals), (v, y), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=7.5)
-        _bound_lines(ax, rules, lo, hi)
-        _tier_legend(ax, rules, set(data["tier"]))
         _score_axis(ax.xaxis)
-        ax.set_xlabel(f"Điểm đánh giá (trục bắt đầu từ {fmt_bound(lo)})")
-        ax.set_ylabel("")
-        ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=14)
-        _finish(fig)
+        ax.set_xlabel(f"Điểm đánh giá (trục từ {fmt_bound(lo)} đến {fmt_bound(hi)}, như nhau ở mọi nhóm)")
+        ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=16)
+        fig.tight_layout()
     return fig
 
 
-def dumbbell(ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
+def dumbbell(ranked: pd.DataFrame, rules: Rules, group: str, *,
+             limits: tuple[float, float] | None = None) -> Figure:
     """Self score against appraised score for each unit of a group, ordered by the gap."""
     data = _with_labels(ranked[(ranked["group"] == group) & ranked["self_score"].notna()], rules)
     data = data.assign(gap=data["self_score"] - data["score"]).sort_values(
         ["gap", "order"], ascending=[False, True], kind="stable")
     g = rules.group(group)
-    lo = _lower_limit(pd.concat([data["score"], data["self_score"]]), rules)
-    hi = float(rules.scale.score_max)
+    lo, hi = limits or _common_range(data, rules)
     labels = _wrap(data["unit"])
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels)))
@@ -155,8 +196,9 @@ def dumbbell(ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
                         s=36, linewidth=1.2, zorder=2, ax=ax, legend=False)
         sns.scatterplot(x=data["score"].to_numpy(), y=list(y), hue=data["tier_label"].to_numpy(),
                         palette=_palette(rules), s=40, zorder=3, ax=ax, legend=False)
+        decimals = rules.precision.stages.total.decimals
         for yy, (s, v) in enumerate(zip(data["self_score"], data["gap"], strict=True)):
-            ax.annotate(f"+{number(v, 1, max_decimals=2)}" if v >= 0 else number(v, 1, max_decimals=2),
+            ax.annotate(f"+{number(v, decimals)}" if v >= 0 else number(v, decimals),
                         (max(s, s - v), yy), xytext=(5, 0), textcoords="offset points", va="center",
                         fontsize=7, color="#424242")
         ax.set_yticks(list(y), labels)
@@ -171,31 +213,6 @@ def dumbbell(ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
         _score_axis(ax.xaxis)
         ax.set_xlabel("Điểm")
         ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=14)
-        _finish(fig)
-    return fig
-
-
-def distribution(ranked: pd.DataFrame, rules: Rules) -> Figure:
-    """Distribution of published scores by group (box and points), tier bounds drawn."""
-    data = _with_labels(ranked, rules)
-    names = {g.id: f"{g.numeral}. {g.name}" for g in rules.groups}
-    order = [names[g] for g in rules.group_ids if g in set(data["group"])]
-    data = data.assign(group_label=data["group"].map(names))
-    lo, hi = _lower_limit(data["score"], rules), float(rules.scale.score_max)
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(_WIDTH, 3.6))
-        sns.boxplot(data=data, x="group_label", y="score", order=order, color="#eeeeee", width=0.5,
-                    fliersize=0, linewidth=1, ax=ax)
-        # A swarm places points deterministically (a jittered strip would differ between runs).
-        sns.swarmplot(data=data, x="group_label", y="score", order=order, hue="tier_label",
-                      palette=_palette(rules), size=4.5, ax=ax, legend=False)
-        ax.set_ylim(lo, hi)
-        _bound_lines(ax, rules, lo, hi, vertical=False)
-        _tier_legend(ax, rules, set(data["tier"]))
-        _score_axis(ax.yaxis)
-        ax.set_xlabel("")
-        ax.set_xticks(range(len(order)), _wrap(pd.Series(order), 28))
-        ax.set_ylabel("Điểm đánh giá")
         _finish(fig)
     return fig
 
@@ -296,25 +313,25 @@ _KINDS = {
 
 def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: str | None = None,
          groups: list[str] | None = None) -> list[str]:
-    """Draw one chart kind (per group for ``scores`` and ``dumbbell``), save it, return the SVGs.
+    """Draw one chart kind, one figure per group, save it, return the SVGs.
 
     Parameters
     ----------
-    kind : {"scores", "dumbbell", "distribution"}
+    kind : {"scores", "dumbbell"}
     folder : Path
         Where ``<name>.svg`` and ``<name>.png`` are written.
     stamp : str, optional
         Written on every figure (see :func:`save_figure`).
     groups : list of str, optional
-        Only these groups' charts (default: every group that has units); no effect on
-        ``distribution``, which shows every group.
+        Only these groups' charts (default: every group that has units).  The score axis is the
+        one of every group together, whichever are drawn.
     """
-    if kind == "distribution":
-        return [save_figure(distribution(ranked, rules), folder, "phan-bo-diem", stamp=stamp)]
     prefix, make = _KINDS[kind]
     present = [g for g in rules.group_ids if (ranked["group"] == g).any()]
     if kind == "dumbbell":
         present = [g for g in present if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
     if groups is not None:
         present = [g for g in present if g in groups]
-    return [save_figure(make(ranked, rules, g), folder, f"{prefix}-{g}", stamp=stamp) for g in present]
+    limits = _common_range(ranked, rules)
+    return [save_figure(make(ranked, rules, g, limits=limits), folder, f"{prefix}-{g}", stamp=stamp)
+            for g in present]

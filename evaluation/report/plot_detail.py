@@ -21,7 +21,14 @@ from ..inputs.rules import Rules
 from .export import ILLUSTRATIVE
 from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, save_figure
 
-__all__ = ["criteria_by_group", "answers_by_survey", "draw"]
+__all__ = ["CAPTIONS", "criteria_by_group", "answers_by_survey", "draw"]
+
+# The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
+CAPTIONS = {
+    "criteria": "Điểm thẩm định theo tiêu chí của nhóm {group}: mỗi thanh là một đơn vị, chia theo tiêu chí; "
+                "phần gạch chéo là tiêu chí không áp dụng (điểm quy đổi)",
+    "answers": "Tỷ lệ câu trả lời theo mức điểm của từng phiếu đánh giá và loại người chấm",
+}
 
 
 def _criteria_order(lines: pd.DataFrame, rules: Rules) -> list[str]:
@@ -80,11 +87,13 @@ def criteria_by_group(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, g
         ax.set_xlabel(f"Điểm thẩm định (tối đa {fmt_bound(rules.scale.appraisal_max)}); "
                       "gạch chéo: không áp dụng, điểm quy đổi")
         ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=10)
-        handles = [Patch(color=colors[k], label=textwrap.shorten(f"{c} — {names[c]}", 52, placeholder="…"))
-                   for k, c in enumerate(codes)]
+        # Whole names, wrapped: a legend cut with "…" leaves the reader guessing the criterion.
+        texts = [textwrap.fill(f"{c} — {names[c]}", 48) for c in codes]
+        handles = [Patch(color=colors[k], label=t) for k, t in enumerate(texts)]
         fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=7)
-        rows = (len(codes) + 1) // 2
-        fig.tight_layout(rect=(0, (0.25 + 0.16 * rows) / fig.get_figheight(), 1, 1))
+        lines = sum(max(t.count("\n") + 1 for t in texts[i:i + 2]) for i in range(0, len(texts), 2))
+        fig.set_figheight(fig.get_figheight() + 0.13 * lines)
+        fig.tight_layout(rect=(0, (0.3 + 0.135 * lines) / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -115,7 +124,7 @@ def answers_by_survey(answers: pd.DataFrame, rules: Rules) -> Figure:
             ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
             ax.set_ylim(len(labels) - 0.4, -0.6)
             ax.set_xlim(0, 1)
-            ax.set_title(textwrap.shorten(s.name, 76, placeholder="…"), loc="left", fontsize=8.5, pad=15)
+            ax.set_title(textwrap.fill(s.name, 80), loc="left", fontsize=8.5, pad=15)
             handles = [Patch(color=palette[j], label=str(v)) for j, v in enumerate(values)]
             ax.legend(handles=handles, ncol=len(values), frameon=False, fontsize=6.5, loc="lower left",
                       bbox_to_anchor=(0, 1.0), handlelength=1.2, columnspacing=0.8, borderaxespad=0.15)

@@ -9,26 +9,37 @@ templates escape every value, so a unit named ``<script>`` is printed, never run
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from markupsafe import Markup
 
 from .. import __version__
 from ..engine.pipeline import Evaluation
-from ..engine.summarise import group_gaps, near_bounds, unit_gaps
-from ..fmt import fmt_bound, number, numbers
-from ..inputs.rules import Rules, Tier
+from ..engine.summarise import findings, group_gaps, near_bounds, unit_gaps
+from ..fmt import BLANK, doc_date, fmt_bound, number, numbers
+from ..inputs.rules import ROUNDING_WORDS, Rules, Tier
 from .render import render
 
 __all__ = [
-    "title_block", "illustrative_banner", "method", "summary", "group_tables", "gap_table",
-    "group_gap_table", "near_bound_table", "notes", "provenance", "closing", "tier_badge",
+    "title_block", "illustrative_banner", "method", "adjustments_content", "summary", "group_tables",
+    "count_table", "assessment", "closing", "annex", "gap_table", "group_gap_table", "near_bound_table",
+    "notes", "provenance", "tier_badge", "tier_legend", "self_decimals",
 ]
 
-ROUNDING = {"down": "bỏ phần lẻ (không làm tròn lên)", "up": "làm tròn lên",
-            "half_up": "làm tròn (từ 5 trở lên làm tròn lên)",
-            "half_even": "làm tròn về số chẵn gần nhất"}
+ROUNDING = ROUNDING_WORDS
+# How the annex names the inputs and the run's parameters (plain words, not file roles or code names).
+ROLES = {"params": "tham số của năm", "rules": "quy định (tiêu chí, mức xếp loại)", "registry": "danh mục đơn vị",
+         "scores": "điểm tổng hợp", "criteria": "điểm theo tiêu chí", "survey": "phiếu đánh giá",
+         "adjustments": "điểm thưởng, điểm trừ", "conditions": "điều kiện xếp loại", "text": "phần chữ «Đánh giá chung»"}
+PARAMETERS = {"year": "năm", "params_file": "tệp tham số", "data_dir": "thư mục số liệu (khi khác tệp tham số)",
+              "near_bound": "khoảng cách «sát ngưỡng» (điểm)",
+              "top_gaps": "số đơn vị chênh lệch lớn nhất được liệt kê"}
+
+
+def self_decimals(rules: Rules) -> int:
+    """Decimals of every self score and sum printed (the rules' ``precision.stages.total``)."""
+    return rules.precision.stages.total.decimals
 
 
 def tier_data(tier: Tier) -> dict[str, str]:
@@ -52,23 +63,35 @@ def illustrative_banner(ev: Evaluation) -> str:
     return render("present/illustrative_banner.html.j2", illustrative=ev.params.params.illustrative)
 
 
+def _document(kind: str | None, number: str, date: str | None, issuer: str, title: str) -> str:
+    """"Quyết định số 221/2016/QĐ-UBND ngày 18/01/2016 của UBND tỉnh quy định về việc …"."""
+    return " ".join(x for x in (f"{kind} số {number}" if kind else number, f"ngày {date}" if date else "",
+                                f"của {issuer}" if issuer else "", title) if x)
+
+
 def title_block(ev: Evaluation) -> str:
-    """The heading of an administrative report: issuing body, national motto, place and date, title."""
+    """The heading of an administrative report (Nghị định 30/2020/NĐ-CP) and its opening paragraphs.
+
+    Issuing body, national motto, "Số: …/BC-…", place and date (a blank day is a draft), "BÁO CÁO"
+    and the summary line; then "Thực hiện …" citing every basis document (the rules' regulations,
+    then the year's own) and the Sở's introduction.
+    """
     r = ev.params.params.report
+    docs = [_document(reg.kind, reg.number, reg.date, reg.issuer, reg.title) for reg in ev.rules.regulations]
+    docs += [_document(b.kind, b.number, b.date, b.issuer, b.title) for b in r.basis]
+    place_date = doc_date(r.place, r.date.day, r.date.month, r.date.year) if r.date else r.place_date
     return render("present/title_block.html.j2", illustrative=ev.params.params.illustrative,
-                  report={"issuer_parent": r.issuer_parent, "issuer": r.issuer, "place_date": r.place_date,
-                          "title": r.title, "subtitle": r.subtitle},
-                  regulations=[{"citation": reg.citation, "title": reg.title,
-                                "confirmed": reg.confirmed} for reg in ev.rules.regulations])
+                  report={"issuer_parent": r.issuer_parent, "issuer": r.issuer, "symbol": r.symbol,
+                          "number": r.number or BLANK, "place_date": place_date, "title": r.title, "subtitle": r.subtitle,
+                          "intro": r.intro},
+                  basis="; ".join(docs))
 
 
 def closing(ev: Evaluation) -> str:
-    """Recipients and signature, as the seed report ends."""
+    """The closing formula, recipients ("Lưu: …" last) and signature, as the seed report ends."""
     r = ev.params.params.report
-    if not (r.recipients or r.signer_title):
-        return ""
-    return render("present/closing.html.j2", recipients=list(r.recipients), signer_title=r.signer_title,
-                  signer_name=r.signer_name)
+    return render("present/closing.html.j2", closing=r.closing, recipients=list(r.recipients), archive=r.archive,
+                  signer_title=r.signer_title, signer_name=r.signer_name)
 
 
 # -- method ---------------------------------------------------------------------------------
@@ -85,39 +108,59 @@ def _bounds_text(rules: Rules, i: int) -> str:
     return f"từ {lo} đến dưới {hi} điểm"
 
 
+def tier_legend(rules: Rules) -> list[dict[str, object]]:
+    """Each tier with its short label (as the tables print it) and its score range."""
+    return [{"tier": tier_data(t), "bounds": _bounds_text(rules, i)} for i, t in enumerate(rules.tiers)]
+
+
 def method(ev: Evaluation) -> str:
-    """How the score is made and how tiers are decided, from the rules file."""
+    """Section 1 as the seed writes it: the appraising bodies and what each scores, then the tiers.
+
+    Nothing here is starred: what the source does not confirm is said in the annex.
+    """
     rules = ev.rules
     s = rules.scale
     p = rules.precision
     return render(
         "present/method.html.j2",
-        scale={"score_max": s.score_max, "appraisal_max": s.appraisal_max, "adjustment_max": s.adjustment_max,
-               "confirmed": s.confirmed},
-        bodies=[{"name": b.name, "role": b.role, "confirmed": b.confirmed} for b in rules.bodies],
+        scale={"score_max": s.score_max, "appraisal_max": s.appraisal_max, "adjustment_max": s.adjustment_max},
+        bodies=[{"name": b.name, "role": b.role} for b in rules.bodies],
         notes=list(rules.method_notes),
-        precision={"decimals": p.decimals, "rounding": ROUNDING[p.rounding], "confirmed": p.confirmed},
-        tiers=[{"tier": tier_data(t), "bounds": _bounds_text(rules, i), "confirmed": t.confirmed}
-               for i, t in enumerate(rules.tiers)],
-        conditions=[{"name": c.name, "max_tier": rules.tier(c.max_tier).short, "confirmed": c.confirmed}
-                    for c in rules.conditions],
-        quotas=[{"tier": rules.tier(q.tier).short, "percent": q.max_ratio * 100,
-                 "of": None if q.of == "all" else rules.tier(q.of).short, "by_group": q.scope == "group",
-                 "confirmed": q.confirmed} for q in rules.quotas])
+        appraisal_note=ev.params.params.report.appraisal_note,
+        precision={"decimals": p.decimals, "rounding": ROUNDING[p.rounding]},
+        tiers=tier_legend(rules),
+        conditions=[{"name": c.name, "max_tier": rules.tier(c.max_tier).name} for c in rules.conditions],
+        quotas=[{"tier": rules.tier(q.tier).name, "percent": q.max_ratio * 100,
+                 "of": None if q.of == "all" else rules.tier(q.of).name, "by_group": q.scope == "group"}
+                for q in rules.quotas])
+
+
+def adjustments_content(ev: Evaluation) -> str:
+    """Section 2: the content and points of each bonus and penalty, as the rules (the regulation) say."""
+    rules = ev.rules
+    items = rules.adjustments.items
+    return render("present/adjustments_content.html.j2", adjustment_max=rules.scale.adjustment_max,
+                  intro=ev.params.params.report.adjustments_intro,
+                  bonus=[it.text for it in items if it.kind == "bonus"],
+                  penalty=[it.text for it in items if it.kind == "penalty"])
 
 
 # -- results --------------------------------------------------------------------------------
 
 
 def summary(ev: Evaluation) -> str:
-    """The summary sentences and the count of units by tier and group."""
+    """Section 3's opening: the seed's sentence counting the units, and one sentence per tier."""
+    return render("present/summary.html.j2", year=ev.params.year, sentences=list(ev.sentences))
+
+
+def count_table(ev: Evaluation) -> str:
+    """Units by tier and group, with totals."""
     rules = ev.rules
     counts = ev.counts
     groups = [rules.group(g) for g in ev.groups]  # the groups the year evaluates, no empty column
     share = (60 // (len(groups) + 1))
     return render(
-        "present/summary.html.j2",
-        sentences=list(ev.sentences),
+        "present/count_table.html.j2",
         groups=[f"{g.numeral}. {g.name}" for g in groups],
         tiers=[{"tier": tier_data(t), "counts": [str(counts.at[t.id, g.id]) for g in groups],
                 "total": str(counts.at[t.id, "total"])} for t in rules.tiers],
@@ -127,13 +170,14 @@ def summary(ev: Evaluation) -> str:
 
 
 def _score_cells(frame: pd.DataFrame, rules: Rules) -> tuple[pd.Series, pd.Series]:
-    self_text = numbers(frame["self_score"], 1, max_decimals=2)
+    """Self scores at the precision of totals, published scores at theirs: one precision per column."""
+    self_text = numbers(frame["self_score"], self_decimals(rules))
     score_text = numbers(frame["score"], rules.precision.decimals)
     return self_text, score_text
 
 
 def group_tables(ev: Evaluation) -> str:
-    """One table per group, laid out as in the seed: TT, Đơn vị, Điểm tự chấm, Điểm đánh giá, xếp loại."""
+    """One table per group, as in the seed: TT, rank, unit, self score, score, tier (short, with a legend)."""
     rules = ev.rules
     ranked = ev.ranked
     self_text, score_text = _score_cells(ranked, rules)
@@ -151,12 +195,28 @@ def group_tables(ev: Evaluation) -> str:
             if reason:
                 footnotes.append(f"{ranked.at[i, 'unit']}: {reason}")
                 note = str(len(footnotes))
-            rows.append({"order": str(ranked.at[i, "order"]), "unit": ranked.at[i, "unit"],
-                         "self_score": self_text[i], "score": score_text[i], "tier": tiers[ranked.at[i, "tier"]],
-                         "note": note})
+            rows.append({"order": str(ranked.at[i, "order"]), "rank": str(ranked.at[i, "rank"]),
+                         "unit": ranked.at[i, "unit"], "self_score": self_text[i], "score": score_text[i],
+                         "tier": tiers[ranked.at[i, "tier"]], "note": note})
         groups.append({"numeral": g.numeral, "name": g.name, "rows": rows})
     return render("present/group_tables.html.j2", groups=groups, footnotes=footnotes,
-                  heading=rules.wording.classification_heading)
+                  tier_head=rules.wording.classification_heading, legend=tier_legend(rules))
+
+
+def assessment(ev: Evaluation, within: float, also: Sequence[str] = ()) -> str:
+    """Section 4 "Đánh giá chung": what the numbers show (computed), then the Sở's own text for the year.
+
+    The text is Markdown written by the Sở (``report.assessment``); any HTML in it is shown as text.
+    ``also``: further findings made elsewhere, after the computed ones (how sure the tiers are:
+    :func:`evaluation.report.present_sensitivity.statement`).
+    """
+    import mistune
+
+    text = ev.inputs.assessment     # read once with the other inputs (its checksum is in the annex)
+    to_html = mistune.create_markdown(escape=True)
+    return render("present/assessment.html.j2",
+                  findings=[*findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)), *also],
+                  text=Markup(to_html(text)) if text.strip() else "")
 
 
 def gap_table(ev: Evaluation, top: int) -> str:
@@ -167,7 +227,7 @@ def gap_table(ev: Evaluation, top: int) -> str:
     self_text, score_text = _score_cells(head, rules)
     names = {g.id: g.numeral for g in rules.groups}
     rows = [[str(n), head.at[i, "unit"], names[head.at[i, "group"]], self_text[i], score_text[i],
-             number(head.at[i, "gap"], 1, max_decimals=2)]
+             number(head.at[i, "gap"], self_decimals(rules))]
             for n, i in enumerate(head.index, start=1)]
     return render("present/gap_table.html.j2", rows=rows, empty=gaps.empty)
 
@@ -178,11 +238,11 @@ def group_gap_table(ev: Evaluation) -> str:
     table = group_gaps(ev.ranked, rules)
     if table.empty:
         return ""
+    d = self_decimals(rules)
     rows = [[f"{rules.group(g).numeral}. {rules.group(g).name}",
              f"{int(table.at[g, 'above'])}/{int(table.at[g, 'units'])}",
-             number(table.at[g, "mean_gap"], 1, max_decimals=2),
-             number(table.at[g, "median_gap"], 1, max_decimals=2),
-             number(table.at[g, "max_gap"], 1, max_decimals=2)] for g in table.index]
+             number(table.at[g, "mean_gap"], d), number(table.at[g, "median_gap"], d),
+             number(table.at[g, "max_gap"], d)] for g in table.index]
     return render("present/group_gap_table.html.j2", rows=rows)
 
 
@@ -207,18 +267,30 @@ def near_bound_table(ev: Evaluation, within: float) -> str:
 # -- notes and provenance ------------------------------------------------------------------
 
 
+def annex(ev: Evaluation) -> str:
+    """The heading of the annex that follows the signature (analysis, notes on the data, provenance)."""
+    return render("present/annex.html.j2", year=ev.params.year)
+
+
 def notes(ev: Evaluation) -> str:
-    """Unconfirmed rule values and the names normalised from the inputs."""
+    """In plain words: the rule values the source does not confirm, the names normalised, the data's source."""
     return render("present/notes.html.j2",
-                  loose=[{"where": where, "what": what} for where, what in ev.rules.unconfirmed()],
+                  loose=[what for _, what in ev.rules.unconfirmed()],
                   renamed=[[a, b] for a, b in zip(ev.renamed["input"], ev.renamed["unit"], strict=True)],
                   source_note=ev.params.params.report.source_note)
 
 
 def provenance(ev: Evaluation, parameters: Mapping[str, object]) -> str:
-    """SHA-256 of each input, the rules applied, the package version and the run's parameters."""
+    """SHA-256 of each input, the rules applied, the package version and the run's parameters, in words."""
     prov = ev.provenance
-    files = [{"role": r, "file": f, "bytes": str(b), "sha256": h}
+    files = [{"role": ROLES.get(r, r), "file": f, "bytes": str(b), "sha256": h}
              for r, f, b, h in zip(prov["role"], prov["file"], prov["bytes"], prov["sha256"], strict=True)]
-    return render("present/provenance.html.j2", files=files, rules_id=ev.rules.id, rules_name=ev.rules.name,
-                  version=__version__, parameters=list(parameters.items()))
+    shown = [(PARAMETERS.get(k, k), _plain_value(v)) for k, v in parameters.items() if v not in ("", None)]
+    return render("present/provenance.html.j2", files=files, rules_name=ev.rules.name,
+                  version=__version__, parameters=shown)
+
+
+def _plain_value(value: object) -> str:
+    if isinstance(value, float):
+        return number(value, 0, max_decimals=6)
+    return str(value)

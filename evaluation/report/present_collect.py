@@ -21,15 +21,16 @@ import pandas as pd
 
 from ..engine.criteria import gap_summary, unevidenced
 from ..engine.pipeline import Evaluation
-from ..fmt import count, fmt_bound, number
+from ..fmt import fmt_bound, number
 from ..inputs.provenance import STATUS_COLUMNS, STATUS_RULE
 from .render import render
 
 __all__ = ["evidence", "status_board", "card_sources"]
 
 
-def _pts(value: object) -> str:
-    return number(value, 1, max_decimals=2)
+def _points(rules):
+    """Points at the precision of the rules' sums: one precision per column."""
+    return lambda value: number(value, rules.precision.stages.total.decimals)
 
 
 def evidence(ev: Evaluation) -> str:
@@ -38,6 +39,7 @@ def evidence(ev: Evaluation) -> str:
     if d is None:
         return ""
     rules = ev.rules
+    _pts = _points(rules)
     per = gap_summary(d.lines, "body")
     bodies = [{"name": rules.body(b).name, "lines": f"{int(r.above)}/{int(r.units)}", "self": _pts(r.self_points),
                "points": _pts(r.points), "gap": _pts(r.gap), "share": number(r.share * 100, 1) + "%"}
@@ -52,9 +54,10 @@ def evidence(ev: Evaluation) -> str:
     rows = [{"unit": names.get(r.unit_id, r.unit_id), "criterion": r.criterion, "body": rules.body(r.body).label,
              "max": fmt_bound(r.max_points), "self": _pts(r.self_points), "points": _pts(r.points),
              "explanation": r.explanation} for r in missing.itertuples(index=False)]
-    summary = {"criteria": count(len(missing)), "units": count(missing["unit_id"].nunique()),
+    # Counts as numbers, without the leading zero of the seed's own summary sentences.
+    summary = {"criteria": str(len(missing)), "units": str(missing["unit_id"].nunique()),
                "points": _pts(missing["self_points"].sum()),
-               "explained": count(int((missing["explanation"] != "").sum()))}
+               "explained": str(int((missing["explanation"] != "").sum()))}
     return render("present_collect/evidence.html.j2", bodies=bodies, missing=rows, summary=summary,
                   recorded=bool(recorded))
 

@@ -15,18 +15,22 @@ from ..engine.pipeline import Evaluation
 from ..engine.sensitivity import survey_intervals
 from ..fmt import fmt_bound, number
 from ..inputs.catalogue import scope_text
-from ..inputs.rules import Rules
+from ..inputs.rules import ROUNDING_WORDS, Rules
 from .present import tier_data
 from .present_collect import card_sources
 from .render import render
 
-__all__ = ["method", "components", "bodies", "surveys", "adjustments", "criteria_chart_intro",
+__all__ = ["method", "items_table", "components", "bodies", "surveys", "adjustments", "criteria_chart_intro",
            "criterion_gaps_table", "notes", "score_cards", "stage_names"]
 
 
-def _pts(value: object) -> str:
-    """Points as the cards and tables show them: 1 decimal, 2 when the value has them."""
-    return number(value, 1, max_decimals=2)
+def _points(rules: Rules):
+    """How points are printed: at the precision of the rules' sums, the same digits in every column.
+
+    Every stage's values are no finer than the sums (the rules check it), so nothing is lost.
+    """
+    decimals = rules.precision.stages.total.decimals
+    return lambda value: number(value, decimals)
 
 
 def stage_names(rules: Rules) -> dict[str, str]:
@@ -77,32 +81,42 @@ def method(ev: Evaluation) -> str:
     formula = {"mean_over_max": "TB ÷ {hi} × điểm tối đa", "mean_min_max": "(TB − {lo}) ÷ ({hi} − {lo}) × điểm tối đa"}
     below = {"not_applicable": "không tính, quy đổi như tiêu chí không áp dụng", "zero": "0 điểm",
              "score": "vẫn tính, có đánh dấu"}
-    names = ev.registry.units["short_name"]
-    items = rules.adjustments.items
+    stages = rules.precision.stages
     return render(
         "present_detail/method.html.j2",
         scale={"appraisal_max": s.appraisal_max, "adjustment_max": s.adjustment_max, "score_min": s.score_min,
                "score_max": s.score_max},
-        adjustments_confirmed=rules.adjustments.confirmed,
-        sets=[{"label": cs.label, "name": cs.name, "confirmed": cs.confirmed, "total": cs.total,
+        stages={k: getattr(stages, k).decimals for k in ("criterion", "survey", "adjustment", "total")},
+        decimals=rules.precision.decimals,
+        sets=[{"name": cs.name, "total": cs.total,
                "units": ", ".join(units.get(u, u) for u in
                                   ev.detail.sets.loc[ev.detail.sets["criteria_set"] == cs.id, "unit_id"])}
               for cs in sets],
+        set_labels=[cs.label for cs in sets],
         criteria=criteria,
-        loose=any(not c.confirmed for cs in sets for c in cs.criteria),
         numeric=list(range(3, 3 + len(sets))),
         widths=(10, 100 - 10 - 12 - share * len(sets), 12, *[share] * len(sets)),
         bodies=", ".join(f"{b.label} = {b.name}" for b in rules.bodies if b.short),
-        surveys=[{"name": sv.name, "confirmed": sv.confirmed, "criterion": sv.criterion,
+        surveys=[{"name": sv.name, "criterion": sv.criterion,
                   "raters": "; ".join(kinds.get(r, r) for r in sv.raters),
                   "scale": f"{fmt_bound(sv.scale_min)}–{fmt_bound(sv.scale_max)}",
                   "formula": formula[sv.formula].format(lo=fmt_bound(sv.scale_min), hi=fmt_bound(sv.scale_max)),
-                  "minimum": f"{sv.min_responses}; dưới mức: {below[sv.below_minimum]}"} for sv in rules.surveys],
-        items=[{"title": title,
-                "rows": [{"code": it.code, "name": it.name, "confirmed": it.confirmed, "rate": _rate_text(it),
-                          "cap": "" if it.cap is None else fmt_bound(it.cap),
-                          "scope": scope_text(it.scope, rules, names)} for it in items if it.kind == kind]}
-               for kind, title in (("bonus", "Điểm thưởng"), ("penalty", "Điểm trừ"))] if items else [])
+                  "minimum": f"{sv.min_responses}; dưới mức: {below[sv.below_minimum]}"} for sv in rules.surveys])
+
+
+def items_table(ev: Evaluation) -> str:
+    """The bonus and penalty items with their codes, rates, caps and scopes (annex of a detailed year)."""
+    if ev.detail is None or not ev.rules.adjustments.items:
+        return ""
+    rules = ev.rules
+    names = ev.registry.units["short_name"]
+    items = rules.adjustments.items
+    return render("present_detail/items_table.html.j2",
+                  items=[{"title": title,
+                          "rows": [{"code": it.code, "name": it.name, "rate": _rate_text(it),
+                                    "cap": "" if it.cap is None else fmt_bound(it.cap),
+                                    "scope": scope_text(it.scope, rules, names)} for it in items if it.kind == kind]}
+                         for kind, title in (("bonus", "Điểm thưởng"), ("penalty", "Điểm trừ"))])
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -120,29 +134,30 @@ def components(ev: Evaluation) -> str:
     """Per group: points by appraising body, appraisal + bonus − penalty (bounded) = final score."""
     if ev.detail is None:
         return ""
+    pts = _points(ev.rules)
     rules = ev.rules
     d = ev.detail
     log = d.log
     bound_bit = set(log.loc[log["stage"].isin(["total", "total_bonus", "total_penalty", "clamp"]), "unit_id"])
-    pts = d.bodies.pivot(index="unit_id", columns="body", values="final_points")
-    order = [b.id for b in rules.bodies if b.id in pts.columns]
+    by_body = d.bodies.pivot(index="unit_id", columns="body", values="final_points")
+    order = [b.id for b in rules.bodies if b.id in by_body.columns]
     n = len(order)
-    body_w = 7
     groups = []
     for g, sel in _by_group(ev):
         rows = [{"order": str(r.order), "unit": r.unit,
-                 "bodies": [_pts(pts.at[r.unit_id, b]) if pd.notna(pts.at[r.unit_id, b]) else "" for b in order],
-                 "appraisal": _pts(r.appraisal), "bonus": _pts(r.bonus), "penalty": _pts(r.penalty),
-                 "adjustment": _pts(r.adjustment) + (" ‡" if r.unit_id in bound_bit else ""),
-                 "score": number(r.score, rules.precision.decimals)}
+                 "bodies": [pts(by_body.at[r.unit_id, b]) if pd.notna(by_body.at[r.unit_id, b]) else "" for b in order],
+                 "appraisal": pts(r.appraisal), "bonus": pts(r.bonus), "penalty": pts(r.penalty),
+                 "adjustment": pts(r.adjustment) + (" ‡" if r.unit_id in bound_bit else ""),
+                 "total": pts(r.final_score), "score": number(r.score, rules.precision.decimals)}
                 for r in sel.itertuples(index=False)]
         groups.append({"numeral": g.numeral, "name": g.name, "rows": rows})
     return render(
         "present_detail/components.html.j2", groups=groups, bodies=[rules.body(b).label for b in order],
         head=["TT", "Đơn vị", *[rules.body(b).label for b in order], "Thẩm định", "Thưởng", "Trừ", "Điều chỉnh",
-              "Điểm đánh giá"],
-        numeric=list(range(2, n + 7)),
-        widths=(4, 100 - 4 - body_w * n - 10 - 9 - 7 - 8 - 10, *[body_w] * n, 10, 9, 7, 8, 10),
+              "Tổng", "Công bố"],
+        numeric=list(range(2, n + 8)),
+        widths=(),
+        decimals=rules.precision.decimals, rounding=ROUNDING_WORDS[rules.precision.rounding],
         adjustment_max=rules.scale.adjustment_max,
         names="; ".join(f"{rules.body(b).label}: {rules.body(b).name}" for b in order
                         if rules.body(b).label != rules.body(b).name))
@@ -200,6 +215,7 @@ def adjustments(ev: Evaluation) -> str:
     d = ev.detail
     if d is None:
         return ""
+    pts = _points(ev.rules)
     rules = ev.rules
     items = {it.code: it for it in rules.adjustments.items}
     per = d.adjustment_items
@@ -210,13 +226,13 @@ def adjustments(ev: Evaluation) -> str:
         order = [c for c in items if c in summary.index]
         used = [{"title": title,
                  "rows": [{"code": c, "name": items[c].name, "units": str(int(summary.at[c, "units"])),
-                           "raw": _pts(summary.at[c, "raw"]), "points": _pts(summary.at[c, "points"])}
+                           "raw": pts(summary.at[c, "raw"]), "points": pts(summary.at[c, "points"])}
                           for c in order if items[c].kind == kind]}
                 for kind, title in (("bonus", "Điểm thưởng"), ("penalty", "Điểm trừ"))]
     stage = stage_names(rules)
     unit = ev.registry.units["short_name"]
-    caps = [[unit[r.unit_id], stage.get(r.stage, r.stage), "" if pd.isna(r.item) else r.item, _pts(r.before),
-             _pts(r.limit), _pts(r.after), _pts(r.removed)] for r in d.log.itertuples(index=False)]
+    caps = [[unit[r.unit_id], stage.get(r.stage, r.stage), "" if pd.isna(r.item) else r.item, pts(r.before),
+             pts(r.limit), pts(r.after), pts(r.removed)] for r in d.log.itertuples(index=False)]
     return render("present_detail/adjustments.html.j2", items=used, caps=caps)
 
 
@@ -232,21 +248,22 @@ def criterion_gaps_table(ev: Evaluation, top: int) -> str:
     d = ev.detail
     if d is None:
         return ""
+    pts = _points(ev.rules)
     gaps = criterion_gaps(d.lines)
     if gaps.empty:
         return ""
     unit = ev.registry.units["short_name"]
     head = gaps.head(top)
-    rows = [[str(n), unit[r.unit_id], r.criterion, fmt_bound(r.max_points), _pts(r.self_points),
-             _pts(r.points), _pts(r.gap), number(r.share * 100, 0) + "%"]
+    rows = [[str(n), unit[r.unit_id], r.criterion, fmt_bound(r.max_points), pts(r.self_points),
+             pts(r.points), pts(r.gap), number(r.share * 100, 0) + "%"]
             for n, r in enumerate(head.itertuples(index=False), start=1)]
     per = gaps.groupby("criterion", sort=False).agg(
         units=("gap", "size"), above=("gap", lambda g: int((g > 0).sum())), mean=("gap", "mean"),
         largest=("gap", "max"), share=("share", "mean"))
     per = per.sort_values(["share", "mean"], ascending=False, kind="stable")
     names = d.catalogue.drop_duplicates("criterion").set_index("criterion")["name"]
-    criteria = [{"code": c, "name": names.get(c, ""), "above": f"{int(r.above)}/{int(r.units)}", "mean": _pts(r.mean),
-                 "largest": _pts(r.largest), "share": number(r.share * 100, 1) + "%"}
+    criteria = [{"code": c, "name": names.get(c, ""), "above": f"{int(r.above)}/{int(r.units)}", "mean": pts(r.mean),
+                 "largest": pts(r.largest), "share": number(r.share * 100, 1) + "%"}
                 for c, r in zip(per.index, per.itertuples(), strict=True)]
     return render("present_detail/criterion_gaps_table.html.j2", top=rows, criteria=criteria)
 
@@ -264,15 +281,15 @@ def notes(ev: Evaluation) -> str:
 # -- score cards -------------------------------------------------------------------------------------
 
 
-def _interval(intervals: pd.DataFrame | None, unit_id: str, criterion: str) -> str | None:
+def _interval(intervals: pd.DataFrame | None, unit_id: str, criterion: str, pts) -> str | None:
     """The 95 % sampling interval of a survey criterion's points ("8,94–9,51"), or None when it does not count."""
     if intervals is None or (unit_id, criterion) not in intervals.index:
         return None
     iv = intervals.loc[(unit_id, criterion)]
-    return f"{_pts(iv['low'])}–{_pts(iv['high'])}"
+    return f"{pts(iv['low'])}–{pts(iv['high'])}"
 
 
-def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str,
+def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str, pts,
                 intervals: pd.DataFrame | None = None) -> tuple[list[dict], str]:
     """Survey results (with the sampling interval of the points), and the sentence on criteria that do not
     apply, for the paragraph under a card's table."""
@@ -282,31 +299,35 @@ def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str,
         if survey is not None and ln.survey is not None and (unit_id, ln.criterion) in survey.index:
             sv = survey.loc[(unit_id, ln.criterion)]
         if sv is not None:
-            notes.append({"criterion": ln.criterion, "forms": sv["forms"], "mean": _pts(sv["mean"]),
+            notes.append({"criterion": ln.criterion, "forms": sv["forms"], "mean": pts(sv["mean"]),
                           "scale_max": fmt_bound(sv["scale_max"]), "flag": bool(ln.flag),
                           "min_responses": sv["min_responses"],
-                          "credited": _pts(ln.credited) if ln.flag and not ln.applicable else None,
-                          "points": _pts(ln.points) if not ln.flag and ln.applicable else None,
-                          "interval": _interval(intervals, unit_id, ln.criterion)})
+                          "credited": pts(ln.credited) if ln.flag and not ln.applicable else None,
+                          "points": pts(ln.points) if not ln.flag and ln.applicable else None,
+                          "interval": _interval(intervals, unit_id, ln.criterion, pts)})
         elif not ln.applicable:
             not_applicable.append(f"{ln.criterion} không áp dụng, quy đổi {number(ln.ratio * 100, 1)}% × "
-                                  f"{fmt_bound(ln.max_points)} = {_pts(ln.credited)}")
+                                  f"{fmt_bound(ln.max_points)} = {pts(ln.credited)}")
     return notes, ("; ".join(not_applicable).capitalize() + ".") if not_applicable else ""
 
 
 def _arithmetic(r, rules: Rules) -> dict[str, object]:
     """The numbers of the card's last line: appraisal + bonus − penalty (bounded) = final score."""
+    pts = _points(rules)
     s = rules.scale
     net = r.bonus - r.penalty
-    return {"appraisal": _pts(r.appraisal), "bonus": _pts(r.bonus), "penalty": _pts(r.penalty),
-            "net": _pts(net) if abs(r.adjustment - net) > 1e-9 else None,
-            "adjustment_max": s.adjustment_max, "adjustment": _pts(r.adjustment), "final_raw": _pts(r.final_raw),
-            "final_score": _pts(r.final_score) if abs(r.final_score - r.final_raw) > 1e-9 else None,
+    return {"appraisal": pts(r.appraisal), "bonus": pts(r.bonus), "penalty": pts(r.penalty),
+            "net": pts(net) if abs(r.adjustment - net) > 1e-9 else None,
+            "adjustment_max": s.adjustment_max, "adjustment": pts(r.adjustment), "final_raw": pts(r.final_raw),
+            "final_score": pts(r.final_score) if abs(r.final_score - r.final_raw) > 1e-9 else None,
             "score_min": s.score_min, "score_max": s.score_max,
-            "score": number(r.score, rules.precision.decimals), "decimals": rules.precision.decimals}
+            "score": number(r.score, rules.precision.decimals), "decimals": rules.precision.decimals,
+            "rounding": ROUNDING_WORDS[rules.precision.rounding],
+            "self_appraisal": pts(r.self_appraisal), "self_score": pts(r.self_score)}
 
 
-def _card_items(group_rows: pd.DataFrame, caps_of_unit: pd.DataFrame, items: dict, stage: dict[str, str]) -> list:
+def _card_items(group_rows: pd.DataFrame, caps_of_unit: pd.DataFrame, items: dict, stage: dict[str, str],
+                pts) -> list:
     """The bonus and penalty rows of one unit, each with the caps applied to it."""
     # An item cap concerns all the unit's rows of the item: said once, on its last row.
     last_of_item = set(group_rows.drop_duplicates("item", keep="last")["row"])
@@ -314,15 +335,15 @@ def _card_items(group_rows: pd.DataFrame, caps_of_unit: pd.DataFrame, items: dic
     for a in group_rows.itertuples(index=False):
         it = items[a.item]
         how = (f"{int(a.count)} lần" if it.points is not None else
-               f"{_pts(a.amount)} điểm" + (f" ({int(a.count)} lần)" if it.up_to is not None and a.count != 1
+               f"{pts(a.amount)} điểm" + (f" ({int(a.count)} lần)" if it.up_to is not None and a.count != 1
                                             else ""))
         caps = caps_of_unit[((caps_of_unit["stage"] == "up_to") & (caps_of_unit["row"] == a.row))
                             | ((caps_of_unit["stage"] == "item_cap") & (caps_of_unit["item"] == a.item)
                                & (a.row in last_of_item))]
         out.append({"code": a.item, "name": it.name, "source": a.source,
                     "evidence": a.evidence if isinstance(a.evidence, str) and a.evidence else None,
-                    "how": how, "points": ("+" if it.kind == "bonus" else "−") + _pts(a.points),
-                    "caps": "; ".join(f"{stage[c.stage]} {fmt_bound(c.limit)}: −{_pts(c.removed)}"
+                    "how": how, "points": ("+" if it.kind == "bonus" else "−") + pts(a.points),
+                    "caps": "; ".join(f"{stage[c.stage]} {fmt_bound(c.limit)}: −{pts(c.removed)}"
                                       for c in caps.itertuples(index=False))})
     return out
 
@@ -339,6 +360,7 @@ def score_cards(ev: Evaluation) -> str:
     if d is None:
         return ""
     rules = ev.rules
+    pts = _points(rules)
     tiers = {t.id: tier_data(t) for t in rules.tiers}
     sets = {cs.id: cs for cs in rules.criteria_sets}
     items = {it.code: it for it in rules.adjustments.items}
@@ -361,19 +383,19 @@ def score_cards(ev: Evaluation) -> str:
         n = len(mine)
         rows = [{"label": "Tối đa", "cells": [{"value": fmt_bound(m), "applicable": True, "survey": False} for m in mine["max_points"]],
                  "total": fmt_bound(cs.total), "strong": False},
-                {"label": "Tự chấm", "cells": [{"value": _pts(ln.self_final_points), "applicable": ln.applicable,
+                {"label": "Tự chấm", "cells": [{"value": pts(ln.self_final_points), "applicable": ln.applicable,
                                                "survey": False}
                                                for ln in mine.itertuples(index=False)],
-                 "total": _pts(r.self_appraisal), "strong": False},
-                {"label": "Thẩm định", "cells": [{"value": _pts(ln.final_points), "applicable": ln.applicable,
+                 "total": pts(r.self_appraisal), "strong": False},
+                {"label": "Thẩm định", "cells": [{"value": pts(ln.final_points), "applicable": ln.applicable,
                                                   "survey": ln.source == "survey"}
                                                  for ln in mine.itertuples(index=False)],
-                 "total": _pts(r.appraisal), "strong": True}]
-        surveys, not_applicable = _card_notes(mine, survey, r.unit_id, intervals)
+                 "total": pts(r.appraisal), "strong": True}]
+        surveys, not_applicable = _card_notes(mine, survey, r.unit_id, pts, intervals)
         card_items = None
         if adj is not None and r.unit_id in adj.groups:
             card_items = _card_items(adj.get_group(r.unit_id), log[(log["unit_id"] == r.unit_id) & log["item"].notna()],
-                                     items, stage)
+                                     items, stage, pts)
         cards.append({"set_name": cs.name, "rank": r.rank, "tier": tiers[r.tier],
                       "score": number(r.score, rules.precision.decimals), "numeral": groups[r.group].numeral,
                       "order": r.order, "unit": r.unit,

@@ -1,4 +1,10 @@
-"""The report's section «Độ tin cậy của kết quả xếp loại»: how sure each tier is (:mod:`evaluation.engine.sensitivity`).
+"""How sure each tier is (:mod:`evaluation.engine.sensitivity`), said in the report.
+
+Two places, as an administrative report divides its content: one finding in the body's
+"Đánh giá chung" (:func:`statement`: how many units keep their tier in at least 95 % of the
+scenarios, the others named), in plain words for the People's Committee; and the annex's
+section «Độ tin cậy của kết quả xếp loại» (:func:`reliability`: what varies and how, the
+unstable units with their shares, rank intervals and what moves them), for the council.
 
 Python prepares plain data (text and numbers already formatted the Vietnamese way) and renders
 ``present_sensitivity/reliability.html.j2`` (:func:`evaluation.report.render.render`: escaped text).
@@ -7,12 +13,48 @@ Python prepares plain data (text and numbers already formatted the Vietnamese wa
 from __future__ import annotations
 
 from ..engine.pipeline import Evaluation
-from ..engine.sensitivity import Sensitivity, analyse
+from ..engine.sensitivity import LEVEL, Sensitivity, analyse
+from ..engine.summarise import join_vi
 from ..fmt import number, percent
 from .present import tier_data
 from .render import render
 
-__all__ = ["reliability"]
+__all__ = ["analysis", "statement", "reliability"]
+
+# What each kind of declared value is, for the body of the report (no codes, no labels from the file).
+_KIND_WORDS = {"criterion_max": "điểm tối đa của một số tiêu chí", "rounding": "cách làm tròn điểm đánh giá",
+               "tier_min": "ngưỡng điểm của mức xếp loại", "survey": "điểm chấm bằng phiếu đánh giá (lấy mẫu)",
+               "up_to": "mức điểm thưởng, điểm trừ do Hội đồng quyết định"}
+
+
+def analysis(ev: Evaluation) -> Sensitivity | None:
+    """The year's analysis under its own declaration, once for the body and the annex; None when it declares none."""
+    return analyse(ev) if ev.inputs.uncertainty is not None else None
+
+
+def statement(ev: Evaluation, result: Sensitivity | None) -> list[str]:
+    """The finding for "Đánh giá chung": how many units are tier-stable at 95 %, the others named.
+
+    Empty when the year declares nothing or nothing it declares applies to it (the annex says so).
+    The words are plain: what varied by kind, never a value's code or the declaration's file.
+    """
+    if result is None or not result.varies:
+        return []
+    words = ev.rules.wording.units
+    kinds = join_vi(list(dict.fromkeys(_KIND_WORDS[k] for k in result.factors["kind"])))
+    text = (f"Khi cho các giá trị chưa chắc chắn ({kinds}) thay đổi trong phạm vi có thể và tính lại điểm, "
+            f"xếp loại trong {_thousands(result.draws)} kịch bản, {result.stable}/{result.total} {words} "
+            f"giữ nguyên mức xếp loại ở ít nhất {percent(LEVEL, 0)} số kịch bản")
+    unstable = result.unstable
+    if len(unstable):
+        names = [f"{u.unit} {percent(u.stability, 1)}" for u in unstable.itertuples(index=False)]
+        text += (f"; {len(unstable)} {words} có thể đổi mức xếp loại (tỷ lệ kịch bản giữ nguyên mức): "
+                 f"{join_vi(names)}")
+    return [text + " (chi tiết tại Phụ lục, phần «Độ tin cậy của kết quả xếp loại»)."]
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def _driver(u) -> str:
@@ -52,7 +94,7 @@ def reliability(ev: Evaluation, result: Sensitivity | None = None) -> str:
                          "rank": f"{u.rank} ({u.rank_low}–{u.rank_high})" if u.rank_low != u.rank_high
                          else f"{u.rank} ({u.rank_low})", "driver": _driver(u)})
     reasons = list(dict.fromkeys(s.skipped["reason"]))
-    return render("present_sensitivity/reliability.html.j2", declared=True, draws=f"{s.draws:,}".replace(",", "."),
+    return render("present_sensitivity/reliability.html.j2", declared=True, draws=_thousands(s.draws),
                    seed=s.seed, factors=factors, skipped="; ".join(s.skipped["label"]),
                    skipped_reason="; ".join(reasons), stable=s.stable, total=s.total, unstable=unstable,
                    ranks_vary=bool((s.units["rank_low"] != s.units["rank_high"]).any()),

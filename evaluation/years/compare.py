@@ -260,7 +260,7 @@ def transitions(changes: pd.DataFrame, rules_a: Rules, rules_b: Rules) -> dict[s
 # Fields that describe or cite the rules without changing how a score or a tier is made.
 _WORDING = {"id", "name", "source", "confirmed", "note", "color", "bodies", "method_notes",
             "summary_order", "count_label", "summary_label", "numeral", "title", "date", "role", "short",
-            "wording", "kind", "reason"}
+            "wording", "kind", "reason", "issuer"}
 _HANDLED = {"regulations", "scale", "precision", "tiers", "groups", "conditions", "quotas"}
 # Vietnamese names of the other rule sections: a note never shows a key of the rules file.
 _SECTION_NAMES = {"criteria": "tiêu chí chấm điểm", "adjustments": "điểm thưởng, điểm trừ",

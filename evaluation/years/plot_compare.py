@@ -1,4 +1,4 @@
-"""Slope charts of the comparison: each unit's score from year to year, one chart per group.
+"""Charts of the comparison: each unit's score from year to year, one chart per group.
 
 Drawn with the yearly charts' style (:data:`evaluation.report.plot.STYLE`) and
 rendered by :func:`evaluation.report.plot.save_figure`, so the SVG is deterministic.
@@ -36,7 +36,6 @@ _WIDTH = 7.2
 _LABEL_CHARS = 32  # per line; a name gets two lines at most
 _LINE = {"up": "#1b7837", "down": "#b2182b", "same": "#9e9e9e"}
 _LABEL_PT = 7.0
-_CHAR_EM = 0.6  # average width of a DejaVu Sans character, in ems (a little generous)
 
 
 def groups_present(cmp: Comparison) -> list[str]:
@@ -57,113 +56,111 @@ def _group_title(cmp: Comparison, group: str) -> str:
 
 
 def _label(name: str) -> str:
-    """A unit's name on at most two lines (long official names stay distinguishable)."""
-    return "\n".join(textwrap.wrap(name, _LABEL_CHARS, max_lines=2, placeholder=" …"))
+    """A unit's name, wrapped."""
+    return "\n".join(textwrap.wrap(name, _LABEL_CHARS))   # whole: a cut name leaves the reader guessing
 
 
-def _spread(y: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Label centres as close as possible to ``y`` with labels of ``heights`` not overlapping.
+def _rows(cmp: Comparison, group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per unit of the group, followed from the latest year back through every pair.
 
-    Sorted by ``y``, label i must sit at least (hᵢ₋₁ + hᵢ)/2 above label i − 1: with
-    c the running sum of those distances, the centres are ``cummax(y − c) + c``
-    (a running maximum instead of a loop), then the stack is centred on the points.
+    Returns the points (``year`` index, ``row``, ``score``, ``color``) and the segments from one
+    year to the next (``row``, ``x0``, ``x1``, ``move``, ``followed``), with the rows' labels as
+    the index name of the points' ``labels`` attribute.
     """
-    if len(y) == 0:
-        return y
-    order = np.argsort(y, kind="stable")
-    h = heights[order]
-    steps = np.concatenate([[0.0], np.cumsum((h[:-1] + h[1:]) / 2)])
-    placed = np.maximum.accumulate(y[order] - steps) + steps
-    placed -= max(0.0, (placed[-1] - y[order][-1]) / 2)
-    out = np.empty_like(placed)
-    out[order] = placed
-    return out
-
-
-def _points(cmp: Comparison, group: str) -> pd.DataFrame:
-    frames = []
-    for x, ev in enumerate(cmp.years):
-        part = ev.ranked[ev.ranked["group"] == group]
+    last = len(cmp.years) - 1
+    latest = cmp.years[-1].ranked
+    latest = latest[latest["group"] == group]
+    row_of: dict[tuple[int, str], int] = {(last, u): i for i, u in enumerate(latest["unit_id"])}
+    labels = list(latest["unit"])
+    segments = []
+    for k in range(last - 1, -1, -1):
+        c = cmp.pairs[k].changes
+        both = c[c["id_a"].notna() & c["id_b"].notna()]
+        both = both[[(k + 1, b) in row_of for b in both["id_b"]]]
+        for a, b in zip(both["id_a"], both["id_b"], strict=True):
+            row_of.setdefault((k, a), row_of[(k + 1, b)])
+        gone = c[c["id_b"].isna() & (c["group_a"] == group)]
+        for a, name in zip(gone["id_a"], gone["unit_a"], strict=True):
+            if (k, a) not in row_of:
+                row_of[(k, a)] = len(labels)
+                labels.append(f"{name} (không còn năm {cmp.pairs[k].labels[1]})")
+        segments.append(pd.DataFrame({
+            "row": [row_of[(k + 1, b)] for b in both["id_b"]], "x0": both["score_a"].to_numpy(float),
+            "x1": both["score_b"].to_numpy(float), "move": both["tier_move"].fillna("same").to_numpy(),
+            "followed": both["change"].isin(FOLLOWED).to_numpy()}))
+    points = []
+    for k, ev in enumerate(cmp.years):
         colors = {t.id: t.color for t in ev.rules.tiers}
-        frames.append(pd.DataFrame({"x": x, "unit_id": part["unit_id"], "unit": part["unit"],
-                                    "score": part["score"], "color": part["tier"].map(colors)}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _segments(cmp: Comparison, group: str) -> pd.DataFrame:
-    frames = []
-    for x, pair in enumerate(cmp.pairs):
-        c = pair.changes
-        part = c[(c["group_b"] == group) & c["id_a"].notna() & c["id_b"].notna()]
-        frames.append(pd.DataFrame({"x0": x, "x1": x + 1, "y0": part["score_a"], "y1": part["score_b"],
-                                    "move": part["tier_move"].fillna("same"),
-                                    "followed": part["change"].isin(FOLLOWED)}))
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({"followed": bool})
+        r = ev.ranked.set_index("unit_id")
+        keys = [u for (year, u) in row_of if year == k and u in r.index]
+        points.append(pd.DataFrame({"year": k, "row": [row_of[(k, u)] for u in keys],
+                                    "score": r.loc[keys, "score"].to_numpy(float) if keys else [],
+                                    "color": r.loc[keys, "tier"].map(colors).to_numpy() if keys else []}))
+    out = pd.concat(points, ignore_index=True)
+    out.attrs["labels"] = labels
+    seg = pd.concat(segments, ignore_index=True) if segments else pd.DataFrame(
+        columns=["row", "x0", "x1", "move", "followed"])
+    return out, seg
 
 
 def slopes(cmp: Comparison, group: str) -> Figure:
-    """Scores of one group's units in every year compared, joined from year to year."""
-    points = _points(cmp, group)
-    segments = _segments(cmp, group)
+    """Each unit of a group on its own row: its score in each year, an arrow from year to year.
+
+    The name is written on the unit's row, so a label always sits beside its own points (a slope
+    chart with a label per point cannot keep crowded labels at their scores).  Earlier years are
+    hollow dots, the latest a filled dot in its tier's colour; the arrow is green when the unit
+    moved up a tier, red when down, grey otherwise, dashed for merges and splits.  Every year's
+    tier bounds are drawn as dotted lines.
+    """
+    points, segments = _rows(cmp, group)
+    labels = [_label(name) for name in points.attrs["labels"]]
     last = len(cmp.years) - 1
-    points["label"] = points["unit"].map(_label)
-    points["lines"] = points["label"].str.count("\n") + 1
-    left, right = points[points["x"] == 0], points[points["x"] == last]
-    n_lines = max(int(left["lines"].sum()), int(right["lines"].sum()), 4)
-    longest = int(points["label"].str.split("\n").explode().str.len().max())
-    label_in = longest * _CHAR_EM * _LABEL_PT / 72 + 0.15
     score_max = max(float(ev.rules.scale.score_max) for ev in cmp.years)
     lo = math.floor((points["score"].min() - 2) / 5) * 5
     hi = min(score_max, math.ceil((points["score"].max() + 2) / 5) * 5)
-    height = 1.6 + 0.135 * n_lines
+    tallest = max((label.count("\n") + 1 for label in labels), default=1)
+    height = 1.5 + len(labels) * (0.22 + 0.13 * (tallest - 1))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(_WIDTH, height))
-        fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.45 / height, bottom=0.75 / height)
-        # Room for the names on both sides, inside the axes: `margin` data units = label_in inches.
-        width_in = ax.get_position().width * _WIDTH
-        margin = max(0.4, label_in * max(last, 1) / (width_in - 2 * label_in))
-        unit_in = width_in / (last + 2 * margin)
-        for x, ev in enumerate(cmp.years):
+        drawn: set[tuple[float, str]] = set()
+        for ev in cmp.years:
             for t in ev.rules.tiers:
-                if lo < float(t.min) < hi:
-                    ax.hlines(float(t.min), max(0, x - 0.5), min(last, x + 0.5), colors=t.color,
-                              linestyles=":", linewidth=0.9, zorder=0)
-        for t in cmp.years[-1].rules.tiers:
-            if lo < float(t.min) < hi:
-                ax.annotate(f"{t.short} ≥ {fmt_bound(t.min)}", (last, float(t.min)), xytext=(-4, 1.5),
-                            textcoords="offset points", ha="right", va="bottom", fontsize=6, color=t.color)
-        for style, part in (("-", segments[segments["followed"]]), ("--", segments[~segments["followed"]])):
+                b = float(t.min)
+                if lo < b < hi and (b, t.short) not in drawn:
+                    drawn.add((b, t.short))
+                    ax.axvline(b, color=t.color, linestyle=":", linewidth=0.9, zorder=0)
+                    ax.annotate(f"{t.short} ≥ {fmt_bound(t.min)}", (b, 1), xycoords=("data", "axes fraction"),
+                                xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7, color=t.color)
+        for followed, style in ((True, "-"), (False, "--")):
             for move, colour in _LINE.items():
-                sel = part[part["move"] == move]
-                if len(sel):
-                    ax.plot(np.stack([sel["x0"].to_numpy(float), sel["x1"].to_numpy(float)]),
-                            np.stack([sel["y0"].to_numpy(float), sel["y1"].to_numpy(float)]),
-                            linestyle=style, linewidth=1.1, color=colour, zorder=1)
-        ax.scatter(points["x"], points["score"], c=points["color"].tolist(), s=22, zorder=2,
-                   edgecolors="white", linewidths=0.5)
-        ax.set_xlim(-margin, last + margin)
-        ax.set_ylim(lo, hi)
-        axis_in = ax.get_position().height * height
-        line = (hi - lo) * (_LABEL_PT * 1.25 / 72) / axis_in  # one text line, in score units
-        dx = 0.12 / unit_in
-        for frame, ha, sign in ((left, "right", -1), (right, "left", 1)):
-            ys = _spread(frame["score"].to_numpy(float), frame["lines"].to_numpy(float) * line + 0.15 * line)
-            for (_, row), y in zip(frame.iterrows(), ys, strict=True):  # one label per unit shown
-                ax.annotate(row["label"], xy=(row["x"], row["score"]), xytext=(row["x"] + sign * dx, y),
-                            ha=ha, va="center", fontsize=_LABEL_PT, annotation_clip=False,
-                            arrowprops={"arrowstyle": "-", "color": "#bdbdbd", "linewidth": 0.5,
-                                        "shrinkA": 0, "shrinkB": 2})
-        ax.set_xticks(range(len(cmp.years)), [f"Năm {label}" for label in cmp.labels])
-        _score_axis(ax.yaxis)
-        ax.set_ylabel("Điểm đánh giá")
-        ax.set_title(_group_title(cmp, group), loc="left", pad=10)
-        handles = [Line2D([], [], color=_LINE["up"], label="Lên mức xếp loại"),
-                   Line2D([], [], color=_LINE["down"], label="Xuống mức xếp loại"),
+                sel = segments[(segments["followed"] == followed) & (segments["move"] == move)]
+                for row, x0, x1 in zip(sel["row"], sel["x0"], sel["x1"], strict=True):
+                    ax.annotate("", xy=(x1, row), xytext=(x0, row), zorder=1,
+                                arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 1.2,
+                                            "linestyle": style, "shrinkA": 3, "shrinkB": 3,
+                                            "mutation_scale": 8})
+        early = points[points["year"] < last]
+        ax.scatter(early["score"], early["row"], facecolors="white", edgecolors=early["color"].tolist(), s=26,
+                   linewidths=1.2, zorder=2)
+        final = points[points["year"] == last]
+        ax.scatter(final["score"], final["row"], c=final["color"].tolist(), s=30, zorder=3, edgecolors="white",
+                   linewidths=0.5)
+        ax.set_yticks(range(len(labels)), labels, fontsize=_LABEL_PT)
+        ax.set_ylim(len(labels) - 0.5, -0.8)
+        ax.set_xlim(lo, hi)
+        _score_axis(ax.xaxis)
+        ax.set_xlabel("Điểm đánh giá")
+        ax.set_title(_group_title(cmp, group), loc="left", pad=14)
+        handles = [Line2D([], [], marker="o", color="white", markeredgecolor="#424242", linestyle="",
+                          label=f"Năm {cmp.labels[0]}" if last == 1 else "Các năm trước"),
+                   Line2D([], [], marker="o", color="#424242", linestyle="", label=f"Năm {cmp.labels[-1]}"),
+                   Line2D([], [], color=_LINE["up"], label="Lên mức"),
+                   Line2D([], [], color=_LINE["down"], label="Xuống mức"),
                    Line2D([], [], color=_LINE["same"], label="Giữ mức")]
         if len(segments) and not segments["followed"].all():
             handles.append(Line2D([], [], color=_LINE["same"], linestyle="--", label="Sáp nhập, chia tách"))
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=7.5)
+        fig.tight_layout(rect=(0, 0.3 / height, 1, 1))
     return fig
 
 

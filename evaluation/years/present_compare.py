@@ -14,13 +14,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from .. import __version__
-from ..fmt import count, number
+from ..fmt import number
 from ..inputs.rules import Rules
 from ..report.present import tier_data
 from ..report.render import render
 from .compare import CHANGE_WORDS, GONE, NEW, Comparison, YearPair, year_label
 
-__all__ = ["title_block", "years_table", "comparability", "change_tables", "transition_tables",
+__all__ = ["title_block", "summary", "years_table", "comparability", "change_tables", "transition_tables",
            "gap_table", "unit_changes_list", "notes", "provenance", "MARK", "CHANGE_NAMES"]
 
 MARK = "†"
@@ -67,6 +67,55 @@ def title_block(cmp: Comparison) -> str:
                    issuer_parent=r.issuer_parent, issuer=r.issuer, labels=list(cmp.labels))
 
 
+# -- what changed, in a few sentences --------------------------------------------------------------
+
+
+def _self_definition(ev) -> str:
+    if ev.detail is not None:
+        return "tổng điểm đơn vị tự chấm theo tiêu chí cộng điểm thưởng, điểm trừ đã tính"
+    return "điểm đơn vị tự chấm trên thang điểm, như bảng tổng hợp của năm"
+
+
+def summary(cmp: Comparison) -> str:
+    """For each pair of years, the later against the earlier: tiers moved, mean score, top tier, definitions."""
+    pairs = []
+    for pair in cmp.pairs:
+        c = pair.changes
+        followed = c[c["delta_score"].notna()]
+        a, b = pair.labels
+        d = max(pair.a.rules.precision.decimals, pair.b.rules.precision.decimals)
+        sentences = []
+        if len(followed):
+            moves = followed["tier_move"].value_counts()
+            up, down, same = (int(moves.get(k, 0)) for k in ("up", "down", "same"))
+            if up + down + same:
+                sentences.append(f"{up} cơ quan, đơn vị lên mức xếp loại, {down} xuống mức, {same} giữ nguyên mức "
+                                 f"(trong {len(followed)} cơ quan, đơn vị có ở cả hai năm).")
+            mean_a, mean_b = followed["score_a"].mean(), followed["score_b"].mean()
+            way = "tăng" if mean_b > mean_a else "giảm" if mean_b < mean_a else "không đổi,"
+            sentences.append(f"Điểm đánh giá trung bình {way} từ {number(mean_a, d)} (năm {a}) "
+                             f"còn {number(mean_b, d)} điểm (năm {b})." if mean_b < mean_a else
+                             f"Điểm đánh giá trung bình {way} từ {number(mean_a, d)} (năm {a}) "
+                             f"lên {number(mean_b, d)} điểm (năm {b})." if mean_b > mean_a else
+                             f"Điểm đánh giá trung bình {way} {number(mean_a, d)} điểm.")
+        top_a, top_b = pair.a.rules.tiers[0], pair.b.rules.tiers[0]
+        n_a = int((pair.a.ranked["tier"] == top_a.id).sum())
+        n_b = int((pair.b.ranked["tier"] == top_b.id).sum())
+        sentences.append(f"Số cơ quan, đơn vị {top_b.name[:1].lower() + top_b.name[1:]}: năm {b} có {n_b}, "
+                         f"năm {a} có {n_a}.")
+        new = int((c["change"] == NEW).sum())
+        gone = int((c["change"] == GONE).sum())
+        if new or gone:
+            sentences.append(f"{new} đơn vị mới, {gone} đơn vị không còn (xem mục 5).")
+        definitions = [_self_definition(pair.a), _self_definition(pair.b)]
+        note = ""
+        if definitions[0] != definitions[1]:
+            note = (f"Điểm tự chấm năm {a} là {definitions[0]}; năm {b} là {definitions[1]}: chênh lệch tự chấm "
+                    "của hai năm không hoàn toàn so sánh được.")
+        pairs.append({**_pair(pair), "sentences": sentences, "note": note})
+    return _render("summary", pairs=pairs)
+
+
 # -- the years and their rules -----------------------------------------------------------------
 
 
@@ -95,13 +144,15 @@ def _signed(value: object, decimals: int) -> str:
 
 
 def _ranks(row: pd.Series) -> dict[str, str]:
-    """Both years' ranks and the move: ``3 → 1 (+2)``; ``–`` for a year without the unit."""
+    """Both years' ranks and the move: ``3 → 1 (+2)``; ``–`` for a year without the unit; and both TT."""
     shown = [("" if pd.isna(r) else str(int(r))) for r in (row["rank_a"], row["rank_b"])]
+    order = [("–" if pd.isna(r) else str(int(r))) for r in (row["order_a"], row["order_b"])]
     if pd.isna(row["delta_rank"]):
-        return {"rank_a": shown[0] or "–", "rank_b": shown[1] or "–", "moved": ""}
+        return {"rank_a": shown[0] or "–", "rank_b": shown[1] or "–", "moved": "", "order_a": order[0],
+                "order_b": order[1]}
     delta = int(row["delta_rank"])
-    moved = f" (+{delta})" if delta > 0 else (f" ({delta})" if delta < 0 else "")
-    return {"rank_a": shown[0], "rank_b": shown[1], "moved": moved}
+    moved = f" (+{delta})" if delta > 0 else (f" (\u2212{-delta})" if delta < 0 else "")
+    return {"rank_a": shown[0], "rank_b": shown[1], "moved": moved, "order_a": order[0], "order_b": order[1]}
 
 
 def _lineage_note(row: pd.Series, pair: YearPair) -> str:
@@ -190,8 +241,8 @@ def gap_table(cmp: Comparison, top: int) -> str:
     for ev in cmp.years:
         names.update({g.id: g.numeral for g in ev.rules.groups})
     rows = [[str(n), row["unit"], names.get(row["group"], row["group"]),
-             *[number(row[label], 1, max_decimals=2) for label in labels],
-             number(row["mean_gap"], 1, max_decimals=2), f"{row['years_in_top']}/{row['years']}"]
+             *[number(row[label], 2) for label in labels],
+             number(row["mean_gap"], 2), f"{row['years_in_top']}/{row['years']}"]
             for n, (_, row) in enumerate(head.iterrows(), start=1)]
     n = len(labels)
     return _render("gap_table", empty=gaps.empty, rows=rows, top=top, labels=list(labels),
@@ -224,10 +275,12 @@ def notes(cmp: Comparison) -> str:
             items.append("dữ liệu minh họa, không phải kết quả đánh giá thật")
         unconfirmed = ev.rules.unconfirmed()
         if unconfirmed:
-            items.append(f"quy định có {count(len(unconfirmed))} giá trị chưa được xác nhận bằng văn bản gốc "
-                         "(xem báo cáo của năm)")
+            items.append(f"quy định có {len(unconfirmed)} giá trị chưa được xác nhận bằng văn bản gốc "
+                         "(xem phụ lục báo cáo của năm)")
+        items.append(f"điểm tự chấm là {_self_definition(ev)}")
         if ev.params.params.report.source_note:
-            items.append(ev.params.params.report.source_note)
+            # The note is a sentence of its own: its full stop would double the list's.
+            items.append(ev.params.params.report.source_note.rstrip().rstrip("."))
         if items:
             years.append({"label": year_label(ev), "notes": items})
     return _render("notes", years=years)
