@@ -27,7 +27,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from ..fmt import fmt_bound, number, tint  # noqa: E402
 from ..inputs.rules import Rules  # noqa: E402
 
-__all__ = ["STYLE", "CAPTIONS", "scores_by_group", "dumbbell", "render_svg", "save_figure", "draw"]
+__all__ = ["STYLE", "CAPTIONS", "scores_by_group", "dumbbell", "rank_intervals", "render_svg", "save_figure", "draw",
+           "draw_ranks"]
 
 # The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
 CAPTIONS = {
@@ -35,6 +36,8 @@ CAPTIONS = {
               "của từng mức xếp loại (trục điểm như nhau ở mọi nhóm)",
     "dumbbell": "Điểm tự chấm (chấm trắng) và điểm đánh giá (chấm màu) của nhóm {group}, xếp theo chênh "
                 "lệch giảm dần; số bên phải là chênh lệch",
+    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của các cơ quan, đơn vị "
+             "nhóm {group}",
 }
 
 # DejaVu Sans (bundled with matplotlib) has every Vietnamese letter.
@@ -212,6 +215,57 @@ def dumbbell(ranked: pd.DataFrame, rules: Rules, group: str, *,
         ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=14)
         _finish(fig)
     return fig
+
+
+def rank_intervals(units: pd.DataFrame, rules: Rules, group: str) -> Figure:
+    """Each unit's published rank in its group and the central 95 % of its ranks over the scenarios.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        :attr:`evaluation.engine.sensitivity.Sensitivity.units` (report order): ``unit``, ``group``,
+        ``tier``, ``rank``, ``rank_low``, ``rank_high``, ``stability``, ``stable``.
+    """
+    data = _with_labels(units[units["group"] == group], rules)
+    g = rules.group(group)
+    labels = _wrap(data["unit"])
+    colors = data["tier"].map({t.id: t.color for t in rules.tiers}).tolist()
+    n = int(max(data["rank_high"].max(), data["rank"].max()))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels)))
+        y = list(range(len(data)))
+        # The interval as a thick pale bar (half a rank wider on each side, so one rank still shows).
+        ax.hlines(y, data["rank_low"] - 0.35, data["rank_high"] + 0.35, colors=colors, linewidth=6, alpha=0.35,
+                  zorder=1)
+        ax.scatter(data["rank"], y, c=colors, edgecolors="#212121", linewidths=0.8, s=34, zorder=3)
+        for yy, r in zip(y, data.itertuples(index=False), strict=True):
+            if not r.stable:
+                ax.annotate(f"giữ xếp loại {number(r.stability * 100, 0)}%", (r.rank_high + 0.5, yy), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=7, color="#b2182b")
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0.3, n + 0.7 + max(2.5, n * 0.22))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12), steps=[1, 2, 5, 10]))
+        ax.xaxis.set_major_formatter(_vi())
+        ax.set_xlabel("Thứ hạng trong nhóm (1 = cao nhất)")
+        ax.set_title(f"{g.numeral}. {g.name}", loc="left", pad=14)
+        handles = [Line2D([], [], color="#9e9e9e", linewidth=6, alpha=0.5, label="Khoảng 95% thứ hạng"),
+                   Line2D([], [], marker="o", color="#9e9e9e", markeredgecolor="#212121", linestyle="",
+                          label="Thứ hạng công bố"),
+                   *[Patch(color=t.color, label=t.short) for t in rules.tiers if t.id in set(data["tier"])]]
+        _legend_below(ax, handles)
+        _finish(fig)
+    return fig
+
+
+def draw_ranks(units: pd.DataFrame, rules: Rules, folder: Path, *, stamp: str | None = None,
+               groups: list[str] | None = None) -> list[str]:
+    """:func:`rank_intervals` of every group (``khoang-thu-hang-<group>``); ``[]`` when no rank varies."""
+    if (units["rank_low"] == units["rank_high"]).all():
+        return []
+    present = [g for g in rules.group_ids if (units["group"] == g).any() and (groups is None or g in groups)]
+    return [save_figure(rank_intervals(units, rules, g), folder, f"khoang-thu-hang-{g}", stamp=stamp)
+            for g in present]
 
 
 _SVG_FONT = "font-family: 'DejaVu Sans'"

@@ -9,7 +9,7 @@ templates escape every value, so a unit named ``<script>`` is printed, never run
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from markupsafe import Markup
@@ -203,17 +203,19 @@ def group_tables(ev: Evaluation) -> str:
                   tier_head=rules.wording.classification_heading, legend=tier_legend(rules))
 
 
-def assessment(ev: Evaluation, within: float) -> str:
+def assessment(ev: Evaluation, within: float, also: Sequence[str] = ()) -> str:
     """Section 4 "Đánh giá chung": what the numbers show (computed), then the Sở's own text for the year.
 
     The text is Markdown written by the Sở (``report.assessment``); any HTML in it is shown as text.
+    ``also``: further findings made elsewhere, after the computed ones (how sure the tiers are:
+    :func:`evaluation.report.present_sensitivity.statement`).
     """
     import mistune
 
     text = ev.inputs.assessment     # read once with the other inputs (its checksum is in the annex)
     to_html = mistune.create_markdown(escape=True)
     return render("present/assessment.html.j2",
-                  findings=findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)),
+                  findings=[*findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)), *also],
                   text=Markup(to_html(text)) if text.strip() else "")
 
 
