@@ -251,6 +251,7 @@ def main(plan_path: Path = DEFAULT_PLAN) -> None:
         "rules": rel(base / plan["rules"]),
         "registry": [rel(base / plan["registry"]), rel(registry_out)],
         "data": rel(out),
+        **({"uncertainty": rel(base / plan["uncertainty"])} if plan.get("uncertainty") else {}),
         "inputs": {"periods": "periods.csv", "conditions": "conditions.csv"},
         "illustrative": True,
         "report": plan["report"],

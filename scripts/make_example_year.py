@@ -256,6 +256,7 @@ def main(plan_path: Path = DEFAULT_PLAN) -> None:
         "rules": rel(plan["rules"]),
         "registry": rel(plan["registry"]),
         "data": rel(plan["out"]),
+        **({"uncertainty": rel(plan["uncertainty"])} if plan.get("uncertainty") else {}),
         "inputs": {"criteria": "criteria.csv", "survey": "survey.csv", "adjustments": "adjustments.csv"},
         "illustrative": True,
         "report": plan["report"],

@@ -34,7 +34,19 @@ def _series_with_a_broken_year(root: Path) -> Path:
 
 
 def _kernel_folders() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("evaluation-kernel-*")}
+    """The kernel folders in the temporary folder, but those a live process is using.
+
+    The machine is shared: another developer's report may be running a kernel right now, in a
+    folder of its own that this run did not make (its kernel's command line names it).
+    """
+    found = {p.name for p in Path(tempfile.gettempdir()).glob("evaluation-kernel-*")}
+    in_use = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            in_use |= set(re.findall(r"evaluation-kernel-[A-Za-z0-9_]+", cmdline.read_bytes().decode(errors="replace")))
+        except OSError:  # the process ended meanwhile
+            continue
+    return found - in_use
 
 
 def _left_behind(before: set[str]) -> set[str]:

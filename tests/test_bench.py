@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from bench.bench import KEYS, national_child, write
+from bench.bench import KEYS, TARGETS, detailed_child, national_child, write
 from bench.national import generate
 from evaluation.engine.detail import score_detail
 from evaluation.inputs.rules import load_rules
@@ -40,3 +40,38 @@ def test_bench_json_has_exactly_the_keys(tmp_path):
     data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert list(data) == KEYS
     assert "| report_ratio | 3.0 | ≤ 1.5 | no |" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+
+
+def test_the_benchmark_reports_every_figure_of_both_lines_of_work():
+    # The engine's, the report's and the batch's; the sensitivity analysis and what-if (issue 16); the
+    # hostile workbook (issue 17). Each once, and every target is a figure.
+    assert sorted(KEYS) == sorted(["report_seconds", "floor_seconds", "report_ratio", "batch_seconds",
+                                   "serial_seconds", "parallel_speedup", "national_seconds", "national_peak_mb",
+                                   "growth", "sensitivity_seconds", "whatif_seconds", "huge_workbook_seconds",
+                                   "huge_workbook_peak_mb"])
+    assert len(set(KEYS)) == len(KEYS) and set(TARGETS) <= set(KEYS)
+    assert TARGETS["huge_workbook_seconds"] == ("≤", 10.0) and TARGETS["huge_workbook_peak_mb"] == ("≤", 500.0)
+    assert TARGETS["sensitivity_seconds"] == ("≤", 10.0) and TARGETS["whatif_seconds"] == ("≤", 0.2)
+
+
+def test_detailed_child_builds_a_year_of_the_asked_size_and_times_it():
+    # The benchmark's year at a small size: the illustrative year's 61 units and 9 synthetic ones.
+    got = detailed_child(70, draws=20, runs=1)
+    assert got["units"] == 70 and got["draws"] == 20 and got["factors"] == 8
+    assert got["sensitivity_seconds"] > 0 and got["whatif_seconds"] > 0 and got["whatif_criteria_seconds"] > 0
+    assert 0 < got["stable"] <= 70
+
+
+def test_each_child_process_measures_its_part_and_returns(monkeypatch, capsys):
+    # A child that fell through would run the whole benchmark inside the benchmark (found: it did).
+    import bench.bench as b
+
+    def whole(*_args, **_kwargs):
+        raise AssertionError("a child process must not run the whole benchmark")
+
+    for name in ("measure_national", "measure_detailed", "measure_report", "measure_batch", "measure_huge"):
+        monkeypatch.setattr(b, name, whole)
+    monkeypatch.setattr(b, "SENSITIVITY_DRAWS", 20)
+    assert b.main(["--detailed-child", "62", "--runs", "1"]) == 0
+    got = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert got["units"] == 62 and got["draws"] == 20

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -248,3 +251,69 @@ def test_a_not_classified_outcome_below_the_lowest_tier(tmp_path):
     rules = load_rules(path)
     assert tiers(rules, [85, 60.5, 60.49, 0]) == ["xs", "kha", "kxl", "kxl"]
     assert [t.id for t in rules.classified_tiers] == ["xs", "tot", "kha"]
+
+
+# -- one implementation: many scenarios in one call, each as if it were the year alone ------------
+
+
+def _scenarios(k: int = 6) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """``k`` scenarios of two groups built on the tie at the quota's edge, their scores shifted apart.
+
+    Scenario s moves the tied trio by s × 0,05 in turn and shifts the «tốt» units, so the base, the
+    limit, the ties and who is kept differ from one scenario to the next.
+    """
+    edge = _edge_case()
+    parts = []
+    for s in range(k):
+        a = edge.copy()
+        a.loc[[1, 2, 3], "final_score"] += [0.05 * (s % 3), 0.0, 0.05 * (s % 2)]
+        a.loc[5:, "final_score"] += np.where(np.arange(len(a) - 5) < s, 15.0, 0.0)   # s «tốt» become «xs»
+        b = edge.assign(unit_id=lambda t: "b" + t["unit_id"], group="b")
+        b.loc[5:5 + s, "final_score"] = 60.0 + s   # fewer «tốt»: a smaller base
+        parts.append(pd.concat([a, b], ignore_index=True).assign(scenario=s))
+    return pd.concat(parts, ignore_index=True), parts
+
+
+@pytest.mark.parametrize("ties", [{}, {"otherwise": "keep_all"}, {"break_by": ["gap"]},
+                                  {"break_by": ["raw_score", "self_score"], "otherwise": "keep_all"}])
+@pytest.mark.parametrize("rounding", ["floor", "half_up", "ceil"])
+def test_many_scenarios_in_one_call_are_each_classified_as_the_year_alone(tmp_path, ties, rounding):
+    from evaluation.engine.classify import classify_explained
+
+    rules = _quota_rules(tmp_path, ties=ties, limit={"rounding": rounding})
+    many, alone = _scenarios()
+    conditions = pd.DataFrame({"unit_id": ["u0", "bu1"], "condition": ["ky_luat", "ky_luat"]})
+    # Bounds row by row: scenario s puts «xs» at 90 + s/2 (on the published grid).
+    mins = np.array([[float(t.min) for t in rules.tiers]] * len(many))
+    mins[:, 0] = 90 + many["scenario"].to_numpy() / 2
+    got = classify(many, rules, conditions, within="scenario", mins=mins)
+    for s, one in enumerate(alone):
+        mine = _regime2_with_quotas(tmp_path, [{"tier": "xs", "max_ratio": 0.2, "of": "tot", "scope": "group",
+                                                "ties": ties, "limit": {"rounding": rounding}}])
+        tiers = [t.model_copy(update={"min": Decimal(str(90 + s / 2))}) if i == 0 else t
+                 for i, t in enumerate(mine.tiers)]
+        mine = mine.model_copy(update={"tiers": tiers})
+        want, _ = classify_explained(one, mine, conditions)
+        have = got[got["scenario"] == s].reset_index(drop=True)
+        for col in ("score", "tier_by_score", "tier", "tier_reason"):
+            assert have[col].tolist() == want[col].tolist(), (s, col)
+    # The scenarios differ (a quota counted across them, or one scenario's bounds used for another, would show).
+    assert got.groupby("scenario")["tier"].agg(tuple).nunique() == len(alone)
+
+
+def test_many_scenarios_ranked_in_one_call_are_each_ranked_as_the_year_alone():
+    from evaluation.engine.rank import rank
+
+    rules = load_rules(ROOT / "params" / "rules" / "nd-335-2025.yaml")   # tier first
+    rng = np.random.default_rng(3)
+    n, k = 12, 5
+    many = pd.DataFrame({"unit_id": np.tile([f"u{i}" for i in range(n)], k), "group": "so_nganh",
+                         "score": rng.choice([95.0, 92.0, 88.0, 88.0, 60.0], n * k),
+                         "tier": rng.choice(["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh"], n * k),
+                         "input_order": np.tile(np.arange(1, n + 1), k), "scenario": np.repeat(np.arange(k), n)})
+    got = rank(many, rules, within="scenario")
+    for s in range(k):
+        want = rank(many[many["scenario"] == s], rules)
+        have = got[got["scenario"] == s]
+        assert have["unit_id"].tolist() == want["unit_id"].tolist()
+        assert have["rank"].tolist() == want["rank"].tolist() and have["order"].tolist() == want["order"].tolist()

@@ -133,6 +133,13 @@ def test_the_rules_note_appears_when_the_rules_differ_and_not_when_they_match(cm
     assert second.count(present_compare.MARK) >= 2 * 8   # 8 followed units: score and tier cells
 
 
+def test_the_years_table_names_each_rules_in_words_never_by_its_identifier(cmp):
+    html = present_compare.years_table(cmp)
+    for ev in cmp.years:
+        assert ev.rules.name in html
+        assert ev.rules.id not in html, "the rules file's identifier is a code value, not for readers"
+
+
 def _rules() -> Rules:
     return load_rules(FIXTURES / "rules" / "four-tiers-quota.yaml")
 

@@ -29,7 +29,8 @@ def ev():
 def test_the_committed_files_are_what_the_generator_makes(tmp_path):
     plan = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
     plan.update(rules=str(ROOT / "params" / "rules" / "nd-335-2025.yaml"), registry=str(ROOT / "data" / "units.csv"),
-                out=str(tmp_path / "data"), params=str(tmp_path / "params" / "example-2026.yaml"))
+                out=str(tmp_path / "data"), params=str(tmp_path / "params" / "example-2026.yaml"),
+                uncertainty=str(ROOT / "params" / "uncertainty" / "nd-335-2025.yaml"))
     (tmp_path / "params").mkdir()
     plan_path = tmp_path / "example-2026.plan.yaml"
     plan_path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
@@ -42,6 +43,10 @@ def test_the_committed_files_are_what_the_generator_makes(tmp_path):
     for key in ("year", "inputs", "illustrative", "report"):
         assert made[key] == committed[key], key
     assert committed["illustrative"] is True
+    # The declaration of uncertainty the plan names, written relative to each params file.
+    assert ((tmp_path / "params" / made["uncertainty"]).resolve()
+            == (PARAMS.parent / committed["uncertainty"]).resolve()
+            == (ROOT / "params" / "uncertainty" / "nd-335-2025.yaml"))
     assert committed["registry"] == ["../data/units.csv", "../data/example-2026/units-illustrative.csv"]
 
 

@@ -86,6 +86,26 @@ def test_group_figure(evaluation_2020):
     assert sum(len(c.get_offsets()) for c in ax.collections) == 20
 
 
+def test_reliability_tables(evaluation_2020):
+    from evaluation.engine.sensitivity import analyse
+    from evaluation.inputs.rules import Uncertainty, VaryTierMin
+
+    bound = VaryTierMin(kind="tier_min", tier="xuat_sac", min=89.5, max=90.5)
+    s = analyse(evaluation_2020, Uncertainty(name="thử", draws=110, vary=[bound]))
+    text = explore.reliability_summary(s)
+    assert text.startswith(f"**{s.stable}/61** đơn vị giữ nguyên xếp loại") and "Ngưỡng «Xuất sắc»" in text
+    table = explore.reliability_table(evaluation_2020, s, unstable_only=True)
+    # Least stable first: 89,9 keeps «tốt» in 5/11 of the scenarios, 90,0 keeps «xuất sắc» in 6/11.
+    assert list(table["Tỷ lệ kịch bản giữ xếp loại"]) == sorted(table["Tỷ lệ kịch bản giữ xếp loại"])
+    at_bound = table.set_index("Đơn vị").loc["Trường ĐH Văn hóa, TT&DL"]
+    assert at_bound["Tỷ lệ «Xuất sắc»"] == 6 / 11 and at_bound["Yếu tố ảnh hưởng nhiều nhất"] == "Ngưỡng «Xuất sắc»"
+    assert at_bound["Khoảng thứ hạng (95%)"] == str(at_bound["Thứ hạng"])
+    factors = explore.factors_table(s)
+    assert factors.iloc[0]["Yếu tố"] == "Ngưỡng «Xuất sắc»" and factors.iloc[0]["Thay đổi"] == "từ 89,5 đến 90,5 điểm"
+    html = explore.show(table).to_html()
+    assert "55%" in html      # 6/11, as a share
+
+
 def test_notebook_is_stored_clean():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
@@ -99,7 +119,7 @@ def test_notebook_is_stored_clean():
 
     assert list(pm.inspect_notebook(str(NOTEBOOK))) == [
         "year", "params_dir", "group", "unit", "tier", "new_bound", "quota_tier", "quota_ratio", "quota_of",
-        "quota_scope", "adjustment_max"]
+        "quota_scope", "adjustment_max", "uncertainty_file", "uncertainty_derive", "uncertainty_draws"]
     # Thin: every code cell calls the package; no function or class of its own.
     assert not any("def " in c.source or "class " in c.source or "import pandas" in c.source for c in code)
 
@@ -121,6 +141,7 @@ def test_notebook_runs_top_to_bottom(tmp_path, parameters):
     text = "\n".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/markdown", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert "giữ nguyên xếp loại" in text       # the reliability section ran (regime2: nothing unconfirmed)
     if parameters.get("year") == "example-2021":
         # bonus and penalty bounded to ±1: scored again from the parts (tests/test_whatif.py by hand).
         # Thạch Thành stays «tốt»: its criterion points, rounded as declared, add up to 79,00, + 1 = 80,0

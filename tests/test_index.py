@@ -40,8 +40,9 @@ def test_every_year_with_its_counts_and_links(tmp_path, summaries):
     page = write_index(tmp_path, ["2032", "2031"]).read_text(encoding="utf-8")
     text = _text(page)
     # Same tiers in both years: one column per tier, rows oldest first (2031 then 2032).
-    assert "2031 Báo cáo thử nghiệm năm 2031 1 5 3 2 11" in text
-    assert "2032 Báo cáo thử nghiệm năm 2032 1 5 4 1 11" in text
+    links = "HTML · PDF · Word · CSV · Excel"
+    assert f"2031 Báo cáo thử nghiệm năm 2031 {links} 1 5 3 2 11" in text
+    assert f"2032 Báo cáo thử nghiệm năm 2032 {links} 1 5 4 1 11" in text
     for year_id in ("2031", "2032"):
         for name in ("report.html", "report.pdf", "results.csv", "results.xlsx"):
             assert f'href="{year_id}/{name}"' in page
@@ -87,3 +88,18 @@ def test_the_page_is_the_same_for_the_same_reports(tmp_path, summaries):
     first = write_index(tmp_path, ["2031", "2032"]).read_bytes()
     assert write_index(tmp_path, ["2031", "2032"]).read_bytes() == first
     assert (tmp_path / INDEX).stat().st_mode & 0o644 == 0o644
+
+
+def test_each_year_reads_as_one_block_on_a_phone_with_its_links_under_its_title(tmp_path, summaries):
+    _write(tmp_path, summaries, "2031")
+    page = write_index(tmp_path, ["2031"]).read_text(encoding="utf-8")
+    row = page.split("<tbody>")[1].split("</tr>")[0]
+    title_cell = row.split("<td>")[2]
+    # The links sit in the title's cell (no separate «Tệp» column to scroll to on a phone)...
+    assert 'href="2031/report.docx">Word</a>' in title_cell and "Tệp" not in page
+    # ...and every count carries its label for the stacked phone layout (the stylesheet prints it).
+    assert re.findall(r'data-label="([^"]+)"', row) == ["Xuất sắc", "Tốt", "Khá", "Trung bình", "Số đơn vị"]
+    assert "table.index-years td[data-label]::before" in page
+    # The tool's version in words, not as a code value.
+    assert "<code>" not in page.split("</style>")[1]
+    assert "Lập bằng công cụ đánh giá, xếp loại phiên bản" in _text(page)

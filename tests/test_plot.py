@@ -66,3 +66,42 @@ def test_a_group_too_tall_for_a_page_is_drawn_as_a_distribution_with_its_extreme
         group="I. Các sở, cơ quan ngang sở")
     for fig in figures.values():
         plt.close(fig)
+
+
+def test_rank_intervals_one_chart_per_group_and_none_when_no_rank_varies(evaluation_2020, tmp_path):
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.sensitivity import analyse
+    from tests.conftest import ROOT
+
+    # 2020: rounding and bounds only, published scores fixed: every rank is certain, no chart.
+    assert plot.draw_ranks(analyse(evaluation_2020).units, evaluation_2020.rules, tmp_path) == []
+    ev = evaluate(ROOT / "params" / "example-2021.yaml")
+    units = analyse(ev).units
+    svgs = plot.draw_ranks(units, ev.rules, tmp_path)
+    assert len(svgs) == 3 and sorted(p.name for p in tmp_path.glob("khoang-thu-hang-*.svg")) == [
+        f"khoang-thu-hang-{g}.svg" for g in sorted(ev.rules.group_ids)]
+    text = "".join(svgs)
+    # Every unit is named, and every unit that is not tier-stable says how often it keeps its tier.
+    for name in units["unit"]:
+        assert escape(name, quote=False).split()[0] in text
+    unstable = units[~units["stable"]]
+    assert len(unstable) and text.count("giữ xếp loại") == len(unstable)
+
+
+def test_a_large_group_s_rank_intervals_fit_a_page_with_the_widest_intervals_drawn(ev_2026):
+    from evaluation.engine.sensitivity import analyse
+
+    units = analyse(ev_2026).units
+    communes = units[units["group"] == "ubnd_xa"]
+    fig = plot.rank_intervals(units, ev_2026.rules, "ubnd_xa")
+    drawn = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    # A page's worth of rows, not 166: the units whose tier may change first, then the widest intervals.
+    assert fig.get_figheight() <= plot.MAX_HEIGHT and len(drawn) == plot.TOP_RANKS
+    width = communes["rank_high"] - communes["rank_low"]
+    narrowest_drawn = width[communes["unit"].isin(drawn)].min()
+    assert (width[~communes["unit"].isin(drawn)] <= narrowest_drawn).all()
+    assert drawn == [u for u in communes["unit"] if u in set(drawn)], "in report order"
+    assert fig.axes[0].get_title(loc="left") == f"III. UBND cấp xã ({plot.TOP_RANKS} trong 166 đơn vị)"
+    assert plot.caption("ranks", ev_2026.ranked, ev_2026.rules, "ubnd_xa").startswith(
+        f"Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của {plot.TOP_RANKS} trong 166")
+    plt.close(fig)

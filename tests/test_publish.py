@@ -41,3 +41,20 @@ def test_the_html_given_to_pandoc_names_the_word_styles_and_keeps_text_as_text()
     assert "<p>- một</p>" in out and "<p>- &lt;script&gt;</p>" in out      # "- " items; text stays text
     assert "¶" not in out and "<title>" not in out and "<style>" not in out
     assert "<img" not in out            # a chart without its PNG is left out, never a broken picture
+
+
+def test_a_numbered_chart_becomes_a_picture_paragraph_and_its_caption(tmp_path):
+    # pandoc puts a <figure> in a one-cell table narrower than the text: Word and LibreOffice cut the
+    # picture's right side off. A paragraph of its own is fitted to the text's width.
+    (tmp_path / "a.svg").write_text("<svg/>", encoding="utf-8")
+    (tmp_path / "a.png").write_bytes(b"png")
+    html = ('<html><body><main><figure class="chart"><div class="chart-wrap">'
+            '<img alt="Hình 1. A" src="data:image/svg+xml;base64,PHN2Zy8+"></div>'
+            '<figcaption>Hình 1. Điểm &lt;nhóm&gt;.</figcaption></figure>'
+            '<figure class="chart"><div class="chart-wrap"><img src="data:image/svg+xml;base64,PGcvPg=="></div>'
+            '<figcaption>Hình 2. Không có PNG.</figcaption></figure></main></body></html>')
+    out = publish.docx_html(html, tmp_path)
+    assert "<figure" not in out and "<figcaption" not in out
+    assert ('<div data-custom-style="Figure"><p><img alt="Hình 1. A" src="figures/a.png"/></p></div>'
+            '<div data-custom-style="ImageCaption"><p>Hình 1. Điểm &lt;nhóm&gt;.</p></div>') in out
+    assert "Hình 2" not in out        # a chart without its PNG goes, caption and all

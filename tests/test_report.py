@@ -73,6 +73,7 @@ def test_unconfirmed_values_are_said_in_the_annex_not_starred_in_the_body(html):
     assert 'class="unconfirmed"' not in body and "confirmed" not in body
     assert "chưa có trong văn bản gốc" in annex
     assert "ngưỡng «Hoàn thành nhiệm vụ» từ 50 điểm" in annex
+    assert "ngưỡng «Không hoàn thành nhiệm vụ» dưới 50 điểm" in annex and "từ 0 điểm" not in annex
 
 
 def _pdf_pages(path) -> list[str]:

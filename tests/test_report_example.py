@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from decimal import Decimal
+from html import escape
 
 import pytest
 
@@ -62,7 +63,8 @@ def test_files(built):
         assert (built / name).exists(), name
     svgs = sorted(p.name for p in (built / "figures").glob("*.svg"))
     assert {"diem-theo-tieu-chi-so_nganh.svg", "diem-theo-tieu-chi-ubnd_huyen.svg",
-            "diem-theo-tieu-chi-don_vi_su_nghiep.svg", "phan-bo-tra-loi.svg"} <= set(svgs)
+            "diem-theo-tieu-chi-don_vi_su_nghiep.svg", "phan-bo-tra-loi.svg", "khoang-thu-hang-so_nganh.svg",
+            "khoang-thu-hang-ubnd_huyen.svg", "khoang-thu-hang-don_vi_su_nghiep.svg"} <= set(svgs)
 
 
 @pytest.mark.slow
@@ -107,6 +109,35 @@ def test_html_has_the_detailed_sections_and_a_card_per_unit(html):
     assert html.count('<section class="scorecard">') == 61
     assert "thiếu minh chứng" in html and "không áp dụng, quy đổi" in html
     assert "dưới mức tối thiểu 10 phiếu" in html      # Sở Ngoại vụ's district forms
+    # Survey points with their sampling interval (each unit's forms resampled), on the cards.
+    assert re.search(r"27 phiếu, TB [\d,]+/5 → [\d,]+ điểm \(khoảng 95%: [\d,]+–[\d,]+\)", html)
+
+
+@pytest.mark.slow
+def test_html_says_how_sure_each_tier_is(html):
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.sensitivity import analyse
+
+    s = analyse(evaluate(ROOT / "params" / f"{YEAR}.yaml"))
+    assert 0 < s.stable < 61
+    body, annex = html.split("Nơi nhận:", 1)
+    # The body: one finding of "Đánh giá chung", the unstable units named, in plain words.
+    general = body[body.index("4. Đánh giá chung"):]
+    finding = general[general.index("Khi cho các giá trị chưa chắc chắn"):]
+    finding = finding[:finding.index("</li>")]
+    assert f"{s.stable}/61 cơ quan, đơn vị giữ nguyên mức xếp loại ở ít nhất 95% số kịch bản" in finding
+    assert f"; {61 - s.stable} cơ quan, đơn vị có thể đổi mức xếp loại" in finding
+    for unit in s.unstable["unit"]:
+        assert escape(unit, quote=False) in finding, unit
+    assert "chi tiết tại Phụ lục" in finding
+    # The annex: the section itself, after the units near a bound, with one rank-interval chart per group.
+    start = annex.index(">Độ tin cậy của kết quả xếp loại<")
+    assert annex.index(">Đơn vị sát ngưỡng xếp loại<") < start < annex.index(">Ghi chú về quy định và số liệu<")
+    section = annex[start:annex.index(">Ghi chú về quy định và số liệu<")]
+    assert f"<strong>{s.stable}/61</strong> cơ quan, đơn vị giữ nguyên kết quả xếp loại" in section
+    for unit in s.unstable["unit"]:
+        assert escape(unit, quote=False) in section, unit
+    assert len(re.findall(r"<figcaption>Hình \d+\. Thứ hạng công bố \(chấm\) và khoảng 95% thứ hạng", section)) == 3
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
 

@@ -149,6 +149,53 @@ def test_a_totals_only_year_refuses_a_scoring_what_if_instead_of_ignoring_it(eva
     assert rescore(evaluation_2020, with_tier_min(evaluation_2020.rules, "xuat_sac", 91)) is evaluation_2020.scores
 
 
+@pytest.mark.parametrize("make", [lambda r: with_adjustment_max(r, "1"), lambda r: with_item_cap(r, "TH02", 1),
+                                  lambda r: r.model_copy(update={"adjustments": r.adjustments.model_copy(
+                                      update={"bound": "each"})})])
+def test_a_what_if_on_bonus_and_penalty_only_gives_what_scoring_everything_again_gives(example_year, make):
+    # Such a what-if reuses the appraisal by criterion and survey; the result must be the full rescoring's.
+    from evaluation.engine.detail import evaluate_detail
+
+    ev = example_year
+    rules = checked(make(ev.rules))
+    full = evaluate_detail(ev.inputs.tables, rules, ev.inputs.registry, ev.inputs.sets).scores
+    pd.testing.assert_frame_equal(rescore(ev, rules), full)
+
+
+def test_a_what_if_on_criteria_scores_everything_again(example_year):
+    ev = example_year
+    sets = list(ev.rules.criteria_sets)
+    first = sets[0]
+    crit = list(first.criteria)
+    # Move 2 points from KTXH to QLNN, scored by a survey (mean ÷ scale × maximum): the set's units move.
+    i, j = [c.code for c in crit].index("KTXH"), [c.code for c in crit].index("QLNN")
+    crit[i] = crit[i].model_copy(update={"max": crit[i].max - 2})
+    crit[j] = crit[j].model_copy(update={"max": crit[j].max + 2})
+    sets[0] = first.model_copy(update={"criteria": crit})
+    rules = checked(ev.rules.model_copy(update={"criteria_sets": sets}))
+    assert scoring_changes(ev, rules) == ["bộ tiêu chí"]
+    after = rescore(ev, rules).set_index("unit_id")
+    before = ev.detail.scores.set_index("unit_id")
+    members = ev.detail.sets.loc[ev.detail.sets["criteria_set"] == first.id, "unit_id"]
+    others = before.index.difference(pd.Index(members))
+    assert (after.loc[others, "final_score"] == before.loc[others, "final_score"]).all()
+    qlnn = ev.detail.survey.set_index(["unit_id", "criterion"])["ratio"].xs("QLNN", level="criterion")
+    counted = [u for u in members if u in qlnn.index and not ev.detail.survey.set_index("unit_id").loc[u].query(
+        "criterion == 'QLNN'")["flag"].any()]
+    assert counted
+    # A survey criterion earns ratio × maximum, rounded as precision.stages.criterion says: 2 more points of
+    # maximum, about 2 × ratio more points — exactly the difference of the two rounded products.
+    from evaluation.engine.precision import round_values
+
+    stage = ev.rules.precision.stages.criterion
+    new_max = float(crit[j].max)
+    ratio = qlnn[counted].to_numpy()
+    gained = (after.loc[counted, "appraisal"] - before.loc[counted, "appraisal"]).to_numpy()
+    expected = round_values(ratio * new_max, stage) - round_values(ratio * (new_max - 2), stage)
+    assert gained == pytest.approx(expected, abs=1e-9)
+    assert gained == pytest.approx(2 * ratio, abs=2 * 10 ** -stage.decimals)
+
+
 def test_a_year_given_per_period_is_scored_again_when_the_periods_weigh_differently():
     from evaluation.engine.pipeline import evaluate
     from evaluation.engine.whatif import rescore, tier_changes

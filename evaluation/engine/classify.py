@@ -10,11 +10,17 @@ tier bounds, inclusively.  All of it is integer arithmetic on numpy arrays:
   ``89.99999999`` (a real value) stays below 90;
 * rounding to the published precision then works on integers, exactly as
   :class:`decimal.Decimal` would, and bounds are compared as integers.
+
+One implementation for one year and for many: the sensitivity analysis classifies
+every scenario of a year at once (``within``: a column splitting the table into
+separate years, whose quotas are counted each on its own; ``mins``: tier bounds row by
+row).  A single year is the case of one scenario, and only it gets the
+:class:`QuotaLog` that explains the quotas in words.  Nothing loops over rows,
+groups or scenarios: partitions are integer codes, counts and limits array arithmetic.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -42,16 +48,34 @@ def _bound_units(bound: Decimal) -> int:
     return int(scaled)
 
 
-def tier_by_score(published: pd.Series, rules: Rules) -> pd.Series:
+def tier_by_score(published: pd.Series, rules: Rules, mins: np.ndarray | None = None) -> pd.Series:
     """Tier id of each published score: the best tier whose lower bound it reaches.
 
     A bound is inclusive: with ``min: 90``, 90.0 is in the tier and 89.9 is not.
+
+    Parameters
+    ----------
+    published : pandas.Series of float
+    rules : Rules
+    mins : numpy.ndarray, optional
+        Lower bounds row by row (rows × tiers, best tier first), instead of the rules' own: the
+        sensitivity analysis classifies many scenarios, each with its bounds, in one call.  Values
+        lie on the published grid and are snapped like scores.
     """
+    level = _levels(published, rules, mins)
+    ids = np.array([*rules.tier_ids, None], dtype=object)   # level −1 (below every bound): missing
+    return pd.Series(ids[level], index=published.index, dtype="string")
+
+
+def _levels(published: pd.Series, rules: Rules, mins: np.ndarray | None = None) -> np.ndarray:
+    """Position of the best tier each published score reaches (0 = best), −1 when it reaches none."""
     units = _units(published)
-    conditions = [units >= _bound_units(t.min) for t in rules.tiers]
-    ids = np.select(conditions, [t.id for t in rules.tiers], default="")
-    out = pd.Series(ids, index=published.index, dtype="string")
-    return out.mask(out == "")
+    if mins is None:
+        conditions = [units >= _bound_units(t.min) for t in rules.tiers]
+    else:
+        snapped = snap_units(mins)
+        conditions = [units >= snapped[:, i] for i in range(len(rules.tiers))]
+    return np.select(conditions, np.arange(len(rules.tiers)), default=-1)
 
 
 def _tier_index(rules: Rules) -> dict[str, int]:
@@ -92,7 +116,8 @@ MOVE_COLUMNS = ["quota", "pass", "partition", "unit_id", "unit", "score", "self_
 _ROUNDING_WORDS = {"floor": "làm tròn xuống", "ceil": "làm tròn lên", "half_up": "làm tròn (từ 0,5 lên)"}
 
 
-def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None = None) -> pd.DataFrame:
+def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None = None, *,
+             within: str | None = None, mins: np.ndarray | None = None) -> pd.DataFrame:
     """Classify every unit.
 
     Parameters
@@ -103,6 +128,12 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
     rules : Rules
     conditions : pandas.DataFrame, optional
         ``unit_id`` and ``condition`` (ids from ``rules.conditions``).
+    within : str, optional
+        A column of ``scored`` that splits it into separate years (the scenarios of the
+        sensitivity analysis: one row per unit × scenario): quotas are counted within each,
+        exactly as in one year.
+    mins : numpy.ndarray, optional
+        Tier lower bounds row by row (:func:`tier_by_score`).
 
     Returns
     -------
@@ -112,18 +143,27 @@ def classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None
         ``tier_reason`` (Vietnamese, empty when the tier is the score's).
         :func:`classify_explained` also returns how the quotas were applied.
     """
-    return classify_explained(scored, rules, conditions)[0]
+    return _classify(scored, rules, conditions, within=within, mins=mins, explain=False)[0]
 
 
 def classify_explained(scored: pd.DataFrame, rules: Rules,
                        conditions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, QuotaLog]:
-    """:func:`classify`, with the :class:`QuotaLog` of every quota applied."""
+    """:func:`classify` of one year, with the :class:`QuotaLog` of every quota applied."""
+    return _classify(scored, rules, conditions, within=None, mins=None, explain=True)
+
+
+def _classify(scored: pd.DataFrame, rules: Rules, conditions: pd.DataFrame | None, *, within: str | None,
+              mins: np.ndarray | None, explain: bool) -> tuple[pd.DataFrame, QuotaLog | None]:
+    """The one classification: :func:`classify` and :func:`classify_explained` are this, with or without words."""
     out = scored.copy()
     out["score"] = publish(out["final_score"], rules.precision)
-    out["tier_by_score"] = tier_by_score(out["score"], rules)
+    by_score = _levels(out["score"], rules, mins)
+    if (by_score < 0).any():
+        raise ValueError("a published score is below the lowest tier's bound (rules.tiers[-1].min)")
     index = _tier_index(rules)
     ids = np.array(rules.tier_ids, dtype=object)
-    level = out["tier_by_score"].map(index).astype("int64")
+    out["tier_by_score"] = pd.Series(ids[by_score], index=out.index, dtype="string")
+    level = pd.Series(by_score, index=out.index, dtype="int64")
     reason = pd.Series("", index=out.index, dtype="string")
 
     if conditions is not None and len(conditions) and rules.conditions:
@@ -153,29 +193,49 @@ def classify_explained(scored: pd.DataFrame, rules: Rules,
     while changed:
         changed, pass_no = False, pass_no + 1
         for q_no, quota in enumerate(rules.quotas):
-            new_level, reason, lim, mv = _apply_quota(out, level, reason, q_no, quota, rules)
+            new_level, reason, lim, mv = _apply_quota(out, level, reason, q_no, quota, rules, within, explain)
             moved = bool((new_level != level).any())
             changed |= moved
             level = new_level
-            if pass_no == 1 or moved:
+            if explain and (pass_no == 1 or moved):
                 limits.append(lim.assign(**{"pass": pass_no}))
                 moves.append(mv.assign(**{"pass": pass_no}))
 
     out["tier"] = pd.Series(ids[level.to_numpy()], index=out.index, dtype="string")
     out["tier_reason"] = reason
+    if not explain:
+        return out, None
     log = QuotaLog(
         pd.concat(limits, ignore_index=True)[LIMIT_COLUMNS] if limits else pd.DataFrame(columns=LIMIT_COLUMNS),
         pd.concat(moves, ignore_index=True)[MOVE_COLUMNS] if moves else pd.DataFrame(columns=MOVE_COLUMNS))
     return out, log
 
 
-def _limit(ratio: Fraction, base: int, rounding: str) -> int:
-    exact = ratio * base
+def _limit(ratio: Fraction, base: np.ndarray, rounding: str) -> np.ndarray:
+    """ratio × base, rounded as declared: exact integer arithmetic on arrays (ratio = p/q)."""
+    p, q = ratio.numerator, ratio.denominator
+    b = np.asarray(base, dtype=np.int64)
     if rounding == "ceil":
-        return math.ceil(exact)
-    if rounding == "half_up":
-        return math.floor(exact + Fraction(1, 2))
-    return math.floor(exact)
+        return -((-p * b) // q)
+    if rounding == "half_up":  # floor(p·b/q + 1/2)
+        return (2 * p * b + q) // (2 * q)
+    return (p * b) // q
+
+
+def _partitions(out: pd.DataFrame, quota: Quota, within: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The partition of each row as an integer code, and the label of each code (group id or ``all``).
+
+    A partition is one group (``scope: group``) or the whole province, within each value of
+    ``within`` (a scenario).  Codes follow the sorted labels, as a groupby would list them.
+    """
+    keys = ([within] if within else []) + (["group"] if quota.scope == "group" else [])
+    if not keys:
+        return np.zeros(len(out), dtype=np.int64), np.array(["all"], dtype=object)
+    codes = out.groupby(keys, sort=True, observed=True, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    if quota.scope != "group":
+        return codes, np.full(int(codes.max(initial=-1)) + 1, "all", dtype=object)
+    _, first = np.unique(codes, return_index=True)
+    return codes, out["group"].astype("string").to_numpy(dtype=object)[first]
 
 
 def _tie_keys(frame: pd.DataFrame, quota: Quota) -> list[str]:
@@ -197,27 +257,29 @@ def _tie_keys(frame: pd.DataFrame, quota: Quota) -> list[str]:
 
 
 def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, q_no: int, quota: Quota,
-                 rules: Rules):
+                 rules: Rules, within: str | None = None, explain: bool = True):
     """Keep at most the allowed number of units in ``quota.tier``; move the rest down.
 
     The base is counted before this quota moves anyone (``xuất sắc ≤ 20% of tốt``: 14
     units «tốt» allow floor(2,8) = 2 units «xuất sắc»).  Units are taken best first by
     published score, then by the quota's tie-break keys; units still equal across the
-    limit are all kept or all moved down, as the rules say.
+    limit are all kept or all moved down, as the rules say.  Counted per partition: a
+    group or the whole province, within each value of ``within``.
     """
     index = _tier_index(rules)
     tier_level = index[quota.tier]
     demote = index[quota.demote_to] if quota.demote_to else tier_level + 1
     ratio = Fraction(str(quota.max_ratio))
-    parts = out["group"] if quota.scope == "group" else pd.Series("all", index=out.index)
-    in_tier = level == tier_level
-    n_tier = in_tier.groupby(parts).sum()
-    base = ((level == index[quota.of]).groupby(parts).sum() if quota.of != "all"
-            else parts.groupby(parts).size())
-    allowed = {p: _limit(ratio, int(base[p]), quota.limit.rounding) for p in base.index}
+    codes, labels = _partitions(out, quota, within)
+    lv = level.to_numpy()
+    in_tier = lv == tier_level
+    n_tier = np.bincount(codes, weights=in_tier, minlength=len(labels)).astype(np.int64)
+    base = (np.bincount(codes, weights=lv == index[quota.of], minlength=len(labels)).astype(np.int64)
+            if quota.of != "all" else np.bincount(codes, minlength=len(labels)).astype(np.int64))
+    allowed = _limit(ratio, base, quota.limit.rounding)
 
     cand = out.loc[in_tier].copy()
-    cand["_part"] = parts[in_tier]
+    cand["_part"] = codes[in_tier]
     keys = _tie_keys(cand, quota)
     cand = cand.sort_values(["_part", *keys], kind="stable", na_position="last")
     cand["_pos"] = cand.groupby("_part").cumcount() + 1
@@ -225,7 +287,7 @@ def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, q_no: i
     cand["_first"], cand["_last"] = same.transform("min"), same.transform("max")
     by_score = cand.groupby(["_part", "_k_score"], sort=False)["_pos"]
     cand["_score_first"], cand["_score_last"] = by_score.transform("min"), by_score.transform("max")
-    cand["_limit"] = cand["_part"].map(allowed)
+    cand["_limit"] = allowed[cand["_part"].to_numpy()]
     straddle = (cand["_first"] <= cand["_limit"]) & (cand["_last"] > cand["_limit"])
     over = (cand["_first"] > cand["_limit"]) | (straddle & (quota.ties.otherwise == "demote_all"))
     score_tie = (cand["_score_first"] <= cand["_limit"]) & (cand["_score_last"] > cand["_limit"])
@@ -244,14 +306,17 @@ def _apply_quota(out: pd.DataFrame, level: pd.Series, reason: pd.Series, q_no: i
     reason = reason.copy()
     reason.loc[moved_ids] = before.where(before == "", before + "; ").fillna("") + unit_said
 
-    limits = _limits_table(q_no, quota, rules, n_tier, base, allowed, cand, over, score_tie, tied_text)
+    if not explain:  # many scenarios at once: the tiers and reasons, not the words of each quota
+        return level.astype("int64"), reason, None, None
+    limits = _limits_table(q_no, quota, rules, labels, n_tier, base, allowed, cand, over, score_tie, tied_text)
     moved = cand.loc[over].sort_values(["_part", "_first"], ascending=[True, False], kind="stable")
     # Lowest first; units the rules cannot tell apart are moved together and share their place.
     moved["order"] = moved.groupby("_part")["_first"].rank(method="min", ascending=False)
     why = np.where(score_tie[moved.index], "bằng điểm ở giới hạn của hạn mức — " + tied_text,
                    "điểm thấp hơn các đơn vị được giữ trong hạn mức")
     moves = pd.DataFrame({
-        "quota": q_no, "pass": 1, "partition": moved["_part"].astype("string"), "unit_id": moved["unit_id"],
+        "quota": q_no, "pass": 1, "partition": pd.array(labels[moved["_part"].to_numpy()], dtype="string"),
+        "unit_id": moved["unit_id"],
         "unit": moved["unit"] if "unit" in moved else moved["unit_id"], "score": moved["score"],
         "self_score": moved["self_score"] if "self_score" in moved else np.nan,
         "from_tier": quota.tier, "to_tier": to.id, "order": moved["order"].astype("int64"), "why": why,
@@ -268,20 +333,22 @@ def _tie_text(quota: Quota) -> str:
     return "ưu tiên đơn vị có " + "; rồi ".join(keys) + "; " + rest
 
 
-def _limits_table(q_no: int, quota: Quota, rules: Rules, n_tier: pd.Series, base: pd.Series,
-                  allowed: dict, cand: pd.DataFrame, over: pd.Series, score_tie: pd.Series,
+def _limits_table(q_no: int, quota: Quota, rules: Rules, labels: np.ndarray, n_tier: np.ndarray,
+                  base: np.ndarray, allowed: np.ndarray, cand: pd.DataFrame, over: pd.Series, score_tie: pd.Series,
                   tied_text: str) -> pd.DataFrame:
+    """One sentence per partition of one year where the quota's tier has units (the year's groups: a few)."""
     ratio = Decimal(str(quota.max_ratio))
-    parts = [p for p in base.index if int(n_tier.get(p, 0))]
-    demoted = over.groupby(cand["_part"]).sum()
-    tie = score_tie.groupby(cand["_part"]).sum()
+    codes = np.flatnonzero(n_tier)
+    demoted = np.bincount(cand["_part"].to_numpy(), weights=over.to_numpy(), minlength=len(labels))
+    tie = np.bincount(cand["_part"].to_numpy(), weights=score_tie.to_numpy(), minlength=len(labels))
     tier, to = rules.tier(quota.tier), rules.tiers[(rules.tier_ids.index(quota.demote_to) if quota.demote_to
                                                     else rules.tier_ids.index(quota.tier) + 1)]
     of = "tổng số đơn vị" if quota.of == "all" else f"số đơn vị «{rules.tier(quota.of).name}»"
     rows = []
-    for p in parts:
-        n, b, lim = int(n_tier[p]), int(base[p]), int(allowed[p])
-        d, t = int(demoted.get(p, 0)), int(tie.get(p, 0))
+    for c in codes:
+        p = labels[c]
+        n, b, lim = int(n_tier[c]), int(base[c]), int(allowed[c])
+        d, t = int(demoted[c]), int(tie[c])
         exact = ratio * b
         where = "" if quota.scope == "all" else f"Nhóm {rules.group(p).numeral}. {rules.group(p).name}: "
         sentence = (f"{where}{of} (đếm trước khi hạ): {b}; tối đa {fmt_bound(ratio * 100)}% × {b} = "

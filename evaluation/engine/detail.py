@@ -8,7 +8,7 @@ generated national-size data (the benchmark calls it directly).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from .criteria import appraise, body_totals, unit_totals
 from .score import score_from_components
 from .survey import answer_distribution, response_counts, score_survey, survey_forms
 
-__all__ = ["Detail", "score_detail", "evaluate_detail"]
+__all__ = ["Detail", "score_detail", "evaluate_detail", "adjust_again"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
                  bound: str = "net", responses: pd.DataFrame | None = None,
                  questions: pd.DataFrame | None = None, surveys: pd.DataFrame | None = None,
                  items: pd.DataFrame | None = None, item_catalogue: pd.DataFrame | None = None,
-                 precision=None) -> Detail:
+                 summaries: bool = True, precision=None) -> Detail:
     """Score units from points by criterion, survey answers and bonus/penalty items.
 
     Parameters
@@ -97,6 +97,9 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     items, item_catalogue : pandas.DataFrame, optional
         Bonus/penalty rows (``unit_id``, ``item``, ``count``, ``amount``, …)
         and :func:`evaluation.inputs.catalogue.items_frame`.
+    summaries : bool
+        False: leave out the tables only the report reads (forms and answers counted, points by
+        body: ``survey_counts``, ``answers`` None, ``bodies`` empty) — a what-if wants the scores.
     precision : Stages, optional
         The rules' ``precision.stages`` (any object with ``criterion``, ``survey``,
         ``adjustment`` and ``total``, each with ``decimals`` and ``rounding``): every stage
@@ -110,8 +113,9 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     if responses is not None:
         forms = survey_forms(responses, questions)
         survey = score_survey(forms, surveys, sets, catalogue, precision)
-        counts = response_counts(forms)
-        answers = answer_distribution(responses, questions)
+        if summaries:
+            counts = response_counts(forms)
+            answers = answer_distribution(responses, questions)
     lines = appraise(points, catalogue, sets, survey, precision)
     extra = [c for c in ("result", "evidence", "explanation", "note") if c in points]
     if extra:
@@ -130,10 +134,12 @@ def score_detail(*, units: pd.DataFrame, sets: pd.DataFrame, catalogue: pd.DataF
     logs = [x for x in (adj_log, score_log) if len(x)]
     log = pd.concat(logs, ignore_index=True) if logs else empty_log()
     return Detail(catalogue, item_catalogue, questions if questions is not None else pd.DataFrame(), sets, lines,
-                  totals, body_totals(lines, precision), survey, counts, answers, adj_lines, per_item, log, scores)
+                  totals, body_totals(lines, precision) if summaries else pd.DataFrame(), survey, counts, answers,
+                  adj_lines, per_item, log, scores)
 
 
-def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame) -> Detail:
+def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry, sets: pd.DataFrame, *,
+                    summaries: bool = True) -> Detail:
     """The detailed scoring of a year from its checked tables.
 
     Parameters
@@ -162,5 +168,34 @@ def evaluate_detail(tables: dict[str, Checked], rules: Rules, registry: Registry
     return score_detail(units=units, sets=sets, catalogue=criteria_frame(rules), points=points,
                         appraisal_max=float(s.appraisal_max), adjustment_max=float(s.adjustment_max),
                         score_min=float(s.score_min), score_max=float(s.score_max),
-                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules),
+                        bound=rules.adjustments.bound, item_catalogue=items_frame(rules), summaries=summaries,
                         precision=rules.precision.stages, **kwargs)
+
+
+def adjust_again(detail: Detail, tables: dict[str, Checked], rules: Rules) -> Detail:
+    """``detail`` with bonus/penalty and final scores made again under ``rules``; criteria and surveys kept.
+
+    For what-ifs that change only the scale or the bonus/penalty items: the appraisal by
+    criterion and survey does not depend on them, so it is taken from ``detail`` and only the
+    later stages run (the result is :func:`evaluate_detail`'s, a few times faster), rounded at
+    the same stages.
+    """
+    items = None
+    if "adjustments" in tables:
+        items = tables["adjustments"].table.astype({"unit_id": "string", "item": "string"})
+    if items is None:
+        items = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("count", "amount") else "string")
+                              for c in _ITEM_COLUMNS})
+    catalogue = items_frame(rules)
+    stages = rules.precision.stages
+    adj_lines, per_item, adj_log = adjust(items, catalogue, stages)
+    units = detail.scores[["unit_id", "unit", "group", "input_order"]]
+    s = rules.scale
+    scores, score_log = score_from_components(
+        detail.totals, unit_adjustments(per_item, stages), units, appraisal_max=float(s.appraisal_max),
+        adjustment_max=float(s.adjustment_max), score_min=float(s.score_min), score_max=float(s.score_max),
+        bound=rules.adjustments.bound, precision=stages)
+    logs = [x for x in (adj_log, score_log) if len(x)]
+    log = pd.concat(logs, ignore_index=True) if logs else empty_log()
+    return replace(detail, items_catalogue=catalogue, adjustment_lines=adj_lines, adjustment_items=per_item, log=log,
+                   scores=scores)

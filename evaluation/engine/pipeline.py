@@ -30,7 +30,7 @@ from ..inputs.provenance import (
     recording,
 )
 from ..inputs.registry import Registry, load_registry
-from ..inputs.rules import Rules, load_rules
+from ..inputs.rules import Rules, Uncertainty, load_rules, load_uncertainty
 from ..inputs.schemas import TABLES
 from ..inputs.tables import WORKBOOK_SUFFIXES, read_table_text
 from ..inputs.validate import Checked, check_table
@@ -82,6 +82,8 @@ class Inputs:
     # A year collected from the parties' forms: the cell of each value, and who returned what.
     trace: pd.DataFrame | None = None
     status: pd.DataFrame | None = None
+    # Which values may vary (params key ``uncertainty``; None when the year declares none).
+    uncertainty: Uncertainty | None = None
     # Resolved path → (bytes, SHA-256) of every file as it was read and parsed: the provenance.
     read: dict[Path, tuple[int, str]] = field(default_factory=dict)
     # The Sở's "Đánh giá chung" text of the year (Markdown), read once with the other inputs.
@@ -205,6 +207,14 @@ def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs
     files = [("params", project_path(year.path, project), year.path),
              ("rules", project_path(year.rules_path, project), year.rules_path),
              *[("registry", project_path(p, project), p) for p in year.registry_paths]]
+    uncertainty = None
+    if year.uncertainty_path is not None:
+        # Confined by load_params like every input; read once, so its checksum is of the bytes parsed.
+        files.append(("uncertainty", project_path(year.uncertainty_path, project), year.uncertainty_path))
+        try:
+            uncertainty = load_uncertainty(year.uncertainty_path, rules, display_path(year.uncertainty_path))
+        except InputError as exc:
+            problems += exc.problems
     assessment = ""
     if year.assessment_path is not None:
         files.append(("text", project_path(year.assessment_path, project), year.assessment_path))
@@ -276,7 +286,7 @@ def _load_inputs(params_path: Path | str, data_dir: Path | str | None) -> Inputs
         if found is not None:
             files.append((role, project_path(year.data_dir / name, project), year.data_dir / name))
     return Inputs(year, rules, registry, tables, files, detail.sets if "criteria" in listed else None, trace, status,
-                  assessment=assessment)
+                  uncertainty, assessment=assessment)
 
 
 def _row_notes(tables: dict[str, Checked], places: dict[str, str]) -> list[str]:

@@ -9,7 +9,7 @@ from ..inputs.rules import Rules
 __all__ = ["rank"]
 
 
-def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+def rank(classified: pd.DataFrame, rules: Rules, within: str | None = None) -> pd.DataFrame:
     """Rank units within their group.
 
     Parameters
@@ -22,6 +22,10 @@ def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         ``score`` (the published score only) or ``tier_then_score`` (the final tier
         first, so a unit moved down by a condition or a quota ranks below every unit
         of a better tier, then the score).
+    within : str, optional
+        A column that splits the table into separate years (the scenarios of the sensitivity
+        analysis): units are ranked within each value and group, exactly as in one year, and
+        the table is ordered by it first.  One year is the case of one value.
 
     Returns
     -------
@@ -35,12 +39,13 @@ def rank(classified: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     tier_first = rules.ranking.by == "tier_then_score"
     # Lower is better for both keys; tier-blind ranking sees every unit at level 0.
     out["_level"] = out["tier"].map({t: i for i, t in enumerate(rules.tier_ids)}) if tier_first else 0
-    out = out.sort_values(["_group_pos", "_level", "score", "input_order"], ascending=[True, True, False, True],
-                          kind="stable")
-    # Rank = 1 + units strictly before (better tier, or same tier and higher score).
-    key = pd.MultiIndex.from_arrays([out["_level"], -out["score"]])
-    position = out.groupby("group").cumcount() + 1
-    first = position.groupby([out["group"], key.get_level_values(0), key.get_level_values(1)]).transform("min")
-    out["rank"] = first.astype("int64")
+    first = [within] if within else []
+    out = out.sort_values([*first, "_group_pos", "_level", "score", "input_order"],
+                          ascending=[*[True] * len(first), True, True, False, True], kind="stable")
+    # Rank = 1 + units strictly before (better tier, or same tier and higher score) in the same year and group.
+    years = [out[within]] if within else []
+    position = out.groupby([*years, out["group"]], sort=False, observed=True).cumcount() + 1
+    same = position.groupby([*years, out["group"], out["_level"], out["score"]], sort=False, observed=True)
+    out["rank"] = same.transform("min").astype("int64")
     out["order"] = position.astype("int64")
     return out.drop(columns=["_group_pos", "_level"]).reset_index(drop=True)

@@ -29,7 +29,7 @@ from ..inputs.rules import Rules
 from .adjust import LOG_COLUMNS, empty_log
 from .precision import round_values
 
-__all__ = ["score_from_totals", "score_from_periods", "score_from_components"]
+__all__ = ["score_from_totals", "score_from_periods", "score_from_components", "final_scores"]
 
 
 def score_from_totals(scores: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -132,6 +132,40 @@ def _bite_log(unit_id: np.ndarray, stage: str, kind: str | None, before: np.ndar
                          "row": "Int64"})
 
 
+def final_scores(appraisal: np.ndarray, bonus: np.ndarray, penalty: np.ndarray, *, appraisal_max: float,
+                 adjustment_max: float, score_min: float, score_max: float,
+                 bound: Literal["net", "each"] = "net",
+                 total=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arithmetic of the final score, on arrays of any shape (units, or units × scenarios).
+
+    One implementation for the published year (:func:`score_from_components`) and for the
+    scenarios of the sensitivity analysis, so both round every sum alike.
+
+    Parameters
+    ----------
+    total : Rounding, optional
+        The rules' ``precision.stages.total``: the appraisal, bonus, penalty, bonus − penalty and
+        their sum are each rounded as it says (None: as they are).
+
+    Returns
+    -------
+    appraisal, adjustment, final_raw, final : numpy.ndarray
+        The appraisal at most ``appraisal_max``; bonus − penalty bounded (``net``: within
+        ±adjustment_max; ``each``: bonus and penalty each at most adjustment_max); their sum; and
+        the sum within [score_min, score_max].
+    """
+    r = lambda values: round_values(values, total)  # noqa: E731
+    appraisal = np.minimum(r(appraisal), appraisal_max)
+    bonus, penalty = r(bonus), r(penalty)
+    m = float(adjustment_max)
+    if bound == "each":
+        adjustment = r(np.minimum(bonus, m) - np.minimum(penalty, m))
+    else:
+        adjustment = np.clip(r(bonus - penalty), -m, m)
+    final_raw = r(appraisal + adjustment)
+    return appraisal, adjustment, final_raw, np.clip(final_raw, score_min, score_max)
+
+
 def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units: pd.DataFrame, *,
                           appraisal_max: float, adjustment_max: float, score_min: float, score_max: float,
                           bound: Literal["net", "each"] = "net",
@@ -179,21 +213,19 @@ def score_from_components(totals: pd.DataFrame, adjustments: pd.DataFrame, units
     total = precision.total if precision is not None else None
     r = lambda values: round_values(values, total)  # noqa: E731
     appraisal_in = r(t["appraisal"].to_numpy(dtype="float64"))
-    appraisal = np.minimum(appraisal_in, appraisal_max)
-    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal, total)]
     bonus, penalty = r(a["bonus"].to_numpy(dtype="float64")), r(a["penalty"].to_numpy(dtype="float64"))
+    appraisal, adjustment, final_raw, final = final_scores(
+        appraisal_in, bonus, penalty, appraisal_max=appraisal_max, adjustment_max=adjustment_max,
+        score_min=score_min, score_max=score_max, bound=bound, total=total)
+    logs = [_bite_log(uid, "appraisal_max", None, appraisal_in, np.full(len(uid), appraisal_max), appraisal, total)]
     m = float(adjustment_max)
     if bound == "each":
-        bonus_b, penalty_b = np.minimum(bonus, m), np.minimum(penalty, m)
-        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), bonus_b, total))
-        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), penalty_b, total))
-        adjustment = r(bonus_b - penalty_b)
+        logs.append(_bite_log(uid, "total_bonus", "bonus", bonus, np.full(len(uid), m), np.minimum(bonus, m), total))
+        logs.append(_bite_log(uid, "total_penalty", "penalty", penalty, np.full(len(uid), m), np.minimum(penalty, m),
+                              total))
     else:
         net = r(bonus - penalty)
-        adjustment = np.clip(net, -m, m)
         logs.append(_bite_log(uid, "total", None, net, np.where(net < 0, -m, m), adjustment, total))
-    final_raw = r(appraisal + adjustment)
-    final = np.clip(final_raw, score_min, score_max)
     logs.append(_bite_log(uid, "clamp", None, final_raw, np.where(final_raw < score_min, score_min, score_max),
                           final, total))
     self_appraisal = np.minimum(r(t["self_appraisal"].to_numpy(dtype="float64")), appraisal_max)

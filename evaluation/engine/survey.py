@@ -23,7 +23,7 @@ import pandas as pd
 
 from .precision import round_values
 
-__all__ = ["score_survey", "response_counts", "answer_distribution"]
+__all__ = ["score_survey", "survey_forms", "survey_ratio", "response_counts", "answer_distribution"]
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -74,6 +74,15 @@ def survey_forms(responses: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFra
         "answers": n.astype("int64"),
         "mean": total / n,
     })
+
+
+def survey_ratio(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, formula: np.ndarray) -> np.ndarray:
+    """The share of the criterion's maximum a mean answer earns, by the rules' formula.
+
+    ``mean_over_max``: mean ÷ scale maximum; ``mean_min_max``: (mean − minimum) ÷ (maximum − minimum).
+    Arrays broadcast, so a matrix of resampled means (the sensitivity analysis) works as one mean does.
+    """
+    return np.where(formula == "mean_min_max", (mean - lo) / (hi - lo), mean / hi)
 
 
 def score_survey(forms: pd.DataFrame, surveys: pd.DataFrame, sets: pd.DataFrame,
@@ -131,7 +140,7 @@ def score_survey(forms: pd.DataFrame, surveys: pd.DataFrame, sets: pd.DataFrame,
     mean = round_values(grid["mean"].to_numpy(dtype="float64", na_value=np.nan),
                         precision.survey if precision is not None else None)
     lo, hi = grid["scale_min"].to_numpy(dtype="float64"), grid["scale_max"].to_numpy(dtype="float64")
-    ratio = np.where(grid["formula"].to_numpy() == "mean_min_max", (mean - lo) / (hi - lo), mean / hi)
+    ratio = survey_ratio(mean, lo, hi, grid["formula"].to_numpy())
     maxima = grid["max_points"].to_numpy(dtype="float64")
     points = round_values(ratio * maxima, precision.criterion if precision is not None else None)
     flag = grid["forms"].to_numpy() < grid["min_responses"].to_numpy()

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from ..errors import InputError, Problem
 from ..inputs.rules import Quota, Rules, _problem_from_pydantic
 from .classify import classify
-from .detail import evaluate_detail
+from .detail import adjust_again, evaluate_detail
 from .pipeline import Evaluation
 from .rank import rank
 from .score import score_from_periods
@@ -39,6 +39,8 @@ LABEL = "giả định (what-if)"
 # The parts of the rules the score stage uses (the rest — tiers, conditions, quotas — is classify's).
 _SCORING = {"scale": "thang điểm", "criteria_sets": "bộ tiêu chí", "rater_kinds": "loại người đánh giá",
             "surveys": "phiếu khảo sát", "adjustments": "điểm thưởng, điểm trừ", "periods": "điểm theo kỳ"}
+# The parts only the stages after the appraisal use (bonus and penalty, the final score's bounds).
+_LATER = {"scale", "adjustments"}
 
 
 def _decimal(value: float | str | Decimal, place: str = "") -> Decimal:
@@ -163,7 +165,10 @@ def _rescore(ev: Evaluation, rules: Rules) -> pd.DataFrame:
             expected=(f"năm {ev.params.id} chỉ có điểm cuối cùng đã công bố, không có điểm theo tiêu chí, phiếu "
                       "khảo sát hay từng mục thưởng/trừ, nên không tính lại được điểm khi đổi "
                       + ", ".join(changed) + "; với năm này chỉ thử được ngưỡng, điều kiện và hạn mức xếp loại"))])
-    return evaluate_detail(ev.inputs.tables, rules, ev.inputs.registry, ev.inputs.sets).scores
+    if {k for k in _SCORING if getattr(rules, k) != getattr(ev.rules, k)} <= _LATER:
+        # Criteria and surveys do not use what changed: only bonus/penalty and the final score run again.
+        return adjust_again(ev.detail, ev.inputs.tables, rules).scores
+    return evaluate_detail(ev.inputs.tables, rules, ev.inputs.registry, ev.inputs.sets, summaries=False).scores
 
 
 def reclassify(ev: Evaluation, rules: Rules) -> pd.DataFrame:

@@ -98,6 +98,8 @@ class Params(BaseModel):
     registry: Text | Annotated[list[Text], Field(min_length=1)]
     data: Text
     inputs: dict[Text, Text] = Field(min_length=1)
+    # Optional: the file declaring which values may vary (report section «Độ tin cậy»).
+    uncertainty: Text | None = None
     illustrative: bool = False
     # Folders outside the project this year may read from (relative to the params file).
     allowed_folders: list[Text] = []
@@ -150,6 +152,12 @@ class YearParams:
         if self.data_override is not None:
             return Path(self.data_override).resolve()
         return (self.base / self.params.data).resolve()
+
+    @property
+    def uncertainty_path(self) -> Path | None:
+        """The declaration of uncertainty named by the params, or None."""
+        rel = self.params.uncertainty
+        return None if rel is None else (self.base / rel).resolve()
 
     @property
     def assessment_path(self) -> Path | None:
@@ -217,7 +225,10 @@ def load_params(path: Path | str, *, label: str | None = None,
     registries = [("registry" if isinstance(params.registry, str) else f"registry[{i}]", path, "tệp", name)
                   for i, (path, name) in enumerate(zip(year.registry_paths, names, strict=True))]
     confined = {}
-    for key, target, kind, shown in (("rules", year.rules_path, "tệp", params.rules), *registries,
+    # The declaration of uncertainty, when named, is an input like the others: confined, said by key.
+    optional = ([("uncertainty", year.uncertainty_path, "tệp", params.uncertainty)]
+                if year.uncertainty_path is not None else [])
+    for key, target, kind, shown in (("rules", year.rules_path, "tệp", params.rules), *registries, *optional,
                                      ("data", year.data_dir, "thư mục", str(data_dir) if data_dir else params.data)):
         confined[key] = year.confined(target)
         if not confined[key]:

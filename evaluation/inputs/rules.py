@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from ..errors import InputError, Problem, os_error_text, parser_text
 from .limits import MAX_YAML_BYTES
@@ -26,7 +26,10 @@ from .provenance import TooLarge, read_input
 
 __all__ = ["Rules", "Tier", "Group", "Precision", "Rounding", "Stages", "Criterion", "CriteriaSet", "RaterKind",
            "Survey", "Item", "Scope", "Adjustments", "Quota", "QuotaLimit", "QuotaTies", "Ranking", "Wording", "Period",
-           "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model"]
+           "Periods", "NotEvaluated", "TIE_KEYS", "ROUNDING_WORDS", "load_rules", "load_yaml", "read_yaml_model",
+           "Uncertainty", "VaryCriterionMax", "VaryRounding", "RoundingAlternative", "VaryTierMin", "VarySurvey",
+           "VaryUpTo", "load_uncertainty", "checked_uncertainty", "derive_uncertainty", "uncertainty_problems",
+           "VARY_KINDS", "DETAIL_KINDS"]
 
 
 def _decimal(value: Any) -> Any:
@@ -579,7 +582,10 @@ class Rules(_Model):
                                      f"({ROUNDING_WORDS[self.precision.rounding]})"))
         for i, t in enumerate(self.tiers):
             if not t.confirmed:
-                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» từ {t.min} điểm"))
+                # A tier from the bottom of the scale is bounded only from above: "từ 0 điểm" says nothing.
+                bound = (f"dưới {t.max} điểm" if t.min <= self.scale.score_min and t.max is not None
+                         else f"từ {t.min} điểm")
+                out.append((f"tiers[{i}]", f"ngưỡng «{t.name}» {bound}"))
         for i, r in enumerate(self.regulations):
             if not r.confirmed:
                 out.append((f"regulations[{i}]", r.number))
@@ -901,6 +907,10 @@ _PYDANTIC_VI = {
     "list_type": "cần một danh sách",
     "dict_type": "cần một bảng khóa: giá trị",
     "model_type": "cần một bảng khóa: giá trị",
+    "model_attributes_type": "cần một bảng khóa: giá trị",
+    "union_tag_invalid": "loại «{tag}» không được biết đến; các loại: {expected_tags}",
+    "union_tag_not_found": "thiếu khóa {discriminator} (loại giá trị thay đổi)",
+    "less_than": "cần nhỏ hơn {lt}",
 }
 
 
@@ -931,3 +941,334 @@ def load_rules(path: Path, label: str | None = None) -> Rules:
     if problems:
         raise InputError(problems)
     return rules
+
+
+# -- declared uncertainty: which values of the rules and inputs may vary, and how --------------------
+#
+# A separate file (``params/uncertainty/*.yaml``) named by a year's params (key ``uncertainty``).
+# Nothing varies unless it is declared here; :func:`derive_uncertainty` makes a declaration from the
+# values the rules mark ``confirmed: false``, for an analyst who asks for it.
+
+VARY_KINDS = ("criterion_max", "rounding", "tier_min", "survey", "up_to")
+# The kinds that need a year scored from its parts; a totals-only year gets the others only.
+DETAIL_KINDS = ("criterion_max", "survey", "up_to")
+ROUNDINGS = ("down", "half_up", "half_even", "up")
+
+
+class _Vary(_Model):
+    label: str | None = None      # what the report calls it (default: made from the rules)
+    note: str | None = None       # why it is uncertain, said in the report
+
+
+class VaryCriterionMax(_Vary):
+    """A criterion's maximum within a range (``min``/``max`` in points, or ± ``spread`` of the rules' value).
+
+    The other criteria of the set share the rest of ``scale.appraisal_max`` in their rules' proportions;
+    each unit keeps its achievement on every criterion (points ÷ maximum).
+    """
+
+    kind: Literal["criterion_max"]
+    criterion: Code
+    sets: list[Id] = []
+    min: Positive | None = None
+    max: Positive | None = None
+    spread: Number | None = None
+
+
+def _alternative(value: Any) -> Any:
+    return {"rounding": value} if isinstance(value, str) else value
+
+
+class RoundingAlternative(_Model):
+    rounding: Literal["down", "half_up", "half_even", "up"]
+    decimals: int | None = Field(default=None, ge=0, le=6)   # default: the rules' decimals
+
+
+class VaryRounding(_Vary):
+    """The rounding of published scores among alternatives (``[down, half_up]``), equally likely."""
+
+    kind: Literal["rounding"]
+    alternatives: list[Annotated[RoundingAlternative, BeforeValidator(_alternative)]] = Field(min_length=2)
+
+
+class VaryTierMin(_Vary):
+    """A tier's lower bound anywhere on the published grid from ``min`` to ``max``, equally likely."""
+
+    kind: Literal["tier_min"]
+    tier: Id
+    min: Number
+    max: Number
+
+
+class VarySurvey(_Vary):
+    """Survey points by resampling each unit's forms with replacement (within each kind of rater)."""
+
+    kind: Literal["survey"]
+    surveys: list[Id] = Field(min_length=1)
+
+
+class VaryUpTo(_Vary):
+    """Items the council decides "up to" a maximum: each row anywhere from 0 to its maximum."""
+
+    kind: Literal["up_to"]
+    items: list[Code] = Field(min_length=1)
+
+
+Vary = Annotated[VaryCriterionMax | VaryRounding | VaryTierMin | VarySurvey | VaryUpTo,
+                 Field(discriminator="kind")]
+
+
+_VARY = TypeAdapter(Vary)
+
+
+class Uncertainty(_Model):
+    """A declaration of uncertainty: ``draws`` scenarios from ``seed``, the values in ``vary``."""
+
+    name: Text
+    draws: int = Field(default=1000, ge=10, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    vary: list[Vary] = []
+
+
+def _on_grid(value: Decimal, decimals: int) -> bool:
+    return value % Decimal(1).scaleb(-decimals) == 0
+
+
+def uncertainty_problems(u: Uncertainty, rules: Rules) -> list[str]:
+    """Every way ``u`` does not fit ``rules``, each ``"vary[i].key: what is wrong"`` (Vietnamese)."""
+    errors: list[str] = []
+    sets = {cs.id: cs for cs in rules.criteria_sets}
+    tiers = rules.tier_ids
+    surveys = {s.id for s in rules.surveys}
+    items = {it.code: it for it in rules.adjustments.items}
+    seen: dict[tuple, int] = {}
+    decimals = {rules.precision.decimals}
+    for v in u.vary:
+        if isinstance(v, VaryRounding):
+            decimals |= {a.decimals for a in v.alternatives if a.decimals is not None}
+    tier_ranges: dict[int, tuple[Decimal, Decimal, int]] = {}
+
+    def once(key: tuple, i: int, where: str, what: str) -> bool:
+        """Whether ``key`` is declared here for the first time (a second declaration is a problem)."""
+        if key in seen:
+            errors.append(f"vary[{i}].{where}: {what} đã được khai báo ở vary[{seen[key]}]")
+            return False
+        seen[key] = i
+        return True
+
+    for i, v in enumerate(u.vary):
+        at = f"vary[{i}]"
+        if isinstance(v, VaryCriterionMax):
+            having = [cs.id for cs in rules.criteria_sets if v.criterion in {c.code for c in cs.criteria}]
+            if not having:
+                errors.append(f"{at}.criterion: «{v.criterion}» không có trong bộ tiêu chí nào của quy định")
+                continue
+            bad = [s for s in v.sets if s not in having]
+            errors += [f"{at}.sets: bộ «{s}» " + ("không có tiêu chí «" + v.criterion + "»" if s in sets
+                                                  else "không có trong criteria_sets") for s in bad]
+            if bad:
+                continue
+            if (v.min is None) != (v.max is None) or (v.min is None) == (v.spread is None):
+                errors.append(f"{at}: ghi khoảng điểm tối đa bằng «min» và «max» (điểm) hoặc bằng «spread» "
+                              "(tỷ lệ, ví dụ 0,25 = ±25%), không ghi cả hai")
+                continue
+            if v.spread is not None and not Decimal(0) < v.spread < Decimal(1):
+                errors.append(f"{at}.spread: {v.spread} phải lớn hơn 0 và nhỏ hơn 1 (0,25 = ±25%)")
+                continue
+            for s in v.sets or having:
+                once(("criterion_max", v.criterion, s), i, "criterion", f"điểm tối đa «{v.criterion}» của bộ «{s}»")
+                cs = sets[s]
+                nominal = next(c.max for c in cs.criteria if c.code == v.criterion)
+                lo, hi = (v.min, v.max) if v.spread is None else (nominal * (1 - v.spread), nominal * (1 + v.spread))
+                if lo >= hi:
+                    errors.append(f"{at}.max: {hi} phải lớn hơn min ({lo})")
+                elif not lo <= nominal <= hi:
+                    errors.append(f"{at}: điểm tối đa trong quy định ({nominal}, bộ «{s}») phải nằm trong khoảng "
+                                  f"{lo}–{hi}: kết quả công bố dùng giá trị này")
+                elif len(cs.criteria) > 1 and hi >= rules.scale.appraisal_max:
+                    errors.append(f"{at}.max: {hi} không để lại điểm cho các tiêu chí khác của bộ «{s}» "
+                                  f"(tổng {rules.scale.appraisal_max})")
+        elif isinstance(v, VaryRounding):
+            once(("rounding",), i, "kind", "cách làm tròn")
+            keys = [(a.decimals if a.decimals is not None else rules.precision.decimals, a.rounding)
+                    for a in v.alternatives]
+            errors += [f"{at}.alternatives[{j}]: cách làm tròn bị lặp" for j, k in enumerate(keys) if k in keys[:j]]
+            if (rules.precision.decimals, rules.precision.rounding) not in keys:
+                errors.append(f"{at}.alternatives: phải có cách làm tròn của quy định ({rules.precision.rounding}, "
+                              f"{rules.precision.decimals} chữ số): kết quả công bố dùng cách này")
+            for j, a in enumerate(v.alternatives):
+                d = keys[j][0]
+                off = [f"{t.min}" for t in rules.tiers if not _on_grid(t.min, d)]
+                if off:
+                    errors.append(f"{at}.alternatives[{j}].decimals: làm tròn {d} chữ số thì điểm công bố không bao "
+                                  f"giờ bằng ngưỡng {', '.join(off)}")
+        elif isinstance(v, VaryTierMin):
+            if v.tier not in tiers:
+                errors.append(f"{at}.tier: «{v.tier}» không có trong tiers; các mức: {', '.join(tiers)}")
+                continue
+            if not once(("tier_min", v.tier), i, "tier", f"ngưỡng «{v.tier}»"):
+                continue
+            k = tiers.index(v.tier)
+            nominal = rules.tiers[k].min
+            if k == len(tiers) - 1:
+                errors.append(f"{at}.tier: «{v.tier}» là mức thấp nhất: ngưỡng của nó là điểm thấp nhất của thang "
+                              "điểm, không thay đổi được")
+                continue
+            for key, value in (("min", v.min), ("max", v.max)):
+                off = [d for d in sorted(decimals) if not _on_grid(value, d)]
+                if off:
+                    errors.append(f"{at}.{key}: {value} có nhiều chữ số thập phân hơn điểm công bố ({off[0]} chữ số)")
+            if v.min >= v.max:
+                errors.append(f"{at}.max: {v.max} phải lớn hơn min ({v.min})")
+            elif not v.min <= nominal <= v.max:
+                errors.append(f"{at}: ngưỡng trong quy định ({nominal}) phải nằm trong khoảng {v.min}–{v.max}: kết quả "
+                              "công bố dùng ngưỡng này")
+            elif v.min <= rules.scale.score_min or v.max > rules.scale.score_max:
+                errors.append(f"{at}: khoảng {v.min}–{v.max} phải nằm trong thang điểm (trên {rules.scale.score_min}, "
+                              f"đến {rules.scale.score_max})")
+            else:
+                tier_ranges[k] = (v.min, v.max, i)
+        elif isinstance(v, VarySurvey):
+            for j, s in enumerate(v.surveys):
+                if s not in surveys:
+                    errors.append(f"{at}.surveys[{j}]: «{s}» không có trong surveys của quy định")
+                else:
+                    once(("survey", s), i, f"surveys[{j}]", f"phiếu «{s}»")
+        elif isinstance(v, VaryUpTo):
+            for j, code in enumerate(v.items):
+                it = items.get(code)
+                if it is None:
+                    errors.append(f"{at}.items[{j}]: «{code}» không có trong adjustments.items")
+                elif it.points is not None:
+                    errors.append(f"{at}.items[{j}]: «{code}» có điểm cố định ({it.points} điểm mỗi lần), không do "
+                                  "Hội đồng quyết định trong một mức tối đa")
+                elif it.up_to is None and it.cap is None:
+                    errors.append(f"{at}.items[{j}]: «{code}» không có mức tối đa (up_to hoặc cap) để thay đổi từ 0 "
+                                  "đến mức đó")
+                else:
+                    once(("up_to", code), i, f"items[{j}]", f"nội dung «{code}»")
+    # Bounds keep their order in every scenario: a tier's range lies wholly above the next one's.
+    for k in sorted(tier_ranges):
+        lo, _, i = tier_ranges[k]
+        below = k + 1
+        hi_below = tier_ranges[below][1] if below in tier_ranges else rules.tiers[below].min
+        if below < len(tiers) and lo <= hi_below:
+            errors.append(f"vary[{i}].min: {lo} phải lớn hơn ngưỡng của mức dưới «{rules.tiers[below].short}» "
+                          f"(có thể đến {hi_below}); các mức xếp từ cao xuống thấp")
+        above = k - 1
+        if above >= 0 and above not in tier_ranges and tier_ranges[k][1] >= rules.tiers[above].min:
+            errors.append(f"vary[{i}].max: {tier_ranges[k][1]} phải nhỏ hơn ngưỡng của mức trên "
+                          f"«{rules.tiers[above].short}» ({rules.tiers[above].min})")
+    return errors
+
+
+_TAG_RE = re.compile(r"(\[\d+\])\.(?:" + "|".join(VARY_KINDS) + r")(?=\.|$)")
+
+
+def load_uncertainty(path: Path, rules: Rules, label: str | None = None) -> Uncertainty:
+    """Read a declaration of uncertainty and check it against ``rules``.
+
+    Each entry of ``vary`` is read on its own, so that one unreadable entry does not hide the
+    problems of the others: every problem is reported at once.
+
+    Raises
+    ------
+    InputError
+        Listing every problem, each with its place in the file (``vary[2].max``).
+    """
+    label = label or str(path)
+    data, problems = load_yaml(path, label)
+    if problems:
+        raise InputError(problems)
+    entries = data.get("vary", [])
+    head = {k: v for k, v in data.items() if k != "vary"}
+    if isinstance(entries, list):
+        head["vary"] = []
+    else:
+        head["vary"] = entries      # not a list: pydantic says so, with its place
+        entries = []
+    u = None
+    try:
+        u = Uncertainty.model_validate(head)
+    except ValidationError as exc:
+        problems += [p for err in exc.errors() for p in _problems_from_pydantic(label, err)]
+    kept, places = [], []
+    for i, entry in enumerate(entries):
+        try:
+            kept.append(_VARY.validate_python(entry))
+            places.append(i)
+        except ValidationError as exc:
+            for err in exc.errors():
+                problem = _problem_from_pydantic(label, {**err, "loc": ("vary", i, *err["loc"])})
+                # pydantic names the kind in the place (vary[0].tier_min.max): the file says vary[0].max.
+                problems.append(problem if problem.column is None else Problem(
+                    problem.file, problem.row, _TAG_RE.sub(r"\1", problem.column), problem.value, problem.expected))
+    if u is not None:
+        u = u.model_copy(update={"vary": kept})
+        cross = uncertainty_problems(u, rules)
+        # Places count the entries read; the file counts them all.
+        cross = [re.sub(r"^vary\[(\d+)\]", lambda m: f"vary[{places[int(m.group(1))]}]", e) for e in cross]
+        problems += _problems_from_place(label, cross)
+    if problems:
+        raise InputError(sorted(problems, key=_place_order))
+    return u
+
+
+def _place_order(p: Problem) -> tuple:
+    """Problems in the order of the file: by entry of ``vary``, then as found."""
+    m = re.match(r"vary\[(\d+)\]", p.column or "")
+    return (int(m.group(1)) if m else -1,)
+
+
+def _problems_from_place(label: str, errors: list[str]) -> list[Problem]:
+    out = []
+    for text in errors:
+        m = _PLACE_RE.match(text)
+        place, msg = (m.group(1), m.group(2)) if m else (None, text)
+        out.append(Problem(label, None, place, None, msg))
+    return out
+
+
+def checked_uncertainty(u: Uncertainty, rules: Rules, label: str = "khai báo độ không chắc chắn") -> Uncertainty:
+    """``u`` checked again (as a file is), e.g. one made in a notebook; raises InputError."""
+    try:
+        u = Uncertainty.model_validate(u.model_dump())
+    except ValidationError as exc:
+        raise InputError([_problem_from_pydantic(label, err) for err in exc.errors()]) from None
+    problems = _problems_from_place(label, uncertainty_problems(u, rules))
+    if problems:
+        raise InputError(problems)
+    return u
+
+
+def derive_uncertainty(rules: Rules, *, spread: float | str | Decimal = "0.25", bound: float | str | Decimal = 1,
+                       draws: int = 1000, seed: int = 0) -> Uncertainty:
+    """A declaration made from what ``rules`` mark ``confirmed: false`` — only when an analyst asks for it.
+
+    * every unconfirmed criterion maximum: ± ``spread`` of its value (one entry per criterion code);
+    * an unconfirmed rounding: every rounding at the rules' decimals;
+    * every unconfirmed tier bound but the lowest: ± ``bound`` points, kept clear of the neighbours;
+    * every survey: its forms resampled (a sample is uncertain whatever the rules say).
+    """
+    spread, bound = Decimal(str(spread)), Decimal(str(bound))
+    vary: list[Any] = []
+    codes: dict[str, list[str]] = {}
+    for cs in rules.criteria_sets:
+        for c in cs.criteria:
+            if not (c.confirmed and cs.confirmed):
+                codes.setdefault(c.code, []).append(cs.id)
+    vary += [VaryCriterionMax(kind="criterion_max", criterion=code, sets=ids, spread=spread) for code, ids in codes.items()]
+    if not rules.precision.confirmed:
+        vary.append(VaryRounding(kind="rounding", alternatives=[RoundingAlternative(rounding=r) for r in ROUNDINGS]))
+    step = Decimal(1).scaleb(-rules.precision.decimals)
+    for k, t in enumerate(rules.tiers[:-1]):
+        if t.confirmed:
+            continue
+        hi = min(t.min + bound, (rules.tiers[k - 1].min - bound - step) if k else rules.scale.score_max)
+        lo = max(t.min - bound, rules.tiers[k + 1].min + bound + step)
+        if lo < t.min or hi > t.min:
+            vary.append(VaryTierMin(kind="tier_min", tier=t.id, min=min(lo, t.min), max=max(hi, t.min)))
+    if rules.surveys:
+        vary.append(VarySurvey(kind="survey", surveys=[s.id for s in rules.surveys]))
+    return checked_uncertainty(Uncertainty(name="Các giá trị chưa được xác nhận của quy định", draws=draws, seed=seed,
+                                           vary=vary), rules)

@@ -1,5 +1,8 @@
 """Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
 
+The notebook runs in a kernel of its own on private Unix sockets (:class:`IsolatedKernelManager`),
+so several years built at once never race for a TCP port.
+
 Everything is written into a temporary folder beside the destination and moved
 into place only when every step has succeeded, so a failed run never touches
 the previous good report (one build of a folder at a time, an atomic swap, and
@@ -22,17 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client import AsyncKernelManager
+from traitlets import CaselessStrEnum, default
 
 from .. import __version__
 from ..engine.pipeline import Evaluation, evaluate
 from ..errors import Interrupted, ReportError, describe_os_error, shown_path
 from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
 from ..inputs.provenance import pinned
-from .kernels import IsolatedKernelManager
 from .publish import require_font, write_docx
 
 __all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
-           "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT"]
+           "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT", "IsolatedKernelManager", "TRANSPORT"]
 
 PACKAGE = Path(__file__).resolve().parent  # evaluation/report
 ROOT = PACKAGE.parents[1]  # the project: notebooks/ beside evaluation/
@@ -47,6 +51,43 @@ BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUM
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.report.build")
+
+
+# -- the kernel papermill starts ----------------------------------------------------------------
+#
+# No TCP port to race for when several years start at once: jupyter_client picks a kernel's five TCP
+# ports by binding to port 0 and releasing them before the kernel binds them itself; two kernels
+# started at the same moment can be handed the same port (papermill issue 511, jupyter_client's
+# "handshaking" proposal, JEP 66).  On POSIX systems the kernel here talks over Unix domain sockets
+# instead (``transport = "ipc"``), placed in a private temporary folder of its own, so no two kernels
+# can ever share an address.  Windows has no such sockets: there the default TCP transport is kept.
+
+TRANSPORT = "ipc" if os.name == "posix" else "tcp"
+
+
+class IsolatedKernelManager(AsyncKernelManager):
+    """A kernel whose connection file and sockets live in a fresh private folder.
+
+    The folder (mode 0700, from :func:`tempfile.mkdtemp`) is removed when the
+    kernel shuts down.  The socket paths are short (``/tmp/evaluation-kernel-…/
+    kernel-ipc-1``), well under the 104-byte limit of a Unix socket path.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value=TRANSPORT, config=True)
+
+    @default("connection_file")
+    def _private_connection_file(self) -> str:
+        # The ipc socket paths derive from this name (``kernel-ipc-<n>`` beside it); a
+        # folder per kernel keeps them apart without relying on a check-then-create.
+        return os.path.join(tempfile.mkdtemp(prefix="evaluation-kernel-"), "kernel.json")
+
+    def cleanup_connection_file(self) -> None:
+        written = self._connection_file_written  # else reading connection_file would make a folder
+        super().cleanup_connection_file()
+        if written:
+            folder = os.path.dirname(self.connection_file)
+            if os.path.basename(folder).startswith("evaluation-kernel-"):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

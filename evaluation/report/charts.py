@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the worke
 __all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
-KINDS = ("scores", "answers", "criteria", "dumbbell")
+KINDS = ("scores", "answers", "criteria", "dumbbell", "ranks")
 _DETAIL_KINDS = ("answers", "criteria")
 _PER_GROUP = ("scores", "criteria", "dumbbell")  # one chart per group: one task per group
 WORKERS_ENV = "EVALUATION_CHART_WORKERS"
@@ -54,8 +54,10 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     Parameters
     ----------
     ev : Evaluation
-    kind : {"scores", "answers", "criteria", "dumbbell"}
-        See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`.
+    kind : {"scores", "answers", "criteria", "dumbbell", "ranks"}
+        See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`;
+        ``ranks``: the rank intervals of the sensitivity analysis (:func:`evaluation.report.plot.draw_ranks`),
+        which the worker runs itself (same declaration and seed, same result as the kernel's).
     folder : Path
         Where ``<name>.svg`` and ``<name>.png`` are written.
     groups : list of str, optional
@@ -77,6 +79,10 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     from .export import ILLUSTRATIVE
 
     stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
+    if kind == "ranks":
+        from ..engine.sensitivity import analyse
+
+        return plot.draw_ranks(analyse(ev).units, ev.rules, Path(folder), stamp=stamp, groups=groups)
     return plot.draw(ev.ranked, ev.rules, kind, Path(folder), stamp=stamp, groups=groups)
 
 
@@ -276,7 +282,8 @@ class Charts:
         caption = {**plot.CAPTIONS, **DETAIL_CAPTIONS}[kind]
         out = []
         for i, svg in enumerate(svgs):
-            group = rules.group(groups[i]) if kind in _PER_GROUP and i < len(groups) else None
+            # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
+            group = rules.group(groups[i]) if kind in (*_PER_GROUP, "ranks") and i < len(groups) else None
             self._numbered += 1
             if kind in plot.CAPTIONS and group is not None:   # a large group is drawn otherwise: its own caption
                 text = plot.caption(kind, self._ev.ranked, rules, group.id)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..engine.pipeline import Evaluation, evaluate
+from ..engine.sensitivity import Sensitivity
 from ..engine.whatif import scoring_changes, tier_changes, tier_counts
 from ..fmt import fmt_bound
 from ..fmt import number as fmt_number
@@ -22,7 +23,7 @@ from ..inputs.rules import Group, Rules
 
 __all__ = ["PARAMS_DIR", "years", "load_year", "find_unit", "find_group", "overview", "group_table",
            "unit_breakdown", "compare_with_group", "group_figure", "changes_table", "changes_summary",
-           "counts_table", "show"]
+           "counts_table", "reliability_summary", "reliability_table", "factors_table", "show"]
 
 PARAMS_DIR = Path(__file__).resolve().parents[2] / "params"
 
@@ -223,10 +224,53 @@ def counts_table(ev: Evaluation, rules: Rules) -> pd.DataFrame:
     return out.reset_index()
 
 
+def reliability_summary(s: Sensitivity) -> str:
+    """How many units keep their tier in at least 95 % of the scenarios, and what varied (Markdown)."""
+    if not s.varies:
+        return (f"Không giá trị nào thay đổi ({s.name}): mọi đơn vị giữ nguyên xếp loại và thứ hạng "
+                f"trong {s.draws} kịch bản.")
+    text = (f"**{s.stable}/{s.total}** đơn vị giữ nguyên xếp loại trong ít nhất 95% của {s.draws} kịch bản "
+            f"(hạt giống {s.seed}); thay đổi: " + "; ".join(f"{r.label} ({r.span})" for r in s.factors.itertuples())
+            + ".")
+    if len(s.skipped):
+        text += " Không áp dụng cho năm này: " + "; ".join(s.skipped["label"]) + "."
+    return text
+
+
+def reliability_table(ev: Evaluation, s: Sensitivity, *, unstable_only: bool = False) -> pd.DataFrame:
+    """Per unit: published score and tier, the share of scenarios in each tier, the rank interval, and
+    the value that moves it most (:mod:`evaluation.engine.sensitivity`), least stable first when
+    ``unstable_only``."""
+    u = s.unstable if unstable_only else s.units
+    names = _tier_names(ev.rules)
+    groups = {g.id: g.numeral for g in ev.rules.groups}
+    table = pd.DataFrame({
+        "Nhóm": u["group"].map(groups), "Đơn vị": u["unit"], "Điểm đánh giá": u["score"],
+        "Xếp loại": u["tier"].map(names), "Tỷ lệ kịch bản giữ xếp loại": u["stability"],
+        **{f"Tỷ lệ «{t.short}»": u[f"share_{t.id}"] for t in ev.rules.tiers},
+        "Thứ hạng": u["rank"], "Khoảng thứ hạng (95%)": [f"{a}–{b}" if a != b else str(a)
+                                                       for a, b in zip(u["rank_low"], u["rank_high"], strict=True)],
+        "Yếu tố ảnh hưởng nhiều nhất": u["driver_label"].fillna("—"),
+        "Tỷ lệ đổi xếp loại khi chỉ yếu tố đó thay đổi": u["driver_flips"],
+    })
+    return table.reset_index(drop=True)
+
+
+def factors_table(s: Sensitivity) -> pd.DataFrame:
+    """The declared values: how each varies and how many units it moves when it alone varies."""
+    f = s.factors
+    return pd.DataFrame({
+        "Yếu tố": f["label"], "Thay đổi": f["span"],
+        "Số đơn vị có thể đổi xếp loại (chỉ yếu tố này thay đổi)": f["units_moved"],
+        "… trong hơn 5% kịch bản": f["units_unstable"],
+        "Độ lệch chuẩn điểm lớn nhất": f["score_sd"].round(3), "Vì sao": f["note"],
+    })
+
+
 def show(table: pd.DataFrame, decimals: int = 1, max_decimals: int = 3):
     """A table for reading: decimal comma (at least ``decimals`` digits, more when the value has them),
     shares as percentages, no index, blanks for missing values."""
-    share = [c for c in table.columns if str(c).startswith("Cao hơn")]
+    share = [c for c in table.columns if str(c).startswith(("Cao hơn", "Tỷ lệ"))]
     floats = [c for c in table.select_dtypes("float").columns if c not in share]
     numbers = {c: (lambda v: fmt_number(v, decimals, max_decimals=max_decimals)) for c in floats}
     numbers |= {c: (lambda v: "" if pd.isna(v) else fmt_number(v * 100, 0) + "%") for c in share}

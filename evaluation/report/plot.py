@@ -27,8 +27,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from ..fmt import fmt_bound, number, tint  # noqa: E402
 from ..inputs.rules import Rules  # noqa: E402
 
-__all__ = ["STYLE", "CAPTIONS", "LARGE_CAPTIONS", "MAX_HEIGHT", "TOP_GAPS", "scores_by_group", "score_spread",
-           "dumbbell", "gap_spread", "per_unit", "caption", "render_svg", "save_figure", "draw"]
+__all__ = ["STYLE", "CAPTIONS", "LARGE_CAPTIONS", "MAX_HEIGHT", "TOP_GAPS", "TOP_RANKS", "scores_by_group", "score_spread",
+           "dumbbell", "gap_spread", "per_unit", "caption", "rank_intervals", "render_svg", "save_figure", "draw",
+           "draw_ranks"]
 
 # The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
 CAPTIONS = {
@@ -36,6 +37,8 @@ CAPTIONS = {
               "của từng mức xếp loại (trục điểm như nhau ở mọi nhóm)",
     "dumbbell": "Điểm tự chấm (chấm trắng) và điểm đánh giá (chấm màu) của nhóm {group}, xếp theo chênh "
                 "lệch giảm dần; số bên phải là chênh lệch",
+    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của các cơ quan, đơn vị "
+             "nhóm {group}",
 }
 # The same charts for a group too large for one row per unit on a page; {n}: its units, {top}: the
 # units named in the lower panel.
@@ -44,6 +47,9 @@ LARGE_CAPTIONS = {
               "dưới, mỗi đơn vị một chấm, ghi tên các đơn vị điểm cao nhất, thấp nhất và các đơn vị xếp loại "
               "không theo điểm (dấu ×); màu chấm là mức xếp loại, nền màu là khoảng điểm của từng mức (trục "
               "điểm như nhau ở mọi nhóm)",
+    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của {top} trong {n} cơ quan, "
+             "đơn vị nhóm {group}: trước hết các đơn vị có thể đổi xếp loại, rồi các đơn vị có khoảng thứ hạng "
+             "rộng nhất",
     "dumbbell": "Chênh lệch giữa điểm tự chấm và điểm đánh giá của {n} cơ quan, đơn vị nhóm {group}: trên, số "
                 "đơn vị theo từng khoảng chênh lệch; dưới, {top} đơn vị chênh lệch lớn nhất, điểm tự chấm (chấm "
                 "trắng) và điểm đánh giá (chấm màu), số bên phải là chênh lệch",
@@ -53,6 +59,7 @@ LARGE_CAPTIONS = {
 # Such a group is drawn as a distribution, with the units that matter named.
 MAX_HEIGHT = 9.5
 TOP_GAPS = 15       # the units of a large group named in its self-score chart
+TOP_RANKS = 20      # the units of a large group drawn in its rank-interval chart
 _NAMED = 3          # the highest and the lowest units named in a large group's score chart
 
 # DejaVu Sans (bundled with matplotlib) has every Vietnamese letter.
@@ -179,7 +186,8 @@ def caption(kind: str, ranked: pd.DataFrame, rules: Rules, group: str) -> str:
     data = ranked[ranked["group"] == group]
     if kind == "dumbbell":
         data = data[data["self_score"].notna()]
-    return LARGE_CAPTIONS[kind].format(group=name, n=len(data), top=min(TOP_GAPS, len(data)))
+    top = TOP_RANKS if kind == "ranks" else TOP_GAPS
+    return LARGE_CAPTIONS[kind].format(group=name, n=len(data), top=min(top, len(data)))
 
 
 def scores_by_group(ranked: pd.DataFrame, rules: Rules, group: str, *,
@@ -301,6 +309,55 @@ def gap_spread(ranked: pd.DataFrame, rules: Rules, group: str, *,
     return fig
 
 
+def rank_intervals(units: pd.DataFrame, rules: Rules, group: str) -> Figure:
+    """Each unit's published rank in its group and the central 95 % of its ranks over the scenarios.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        :attr:`evaluation.engine.sensitivity.Sensitivity.units` (report order): ``unit``, ``group``,
+        ``tier``, ``rank``, ``rank_low``, ``rank_high``, ``stability``, ``stable``.
+    """
+    data = _with_labels(units[units["group"] == group], rules)
+    g = rules.group(group)
+    title = f"{g.numeral}. {g.name}"
+    if _height(_wrap(data["unit"])) > MAX_HEIGHT:
+        # Too many rows for a page: the units that may change tier, then the widest intervals, in
+        # report order (the caption says so; see :func:`caption`).
+        order = data.assign(_moves=~data["stable"], _width=data["rank_high"] - data["rank_low"]).sort_values(
+            ["_moves", "_width", "rank"], ascending=[False, False, True], kind="stable")
+        title += f" ({min(TOP_RANKS, len(data))} trong {len(data)} đơn vị)"
+        data = data[data.index.isin(order.index[:TOP_RANKS])]
+    labels = _wrap(data["unit"])
+    colors = data["tier"].map({t.id: t.color for t in rules.tiers}).tolist()
+    n = int(max(data["rank_high"].max(), data["rank"].max()))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels)))
+        y = list(range(len(data)))
+        # The interval as a thick pale bar (half a rank wider on each side, so one rank still shows).
+        ax.hlines(y, data["rank_low"] - 0.35, data["rank_high"] + 0.35, colors=colors, linewidth=6, alpha=0.35,
+                  zorder=1)
+        ax.scatter(data["rank"], y, c=colors, edgecolors="#212121", linewidths=0.8, s=34, zorder=3)
+        for yy, r in zip(y, data.itertuples(index=False), strict=True):
+            if not r.stable:
+                ax.annotate(f"giữ xếp loại {number(r.stability * 100, 0)}%", (r.rank_high + 0.5, yy), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=7, color="#b2182b")
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0.3, n + 0.7 + max(2.5, n * 0.22))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12), steps=[1, 2, 5, 10]))
+        ax.xaxis.set_major_formatter(_vi())
+        ax.set_xlabel("Thứ hạng trong nhóm (1 = cao nhất)")
+        ax.set_title(title, loc="left", pad=14)
+        handles = [Line2D([], [], color="#9e9e9e", linewidth=6, alpha=0.5, label="Khoảng 95% thứ hạng"),
+                   Line2D([], [], marker="o", color="#9e9e9e", markeredgecolor="#212121", linestyle="",
+                          label="Thứ hạng công bố"),
+                   *[Patch(color=t.color, label=t.short) for t in rules.tiers if t.id in set(data["tier"])]]
+        _legend_below(ax, handles)
+        _finish(fig)
+    return fig
+
+
 def _spread_labels(ax, data: pd.DataFrame, rules: Rules, y: pd.Series, placed: pd.Series, lo: float,
                    hi: float) -> None:
     """Name the units of the :data:`_NAMED` highest scores above the strip, of the lowest and those
@@ -389,6 +446,16 @@ def _band_fill(ax, rules: Rules, lo: float, hi: float) -> None:
         ax.axvspan(bottom, min(top, hi), color=tint(t.color, 0.86), zorder=0, linewidth=0)
         if float(t.min) > lo:
             ax.axvline(float(t.min), color=t.color, linewidth=1, zorder=1)
+
+
+def draw_ranks(units: pd.DataFrame, rules: Rules, folder: Path, *, stamp: str | None = None,
+               groups: list[str] | None = None) -> list[str]:
+    """:func:`rank_intervals` of every group (``khoang-thu-hang-<group>``); ``[]`` when no rank varies."""
+    if (units["rank_low"] == units["rank_high"]).all():
+        return []
+    present = [g for g in rules.group_ids if (units["group"] == g).any() and (groups is None or g in groups)]
+    return [save_figure(rank_intervals(units, rules, g), folder, f"khoang-thu-hang-{g}", stamp=stamp)
+            for g in present]
 
 
 _SVG_FONT = "font-family: 'DejaVu Sans'"

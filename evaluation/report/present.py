@@ -9,7 +9,7 @@ templates escape every value, so a unit named ``<script>`` is printed, never run
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import pandas as pd
@@ -475,17 +475,19 @@ def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def assessment(ev: Evaluation, within: float) -> str:
+def assessment(ev: Evaluation, within: float, also: Sequence[str] = ()) -> str:
     """Section 4 "Đánh giá chung": what the numbers show (computed), then the Sở's own text for the year.
 
     The text is Markdown written by the Sở (``report.assessment``); any HTML in it is shown as text.
+    ``also``: further findings made elsewhere, after the computed ones (how sure the tiers are:
+    :func:`evaluation.report.present_sensitivity.statement`).
     """
     import mistune
 
     text = ev.inputs.assessment     # read once with the other inputs (its checksum is in the annex)
     to_html = mistune.create_markdown(escape=True)
     return render("present/assessment.html.j2", number=section_numbers(ev.rules)["assessment"],
-                  findings=findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)),
+                  findings=[*findings(ev.ranked, ev.rules, within=within, decimals=self_decimals(ev.rules)), *also],
                   text=Markup(to_html(text)) if text.strip() else "")
 
 

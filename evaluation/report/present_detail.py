@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..engine.criteria import criterion_gaps
 from ..engine.pipeline import Evaluation
+from ..engine.sensitivity import survey_intervals
 from ..fmt import fmt_bound, number
 from ..inputs.catalogue import scope_text
 from ..inputs.rules import ROUNDING_WORDS, Rules
@@ -280,8 +281,18 @@ def notes(ev: Evaluation) -> str:
 # -- score cards -------------------------------------------------------------------------------------
 
 
-def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str, pts) -> tuple[list[dict], str]:
-    """Survey results, and the sentence on criteria that do not apply, for the paragraph under a card's table."""
+def _interval(intervals: pd.DataFrame | None, unit_id: str, criterion: str, pts) -> str | None:
+    """The 95 % sampling interval of a survey criterion's points ("8,94–9,51"), or None when it does not count."""
+    if intervals is None or (unit_id, criterion) not in intervals.index:
+        return None
+    iv = intervals.loc[(unit_id, criterion)]
+    return f"{pts(iv['low'])}–{pts(iv['high'])}"
+
+
+def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str, pts,
+                intervals: pd.DataFrame | None = None) -> tuple[list[dict], str]:
+    """Survey results (with the sampling interval of the points), and the sentence on criteria that do not
+    apply, for the paragraph under a card's table."""
     notes, not_applicable = [], []
     for ln in lines.itertuples(index=False):
         sv = None
@@ -292,7 +303,8 @@ def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str, 
                           "scale_max": fmt_bound(sv["scale_max"]), "flag": bool(ln.flag),
                           "min_responses": sv["min_responses"],
                           "credited": pts(ln.credited) if ln.flag and not ln.applicable else None,
-                          "points": pts(ln.points) if not ln.flag and ln.applicable else None})
+                          "points": pts(ln.points) if not ln.flag and ln.applicable else None,
+                          "interval": _interval(intervals, unit_id, ln.criterion, pts)})
         elif not ln.applicable:
             not_applicable.append(f"{ln.criterion} không áp dụng, quy đổi {number(ln.ratio * 100, 1)}% × "
                                   f"{fmt_bound(ln.max_points)} = {pts(ln.credited)}")
@@ -359,6 +371,9 @@ def score_cards(ev: Evaluation) -> str:
     adj = adj_lines.groupby("unit_id", sort=False) if len(adj_lines) else None
     log = d.log
     survey = d.survey.set_index(["unit_id", "criterion"]).sort_index() if d.survey is not None else None
+    intervals = survey_intervals(ev)
+    if intervals is not None:
+        intervals = intervals.set_index(["unit_id", "criterion"]).sort_index()
     groups = {g.id: g for g in rules.groups}
     sources = card_sources(ev)   # a year collected from the parties' forms: the cell of each figure
     cards = []
@@ -376,7 +391,7 @@ def score_cards(ev: Evaluation) -> str:
                                                   "survey": ln.source == "survey"}
                                                  for ln in mine.itertuples(index=False)],
                  "total": pts(r.appraisal), "strong": True}]
-        surveys, not_applicable = _card_notes(mine, survey, r.unit_id, pts)
+        surveys, not_applicable = _card_notes(mine, survey, r.unit_id, pts, intervals)
         card_items = None
         if adj is not None and r.unit_id in adj.groups:
             card_items = _card_items(adj.get_group(r.unit_id), log[(log["unit_id"] == r.unit_id) & log["item"].notna()],

@@ -7,7 +7,8 @@ message when it is not, rather than let the PDF fall back silently to another se
 
 :func:`write_docx` makes ``report.docx`` from the report's own HTML with pandoc (the binary comes
 with the ``pypandoc-binary`` wheel; nothing is downloaded): the same content, real Word tables
-whose header rows repeat on every page, charts as the PNG files beside the report.  The look
+whose header rows repeat on every page, charts as the PNG files beside the report (a paragraph at
+the text's width, its caption under it).  The look
 (Times New Roman 14 pt, A4 with the document's margins, page number at the top from page 2, the
 title block and "Nơi nhận" styles) is the reference document made by :func:`reference_docx` from
 ``templates/docx/``.  Same HTML, same bytes: zip entries and document dates are fixed.
@@ -158,7 +159,7 @@ def docx_html(html: str, figures: Path | None = None) -> str:
     Only the report's content (no stylesheet); each chart's SVG replaced by its PNG from
     ``figures`` (found by content: the SVG shown is the file saved); the title block, signature
     and legends marked with their Word styles; anchors and the screen-only wrappers dropped;
-    numbers right-aligned.
+    each numbered chart a picture paragraph and a caption paragraph; numbers right-aligned.
     """
     from bs4 import BeautifulSoup
 
@@ -178,6 +179,26 @@ def docx_html(html: str, figures: Path | None = None) -> str:
             img["src"] = f"figures/{png.name}"   # relative: the document must not hold the build folder
     for a in main.select("a.anchor-link"):
         a.decompose()
+    # A chart as a paragraph of its own, then its caption: pandoc would put a <figure> in a one-cell
+    # table narrower than the text, and Word and LibreOffice cut the picture's right side off.
+    for fig in main.select("figure.chart"):
+        img, caption = fig.find("img"), fig.find("figcaption")
+        if img is None:
+            fig.decompose()
+            continue
+        picture = soup.new_tag("div", attrs={"data-custom-style": "Figure"})
+        para = soup.new_tag("p")
+        para.append(img.extract())
+        picture.append(para)
+        parts = [picture]
+        if caption is not None:
+            text = soup.new_tag("div", attrs={"data-custom-style": "ImageCaption"})
+            line = soup.new_tag("p")
+            for child in list(caption.contents):
+                line.append(child.extract())
+            text.append(line)
+            parts.append(text)
+        fig.replace_with(*parts)
     for cls, style in DOCX_STYLES.items():
         for el in main.select(f".{cls}"):
             if cls == "signature-space":

@@ -6,7 +6,7 @@
 2. Each good year is built by :func:`evaluation.report.build.build_report` in a fresh
    process of its own (``max_tasks_per_child=1``), at most ``jobs`` at a time —
    one per core by default.  Each process starts its own kernel, which talks over
-   private Unix sockets (:mod:`evaluation.report.kernels`), so kernels started together
+   private Unix sockets (:class:`~evaluation.report.build.IsolatedKernelManager`), so kernels started together
    cannot race for a TCP port (papermill issue 511).  Processes come from a
    fork server that has already imported the heavy libraries, so a year does not
    pay for importing pandas and papermill again.

@@ -113,9 +113,9 @@ def index_html(out_root: Path, entries: list[YearEntry], *, compare_failed: str 
     parent, body = latest[-1]["issuer"] if latest else ("", "")
     common = _same_tiers(entries)
     if common:
-        widths = [9, 100 - 9 - 9 * len(common) - 8 - 20, *[9] * len(common), 8, 20]
+        widths = [9, 100 - 9 - 9 * len(common) - 8, *[9] * len(common), 8]
     else:
-        widths = [9, 36, 27, 8, 20]
+        widths = [9, 56, 27, 8]
     page = render("index/page.html.j2", version=__version__,
                   # Our own stylesheet, not data: inlined as it is (escaping would break its selectors).
                   css=Markup(STYLESHEET.read_text(encoding="utf-8")),
