@@ -47,9 +47,10 @@ LARGE_CAPTIONS = {
               "dưới, mỗi đơn vị một chấm, ghi tên các đơn vị điểm cao nhất, thấp nhất và các đơn vị xếp loại "
               "không theo điểm (dấu ×); màu chấm là mức xếp loại, nền màu là khoảng điểm của từng mức (trục "
               "điểm như nhau ở mọi nhóm)",
-    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) của {top} trong {n} cơ quan, "
-             "đơn vị nhóm {group}: trước hết các đơn vị có thể đổi xếp loại, rồi các đơn vị có khoảng thứ hạng "
-             "rộng nhất",
+    "ranks": "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) trong nhóm {group} ({n} cơ "
+             "quan, đơn vị): chỉ các đơn vị có thể đổi xếp loại hoặc đổi thứ hạng, nhiều nhất {top} đơn vị, "
+             "trước hết các đơn vị có thể đổi xếp loại, rồi các đơn vị có khoảng thứ hạng rộng nhất; các đơn "
+             "vị khác giữ nguyên thứ hạng",
     "dumbbell": "Chênh lệch giữa điểm tự chấm và điểm đánh giá của {n} cơ quan, đơn vị nhóm {group}: trên, số "
                 "đơn vị theo từng khoảng chênh lệch; dưới, {top} đơn vị chênh lệch lớn nhất, điểm tự chấm (chấm "
                 "trắng) và điểm đánh giá (chấm màu), số bên phải là chênh lệch",
@@ -321,18 +322,24 @@ def rank_intervals(units: pd.DataFrame, rules: Rules, group: str) -> Figure:
     data = _with_labels(units[units["group"] == group], rules)
     g = rules.group(group)
     title = f"{g.numeral}. {g.name}"
+    left = 0.3
     if _height(_wrap(data["unit"])) > MAX_HEIGHT:
-        # Too many rows for a page: the units that may change tier, then the widest intervals, in
-        # report order (the caption says so; see :func:`caption`).
-        order = data.assign(_moves=~data["stable"], _width=data["rank_high"] - data["rank_low"]).sort_values(
+        # Too many rows for a page: only the units whose tier may change or whose rank moves, those
+        # first, then the widest intervals, at most TOP_RANKS, in report order (the caption says so).
+        width = data["rank_high"] - data["rank_low"]
+        moving = data[~data["stable"] | (width > 0)]
+        order = moving.assign(_moves=~moving["stable"], _width=width[moving.index]).sort_values(
             ["_moves", "_width", "rank"], ascending=[False, False, True], kind="stable")
-        title += f" ({min(TOP_RANKS, len(data))} trong {len(data)} đơn vị)"
+        title += f" ({min(TOP_RANKS, len(moving))} trong {len(data)} đơn vị)"
         data = data[data.index.isin(order.index[:TOP_RANKS])]
+        if len(data):
+            left = max(0.3, float(data["rank_low"].min()) - 3)
     labels = _wrap(data["unit"])
     colors = data["tier"].map({t.id: t.color for t in rules.tiers}).tolist()
-    n = int(max(data["rank_high"].max(), data["rank"].max()))
+    n = int(max(data["rank_high"].max(), data["rank"].max())) if len(data) else 1
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels)))
+        # At least room for the title, the axis and the legend below it, when few units are drawn.
+        fig, ax = plt.subplots(figsize=(_WIDTH, max(_height(labels), 2.6)))
         y = list(range(len(data)))
         # The interval as a thick pale bar (half a rank wider on each side, so one rank still shows).
         ax.hlines(y, data["rank_low"] - 0.35, data["rank_high"] + 0.35, colors=colors, linewidth=6, alpha=0.35,
@@ -344,8 +351,11 @@ def rank_intervals(units: pd.DataFrame, rules: Rules, group: str) -> Figure:
                             textcoords="offset points", va="center", fontsize=7, color="#b2182b")
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
-        ax.set_xlim(0.3, n + 0.7 + max(2.5, n * 0.22))
+        ax.set_xlim(left, n + 0.7 + max(2.5, (n - left) * 0.22))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12), steps=[1, 2, 5, 10]))
+        if not len(data):
+            ax.text(0.5, 0.5, "Không đơn vị nào đổi thứ hạng hay xếp loại qua các kịch bản", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=9)
         ax.xaxis.set_major_formatter(_vi())
         ax.set_xlabel("Thứ hạng trong nhóm (1 = cao nhất)")
         ax.set_title(title, loc="left", pad=14)
