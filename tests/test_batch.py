@@ -127,7 +127,7 @@ def test_the_index_lists_every_year_and_the_comparison(batch):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     for year in ("2031", "2032", "2033"):
         assert f'href="{year}/report.html"' in page and f'href="{year}/report.pdf"' in page
-    assert "2033 Báo cáo thử nghiệm năm 2033 1 5 4 0 10" in text
+    assert "2033 Báo cáo thử nghiệm năm 2033 HTML · PDF · Word · CSV · Excel 1 5 4 0 10" in text
     # 2034 failed, and its earlier report (made before summaries existed) is still linked, with a note.
     assert 'href="2034/report.html"' in page
     assert "2034 báo cáo lập bằng phiên bản trước, không có số liệu tổng hợp Lần lập gần nhất bị lỗi" in text
