@@ -130,7 +130,8 @@ def test_the_index_lists_every_year_and_the_comparison(batch):
     assert "2033 Báo cáo thử nghiệm năm 2033 HTML · PDF · Word · CSV · Excel 1 5 4 0 10" in text
     # 2034 failed, and its earlier report (made before summaries existed) is still linked, with a note.
     assert 'href="2034/report.html"' in page
-    assert "2034 báo cáo lập bằng phiên bản trước, không có số liệu tổng hợp Lần lập gần nhất bị lỗi" in text
+    assert ("2034 báo cáo lập bằng phiên bản trước, không có số liệu tổng hợp HTML · PDF · Word · CSV · Excel "
+            "Lần lập gần nhất bị lỗi") in text
     assert text.index("2031 Báo cáo") < text.index("2034 báo cáo"), "in the order of the years"
     assert 'href="compare/2031-2033/compare.html"' in page
     assert "Các năm 2031, 2032, 2033: HTML · PDF · CSV (quy định khác nhau giữa năm 2032 và 2033)" in text
