@@ -42,7 +42,8 @@ from evaluation.inputs.rules import load_rules  # noqa: E402
 from evaluation.text import fold  # noqa: E402
 
 DEFAULT_PLAN = Path(__file__).with_name("example-2026.plan.yaml")
-ILLUSTRATIVE_SOURCE = ("tên minh họa, sinh bởi scripts/make_example_2026.py (danh sách đơn vị cấp xã thật "
+# Printed in the report's annex: said in words, without the generator's file name.
+ILLUSTRATIVE_SOURCE = ("tên minh họa, sinh ngẫu nhiên với hạt giống cố định (danh sách đơn vị cấp xã thật "
                        "chưa có); địa bàn lấy từ đơn vị cấp huyện cũ là giả định")
 
 

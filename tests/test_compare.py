@@ -299,3 +299,101 @@ def test_changes_csv_never_leaves_a_change_type_empty_and_rule_notes_name_no_key
     keys = re.compile(r"\b(criteria_sets|rater_kinds|surveys|adjustments|periods|ranking|not_evaluated|"
                       r"half_up|half_even|down)\b")
     assert not [d for d in reform.pairs[0].differences if keys.search(d)], reform.pairs[0].differences
+
+
+def _plain(html: str) -> str:
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_merged_finance_department_is_one_row_beside_its_two_predecessors_of_2020(reform):
+    html = present_compare.change_tables(reform)
+    rows = re.findall(r"<tr>(.*?)</tr>(?:<tr class=\"detail\">(.*?)</tr>)?", html, flags=re.S)
+    finance = [(_plain(main), _plain(detail)) for main, detail in rows if _plain(main).startswith("Sở Tài chính ")]
+    assert len(finance) == 1, "one row for Sở Tài chính 2026, not one per predecessor"
+    main, detail = finance[0]
+    # 2026: 93,7, placed «không hoàn thành» (15th); no 2020 score and no difference set against it.
+    assert main == "Sở Tài chính tiếp nhận Sở Kế hoạch và Đầu tư sáp nhập vào từ 01/03/2025 93,7 – → 15 TT – → 15 " \
+                   "Không hoàn thành"
+    # Its predecessors' 2020 results, from the 2020 report (Sở Kế hoạch và Đầu tư first: 93,3).
+    assert detail == ("Năm 2020: Sở Tài chính 92,9 điểm (Xuất sắc, hạng 2); Sở Kế hoạch và Đầu tư 93,3 điểm (Xuất "
+                      "sắc, hạng 1). Không so sánh điểm: đơn vị năm 2026 (minh họa) gồm cả các đơn vị sáp nhập vào; "
+                      "không cộng hay lấy trung bình điểm các đơn vị cũ.")
+    ev_2020 = reform.years[0].ranked.set_index("unit_id")
+    assert ev_2020.loc[["so-tai-chinh", "so-ke-hoach-dau-tu"], "score"].tolist() == [92.9, 93.3]
+    merged = [_plain(d) for m, d in rows if _plain(m).startswith("Sở Nông nghiệp và Môi trường")]
+    assert merged == ["Năm 2020: Sở Nông nghiệp và PTNT 92,2 điểm (Xuất sắc, hạng 3); Sở Tài nguyên và Môi trường "
+                      "84,5 điểm (Tốt, hạng 19). Không so sánh điểm: đơn vị năm 2026 (minh họa) là đơn vị mới, hợp "
+                      "nhất từ các đơn vị cũ; không cộng hay lấy trung bình điểm các đơn vị cũ."]
+
+
+def test_districts_and_communes_are_summarised_at_group_level_not_listed(reform):
+    html = present_compare.change_tables(reform)
+    # Not 166 «mới» rows nor 27 «không còn»: one sentence and one table for the two groups.
+    assert "Thọ Xuân" not in html and "chỉ có năm" not in _plain(html)
+    changes = re.findall(r"<table class=\"changes fixed\">.*?</table>", html, flags=re.S)
+    assert [t.count("<tr>") - 1 for t in changes] == [15, 14]   # one row per 2026 unit of groups I and II
+    assert _plain(html).count("giải thể từ 01/07/2025; trên địa bàn thành lập 166 đơn vị nhóm «UBND cấp xã»") == 1
+    table = re.search(r"<table class=\"group-level fixed\">.*?</table>", html, flags=re.S).group(0)
+    lines = [_plain(r) for r in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)][1:]
+    districts, communes = (reform.years[k].ranked for k in (0, 1))
+    districts = districts[districts["group"] == "ubnd_huyen"]
+    communes = communes[communes["group"] == "ubnd_xa"]
+    assert (len(districts), len(communes)) == (27, 166)
+    assert lines[0].startswith("III. UBND cấp huyện — năm 2020 27 ")
+    assert lines[1].startswith("III. UBND cấp xã — năm 2026 (minh họa) 166 ")
+    # Its counts add up to the group's units, tier by tier as each year's report prints them.
+    for line, part in ((lines[0], districts), (lines[1], communes)):
+        counts = [int(n) for n in re.findall(r"(?:Xuất sắc|Tốt|Hoàn thành|Không hoàn thành) (\d+)", line)]
+        assert sum(counts) == len(part)
+        assert counts[0] == int((part["tier"] == "xuat_sac").sum())
+    assert "85,9" in lines[1] and f"{communes['score'].mean():.1f}".replace(".", ",") == "85,9"
+    # The units list says the districts and communes once, at group level; nothing prints "nan".
+    units = _plain(present_compare.unit_changes_list(reform))
+    assert "nan" not in units.split() and units.count("giải thể") == 1
+    assert "Sở Tài chính: tiếp nhận Sở Kế hoạch và Đầu tư (sáp nhập, từ 01/03/2025)" in units
+
+
+def test_the_comparison_says_what_is_comparable_and_names_no_key(reform):
+    said = _plain(present_compare.comparability(reform))
+    assert "Những gì so sánh được giữa năm 2020 và năm 2026 (minh họa):" in said
+    assert "24 đơn vị có ở cả hai năm (kể cả 1 đơn vị đổi tên) được so sánh trực tiếp" in said
+    assert "5 đơn vị năm 2026 (minh họa) hình thành từ 10 đơn vị năm 2020 qua sáp nhập, hợp nhất" in said
+    assert "chỉ so sánh ở cấp nhóm" in said
+    body = " ".join(_plain(f(reform)) for f in (present_compare.title_block, present_compare.summary,
+                                                 present_compare.years_table, present_compare.comparability,
+                                                 present_compare.change_tables, present_compare.transition_tables,
+                                                 present_compare.unit_changes_list))
+    # No key, id or code of the rules or the registry: snake_case words, ids with hyphens.
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", body)
+    assert not re.findall(r"\b(?:so|xa|huyen|nd|thanh)-[a-z0-9-]+\b", body)
+    # Every unit of 2020's group I is either in the transition table or said to be left out of it.
+    assert "Không tính vào bảng: 10 đơn vị năm 2020 sáp nhập, hợp nhất hoặc chia tách" in body
+    assert "Kết quả đánh giá, xếp loại các năm 2020, 2026 (minh họa)" in body   # the two years' subjects differ
+
+
+def test_the_comparison_charts_fit_a_page(reform, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from evaluation.report.plot import MAX_HEIGHT
+    from evaluation.years import plot_compare
+
+    # Districts and communes are never drawn unit by unit; their groups get one group-level chart.
+    assert plot_compare.groups_present(reform) == ["so_nganh", "don_vi_su_nghiep"]
+    flow = next(iter(__import__("evaluation.years.compare", fromlist=["group_flows"])
+                     .group_flows(reform.pairs[0]).itertuples(index=False)))
+    fig = plot_compare.group_spread(reform, 0, flow)
+    assert fig.get_figheight() <= MAX_HEIGHT
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "III. UBND cấp huyện\nnăm 2020 (27 đơn vị)", "III. UBND cấp xã\nnăm 2026 (minh họa) (166 đơn vị)"]
+    plt.close(fig)
+    # A group with more rows than a page holds is drawn in parts, every row once, each part fitting.
+    assert plot_compare.parts(reform, "so_nganh") == [range(15)]
+    monkeypatch.setattr(plot_compare, "MAX_HEIGHT", 3.0)
+    cuts = plot_compare.parts(reform, "so_nganh")
+    assert len(cuts) > 1 and [r for c in cuts for r in c] == list(range(15))
+    for rows in cuts:
+        fig = plot_compare.slopes(reform, "so_nganh", rows)
+        assert fig.get_figheight() <= 3.0 and len(fig.axes[0].get_yticklabels()) == len(rows)
+        plt.close(fig)

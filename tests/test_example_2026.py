@@ -111,4 +111,29 @@ def test_the_report_builds_with_166_communes(tmp_path):
     assert "Nghị định số 335/2025/NĐ-CP" in html and "Quyết định số 335" not in html
     summary = json.loads((built / "summary.json").read_text(encoding="utf-8"))
     assert summary["illustrative"] is True and summary["units"] == 195
+    _check_pdf(built / "report.pdf")
     shutil.rmtree(built)
+
+
+def _check_pdf(pdf):
+    """The printed report: the commune table is one table whose header starts every page it runs
+    on, compact (166 rows in at most 5 pages); the quota paragraph in the body; no code in the body."""
+    import re
+
+    from pypdf import PdfReader
+
+    from tests.test_report import _TECHNICAL
+
+    pages = [page.extract_text() for page in PdfReader(pdf).pages]
+    row = re.compile(r"^\d+ \d+ (?:xã|phường) .+ \d+,\d{2} \d+,\d ", re.M)
+    with_rows = [i for i, text in enumerate(pages) if len(row.findall(text)) >= 5]
+    assert sum(len(row.findall(pages[i])) for i in with_rows) >= 160
+    assert len(with_rows) <= 5 and with_rows == list(range(with_rows[0], with_rows[-1] + 1))
+    for i in with_rows[1:]:
+        assert pages[i].lstrip().startswith("TT Hạng Đơn vị Điểm tự chấm Điểm đánh giá"), i
+    signed = next(i for i, text in enumerate(pages) if "Nơi nhận:" in text)
+    body = " ".join(" ".join(pages[:signed] + [pages[signed].split("Nơi nhận:")[0]]).split())
+    assert "Nhóm III. UBND cấp xã: trước khi áp dụng hạn mức có 112 đơn vị đạt mức hoàn thành tốt nhiệm vụ" in body
+    assert "bị hạ: xã Yên Định 01 (chênh lệch 2,88)" in body
+    assert "thưởng" not in body
+    assert _TECHNICAL.findall(body) == []

@@ -1,8 +1,13 @@
-"""Charts: names are drawn as written, whatever characters they hold."""
+"""Charts: names are drawn as written, whatever characters they hold; a group too large for one row per
+unit on a page is drawn as a distribution, every chart fitting a page."""
 
 from __future__ import annotations
 
 from html import escape
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
 from evaluation.report import plot
 
@@ -24,6 +29,46 @@ def test_dollar_signs_in_names_are_text_not_tex(evaluation_2020, tmp_path):
             assert f">{escape(name, quote=False)}</text>" in svg, name
 
 
+@pytest.fixture(scope="module")
+def ev_2026():
+    from evaluation.engine.pipeline import evaluate
+    from tests.conftest import ROOT
+
+    return evaluate(ROOT / "params" / "example-2026.yaml")
+
+
+def test_a_group_too_tall_for_a_page_is_drawn_as_a_distribution_with_its_extremes_named(ev_2026, tmp_path):
+    ranked, rules = ev_2026.ranked, ev_2026.rules
+    assert [plot.per_unit(ranked, g) for g in rules.group_ids] == [True, True, False]
+    limits = plot._common_range(ranked, rules)
+    figures = {}
+    for g in rules.group_ids:
+        for kind, small, large in (("scores", plot.scores_by_group, plot.score_spread),
+                                   ("dumbbell", plot.dumbbell, plot.gap_spread)):
+            figures[kind, g] = (small if plot.per_unit(ranked, g, kind) else large)(ranked, rules, g, limits=limits)
+    # Every chart fits an A4 page (the PDF keeps a chart whole: a taller one would be cut off).
+    assert all(fig.get_figheight() <= plot.MAX_HEIGHT for fig in figures.values())
+    spread = figures["scores", "ubnd_xa"]
+    texts = {t.get_text() for ax in spread.axes for t in ax.texts}
+    # Never 166 labels: the highest scores (four communes at 100,0 in one label), the lowest, and the
+    # communes placed «không hoàn thành» by a condition whatever their score.
+    assert {"xã Thọ Xuân 05 và 3 đơn vị khác (100,0)", "xã Lang Chánh 04 (45,5)", "xã Nga Sơn 05 (94,0)",
+            "xã Hà Trung 01 (82,3)"} <= texts
+    assert all(len(ax.get_yticklabels()) < 20 for ax in spread.axes)
+    # The histogram counts every commune once.
+    bars = [b for container in spread.axes[0].containers for b in container]
+    assert round(sum(b.get_height() for b in bars)) == 166
+    gaps = figures["dumbbell", "ubnd_xa"]
+    assert [t.get_text() for t in gaps.axes[1].get_yticklabels()][:2] == ["phường Sầm Sơn 01", "xã Thọ Xuân 02"]
+    assert len(gaps.axes[1].get_yticklabels()) == plot.TOP_GAPS
+    assert plot.caption("scores", ranked, rules, "ubnd_xa").startswith("Điểm đánh giá của 166 cơ quan, đơn vị nhóm "
+                                                                       "III. UBND cấp xã: trên, số đơn vị")
+    assert plot.caption("scores", ranked, rules, "so_nganh") == plot.CAPTIONS["scores"].format(
+        group="I. Các sở, cơ quan ngang sở")
+    for fig in figures.values():
+        plt.close(fig)
+
+
 def test_rank_intervals_one_chart_per_group_and_none_when_no_rank_varies(evaluation_2020, tmp_path):
     from evaluation.engine.pipeline import evaluate
     from evaluation.engine.sensitivity import analyse
@@ -42,3 +87,34 @@ def test_rank_intervals_one_chart_per_group_and_none_when_no_rank_varies(evaluat
         assert escape(name, quote=False).split()[0] in text
     unstable = units[~units["stable"]]
     assert len(unstable) and text.count("giữ xếp loại") == len(unstable)
+
+
+def test_a_large_group_s_rank_intervals_show_only_the_units_that_move(ev_2026):
+    from evaluation.engine.sensitivity import analyse
+
+    units = analyse(ev_2026).units
+    communes = units[units["group"] == "ubnd_xa"]
+    moving = communes[~communes["stable"] | (communes["rank_high"] > communes["rank_low"])]
+    assert 0 < len(moving) < plot.TOP_RANKS, "example-2026: rounding moves a few communes' ranks only"
+    fig = plot.rank_intervals(units, ev_2026.rules, "ubnd_xa")
+    drawn = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    # Not 166 rows: the communes whose rank or tier may change, in report order, and the title says so.
+    assert drawn == list(moving["unit"]) and fig.get_figheight() <= plot.MAX_HEIGHT
+    assert fig.axes[0].get_title(loc="left") == f"III. UBND cấp xã ({len(moving)} trong 166 đơn vị)"
+    assert plot.caption("ranks", ev_2026.ranked, ev_2026.rules, "ubnd_xa").startswith(
+        "Thứ hạng công bố (chấm) và khoảng 95% thứ hạng qua các kịch bản (vạch) trong nhóm III. UBND cấp xã "
+        f"(166 cơ quan, đơn vị): chỉ các đơn vị có thể đổi xếp loại hoặc đổi thứ hạng, nhiều nhất {plot.TOP_RANKS}")
+    plt.close(fig)
+
+
+def test_at_most_a_page_of_moving_units_the_widest_first(ev_2026):
+    from evaluation.engine.sensitivity import analyse
+
+    units = analyse(ev_2026).units.copy()
+    xa = units["group"] == "ubnd_xa"
+    # Give every commune a rank interval as wide as its position (the last ones widest).
+    units.loc[xa, "rank_high"] = units.loc[xa, "rank_low"] + np.arange(int(xa.sum()))
+    fig = plot.rank_intervals(units, ev_2026.rules, "ubnd_xa")
+    drawn = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert drawn == list(units.loc[xa, "unit"].iloc[-plot.TOP_RANKS:])
+    plt.close(fig)

@@ -73,3 +73,17 @@ def test_its_report_has_no_thanh_hoa_text(tmp_path):
     assert "Xếp loại" in body and "Dự kiến xếp loại" not in body
     csv = (tmp_path / "2031" / "results.csv").read_text(encoding="utf-8")
     assert _no_thanh_hoa(csv)
+    # Nor in what is printed, sent in Word or pasted from the charts.
+    import zipfile
+
+    from pypdf import PdfReader
+
+    pdf = " ".join(page.extract_text() for page in PdfReader(tmp_path / "2031" / "report.pdf").pages)
+    assert _no_thanh_hoa(pdf) and "Khối xã, phường" in pdf
+    with zipfile.ZipFile(tmp_path / "2031" / "report.docx") as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+    assert _no_thanh_hoa(re.sub(r"<[^>]+>", "", document)) and "Khối xã, phường" in document
+    for svg in (tmp_path / "2031" / "figures").glob("*.svg"):
+        assert _no_thanh_hoa(svg.read_text(encoding="utf-8")), svg.name
+    # Its quota said with its own numbers: a tie kept whole, over the limit as its rules declare.
+    assert "có 2 đơn vị đủ điểm xếp loại xuất sắc, nhiều hơn hạn mức 1" in body

@@ -32,7 +32,8 @@ from ..text import clean, clean_series, fold, name_key
 from .limits import ROW
 from .tables import read_csv_text
 
-__all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS"]
+__all__ = ["Registry", "load_registry", "REGISTRY_COLUMNS", "organisation_changes", "CHANGE_KINDS",
+           "effect_date"]
 
 REGISTRY_COLUMNS = [
     "id", "name", "short_name", "group", "kind", "valid_from", "valid_to", "predecessors", "aliases",
@@ -446,3 +447,100 @@ def _link_date_problems(frame: pd.DataFrame, links: pd.Series) -> list[Problem]:
 def slug_ok(value: str) -> bool:
     """True if ``value`` is a valid registry id."""
     return re.fullmatch(_ID_RE, value) is not None
+
+
+# What happened to the units of a registry, as the report's annex names it (one → one, many → one …).
+CHANGE_KINDS = ("merged", "absorbed", "renamed", "split", "dissolved")
+
+
+def effect_date(units: pd.DataFrame, successors: list[str], predecessors: list[str]) -> str:
+    """The day a change took effect, as the registry writes it: the new units' first day, else
+    the day after the predecessors' last ("28/02/2025" → "01/03/2025"; a year "2019" → "2020")."""
+    starts = [d for d in units.loc[successors, "valid_from_text"].fillna("") if d
+              and pd.notna(units.at[successors[0], "start"])]
+    if starts:
+        return starts[0]
+    for pid in predecessors:
+        text, end = units.at[pid, "valid_to_text"], units.at[pid, "end"]
+        if pd.isna(end) or not text:
+            continue
+        after = end + pd.Timedelta(days=1)
+        return after.strftime("%d/%m/%Y") if "/" in str(text) else str(after.year)
+    return ""
+
+
+def _change_sources(units: pd.DataFrame, successors: list[str], predecessors: list[str], lo, hi) -> tuple:
+    """The ``source`` texts that document a change: those of the predecessors that ended in the
+    window, and of the successors that began in it and did not end later (a row with both a start
+    and an end has one source for both: it may well be about its end, not this change).  Clauses
+    (split at ";") said twice are said once."""
+    rows = [p for p in predecessors if pd.notna(units.at[p, "end"]) and lo <= units.at[p, "end"] < hi]
+    rows += [s for s in successors if pd.notna(units.at[s, "start"]) and lo < units.at[s, "start"] <= hi
+             and pd.isna(units.at[s, "end"])]
+    clauses = [c.strip() for text in units.loc[rows, "source"].fillna("") for c in str(text).split(";")]
+    return tuple(dict.fromkeys(c for c in clauses if c))
+
+
+def organisation_changes(registry: Registry, first: int, last: int) -> pd.DataFrame:
+    """The registry's changes that took effect after 1 January ``first`` and by 31 December ``last``.
+
+    A change takes effect on its new units' first day, or the day after the last day of the units
+    it ends; one on 1 January ``first`` was in force all that year and is left out (the report of
+    2021 does not list a unit renamed from 1 January 2020: 2020 was evaluated under its new name).
+    One row per change, from the ``predecessors`` links whose successor starts in the window
+    (a new unit) or whose predecessor ends in it (a unit absorbed by one that continues):
+
+    ``merged``   several units became one new unit (hợp nhất);
+    ``absorbed`` units were merged into a unit that continues (sáp nhập vào);
+    ``renamed``  one unit became one new unit (đổi tên, thành lập trên cơ sở);
+    ``split``    one unit became several units that carry its tasks (chia tách);
+    ``dissolved`` a unit was dissolved, its area passing to the units listed (``succession: area``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind``, ``before`` and ``after`` (tuples of unit ids, registry order), ``date`` (the day
+        the change took effect, as the registry writes dates), ``sources`` (the clauses of the
+        ``source`` texts that document it, see :func:`_change_sources`) and ``illustrative`` (how
+        many of the units named have illustrative names).
+    """
+    units = registry.units
+    cols = ["kind", "before", "after", "date", "sources", "illustrative"]
+    links = units[["id", "predecessors", "succession", "start"]].explode("predecessors").dropna(
+        subset=["predecessors"]).rename(columns={"id": "succ", "predecessors": "pred"})
+    lo, hi = pd.Timestamp(first, 1, 1), pd.Timestamp(last, 12, 31)
+    pred_end = links["pred"].map(units["end"])
+    new = links["start"].gt(lo) & links["start"].le(hi)
+    ended = pred_end.ge(lo) & pred_end.lt(hi) & links["start"].isna()
+    links = links[new | ended].assign(new=new[new | ended])
+    if links.empty:
+        return pd.DataFrame(columns=cols)
+    pos = units["_pos"]
+    rows = []
+
+    def add(kind: str, before: list[str], after: list[str]) -> None:
+        before = sorted(set(before), key=pos.get)
+        after = sorted(set(after), key=pos.get)
+        rows.append({"kind": kind, "before": tuple(before), "after": tuple(after),
+                     "date": effect_date(units, after, before),
+                     "sources": _change_sources(units, after, before, lo, hi),
+                     "illustrative": int(units.loc[[*before, *after], "illustrative"].sum())})
+
+    area = links[links["succession"] == "area"]
+    for pred, part in area.groupby("pred", sort=False):
+        add("dissolved", [pred], list(part["succ"]))
+    tasks = links[links["succession"] != "area"]
+    fan = tasks.groupby("pred")["succ"].transform("size")
+    for pred, part in tasks[fan > 1].groupby("pred", sort=False):
+        add("split", [pred], list(part["succ"]))
+    single = tasks[fan == 1]
+    for succ, part in single.groupby("succ", sort=False):
+        if not part["new"].iloc[0]:
+            add("absorbed", list(part["pred"]), [succ])
+        else:
+            add("merged" if len(part) > 1 else "renamed", list(part["pred"]), [succ])
+    order = {k: i for i, k in enumerate(CHANGE_KINDS)}
+    out = pd.DataFrame(rows, columns=cols)
+    first_pos = out["after"].map(lambda a: pos.get(a[0], 0))
+    return (out.assign(_k=out["kind"].map(order), _p=first_pos).sort_values(["_k", "_p"], kind="stable")
+            .drop(columns=["_k", "_p"]).reset_index(drop=True))

@@ -280,10 +280,12 @@ class Periods(Confirmable):
 
 class NotEvaluated(_Model):
     """A group of the registry that this regime does not evaluate: its units valid in a
-    year are left out of that year (with the reason said), not refused as unknown."""
+    year are left out of that year (with the reason said), not refused as unknown.  ``name``:
+    how the report names the group when it says it is not evaluated."""
 
     group: Id
     reason: Text
+    name: Text | None = None
 
 
 # -- detailed scoring: criteria, survey forms, bonus and penalty items -------------------------

@@ -268,7 +268,7 @@ class Charts:
 
         Figures are numbered in the order the report shows them, across kinds.
         """
-        from .plot import CAPTIONS
+        from . import plot
         from .plot_detail import CAPTIONS as DETAIL_CAPTIONS
         from .render import render
 
@@ -279,13 +279,16 @@ class Charts:
         groups = [g for g in rules.group_ids if (self._ev.ranked["group"] == g).any()]
         if kind == "dumbbell":
             groups = [g for g in groups if self._ev.ranked.loc[self._ev.ranked["group"] == g, "self_score"].notna().any()]
-        caption = {**CAPTIONS, **DETAIL_CAPTIONS}[kind]
+        caption = {**plot.CAPTIONS, **DETAIL_CAPTIONS}[kind]
         out = []
         for i, svg in enumerate(svgs):
             # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
             group = rules.group(groups[i]) if kind in (*_PER_GROUP, "ranks") and i < len(groups) else None
             self._numbered += 1
-            text = caption.format(group=f"{group.numeral}. {group.name}" if group else "")
+            if kind in plot.CAPTIONS and group is not None:   # a large group is drawn otherwise: its own caption
+                text = plot.caption(kind, self._ev.ranked, rules, group.id)
+            else:
+                text = caption.format(group=f"{group.numeral}. {group.name}" if group else "")
             out.append(render("figure.html.j2", number=self._numbered, caption=text,
                               svg=base64.b64encode(svg.encode("utf-8")).decode("ascii")))
         return out

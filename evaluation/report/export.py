@@ -29,8 +29,9 @@ def results_table(ev: Evaluation) -> pd.DataFrame:
     """One row per unit, in report order, with Vietnamese headers.
 
     Columns: Nhóm, TT, Mã đơn vị, Đơn vị, Điểm tự chấm, Điểm đánh giá, Thứ hạng,
-    Xếp loại, Ghi chú xếp loại, Ghi chú (the input's own note, when any row has one) and Dữ liệu
-    when the year is illustrative.
+    Xếp loại, Ghi chú xếp loại, Số kỳ có điểm and Ghi chú kỳ (a year scored by periods: a unit
+    scored on fewer periods than the year has is flagged), Ghi chú (the input's own note, when any
+    row has one) and Dữ liệu when the year is illustrative.
     """
     rules = ev.rules
     r = ev.ranked
@@ -47,6 +48,9 @@ def results_table(ev: Evaluation) -> pd.DataFrame:
         "Xếp loại": r["tier"].map(tier_names),
         "Ghi chú xếp loại": r["tier_reason"],
     })
+    if "period_flag" in r:   # a year scored by periods: how many each unit has, and which it lacks
+        table["Số kỳ có điểm"] = r["periods_given"]
+        table["Ghi chú kỳ"] = r["period_flag"].fillna("")
     if "note" in r and r["note"].astype("string").fillna("").ne("").any():
         table["Ghi chú"] = r["note"].astype("string").fillna("")   # the form's own note, kept
     if ev.detail is not None:

@@ -24,12 +24,14 @@ from ..engine.pipeline import Evaluation, display_path, evaluate
 from ..engine.summarise import join_vi, unit_gaps
 from ..errors import InputError, Problem
 from ..fmt import count, fmt_bound
+from ..inputs.registry import effect_date
 from ..inputs.rules import ROUNDING_WORDS, Rules
 from .lineage import FOLLOWED, area_links, follow
 
 __all__ = ["YearPair", "Comparison", "load_years", "compare_years", "compare", "year_label",
            "unit_changes", "transitions", "rule_differences", "gaps_over_years", "changes_table",
-           "CHANGE_WORDS", "NEW", "GONE", "comparability", "COMPARABLE"]
+           "CHANGE_WORDS", "NEW", "GONE", "comparability", "COMPARABLE", "successions", "group_flows",
+           "group_sides", "subject"]
 
 NEW, GONE = "new", "gone"
 _RESULT_COLUMNS = ["unit_id", "unit", "group", "self_score", "score", "rank", "order", "tier"]
@@ -89,8 +91,14 @@ class Comparison:
 
     @property
     def title(self) -> str:
-        return ("So sánh kết quả đánh giá, xếp loại mức độ hoàn thành nhiệm vụ các năm "
-                + ", ".join(self.labels))
+        return f"So sánh kết quả đánh giá, xếp loại {subject(self.years)}các năm " + ", ".join(self.labels)
+
+
+def subject(years: Sequence[Evaluation]) -> str:
+    """What the years classify, followed by a space ("mức độ hoàn thành nhiệm vụ "), when every year
+    says it the same way; nothing when they differ (2020: task completion; 2026: "chất lượng")."""
+    said = {ev.rules.wording.subject for ev in years}
+    return f"{said.pop()} " if len(said) == 1 else ""
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -357,10 +365,7 @@ def comparability(pair: YearPair) -> pd.DataFrame:
              else f"Năm {la} và năm {lb} áp dụng cùng quy định về mức xếp loại, thang điểm và làm tròn."}]
     groups_a, groups_b = a.groups, b.groups
     names = {g.id: g.name for ev in (a, b) for g in ev.rules.groups}
-    area = area_links(b.registry, a.ranked["unit_id"], b.ranked["unit_id"], years=(a.params.year, b.params.year))
-    area = area.assign(g_a=area["id_a"].map(a.ranked.set_index("unit_id")["group"]),
-                       g_b=area["id_b"].map(b.ranked.set_index("unit_id")["group"])).dropna()
-    flows = area.groupby(["g_a", "g_b"]).agg(n_a=("id_a", "nunique"), n_b=("id_b", "nunique")).reset_index()
+    flows = group_flows(pair)
     size_a = a.ranked["group"].value_counts()
     size_b = b.ranked["group"].value_counts()
     for g in [*groups_a, *[g for g in groups_b if g not in groups_a]]:
@@ -396,6 +401,88 @@ def comparability(pair: YearPair) -> pd.DataFrame:
                          "units": int(changes[change]), "comparable": level,
                          "statement": f"{count(changes[change])} cặp đơn vị «{CHANGE_WORDS[change]}»: {said[level]}."})
     return pd.DataFrame(rows, columns=["level", "group_a", "group_b", "change", "units", "comparable", "statement"])
+
+
+def group_flows(pair: YearPair) -> pd.DataFrame:
+    """Groups of the earlier year whose units were dissolved, their area passing to units of a group
+    of the later year (UBND cấp huyện 2020 → UBND cấp xã 2026).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``g_a``, ``g_b``) with ``n_a`` (dissolved units of ``g_a``), ``n_b`` (units of
+        ``g_b`` formed on their area) and ``date`` (when the formed units began, as the registry
+        writes it; the most common date when they differ).
+    """
+    a, b = pair.a, pair.b
+    area = area_links(b.registry, a.ranked["unit_id"], b.ranked["unit_id"], years=(a.params.year, b.params.year))
+    area = area.assign(g_a=area["id_a"].map(a.ranked.set_index("unit_id")["group"]),
+                       g_b=area["id_b"].map(b.ranked.set_index("unit_id")["group"])).dropna()
+    if area.empty:
+        return pd.DataFrame(columns=["g_a", "g_b", "n_a", "n_b", "date"])
+    units = b.registry.units
+    area = area.assign(date=area["id_b"].map(units["valid_from_text"]).fillna(""))
+    return (area.groupby(["g_a", "g_b"], sort=False)
+            .agg(n_a=("id_a", "nunique"), n_b=("id_b", "nunique"),
+                 date=("date", lambda d: d.mode().iloc[0] if len(d.mode()) else ""))
+            .reset_index())
+
+
+def group_sides(pair: YearPair) -> pd.DataFrame:
+    """Each group of a :func:`group_flows` row in its own year: what can be set side by side.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per flow (``side`` ``a`` then ``b``), with ``flow`` (its position), ``group``,
+        ``units``, ``mean``, ``median``, ``min``, ``max`` (published scores) and one column per tier id
+        of that year (units in the tier; missing for a tier the year does not have).
+    """
+    rows = []
+    for k, flow in enumerate(group_flows(pair).itertuples(index=False)):
+        for side, ev, group in (("a", pair.a, flow.g_a), ("b", pair.b, flow.g_b)):
+            part = ev.ranked[ev.ranked["group"] == group]
+            rows.append({"flow": k, "side": side, "group": group, "units": len(part),
+                         "mean": part["score"].mean(), "median": part["score"].median(),
+                         "min": part["score"].min(), "max": part["score"].max(),
+                         **{t.id: int((part["tier"] == t.id).sum()) for t in ev.rules.tiers}})
+    return pd.DataFrame(rows, columns=None if rows else ["flow", "side", "group", "units", "mean", "median",
+                                                            "min", "max"])
+
+
+def successions(pair: YearPair) -> pd.DataFrame:
+    """Units of the later year that took in units of the earlier year (Sở Tài chính 2026 ← Sở Tài
+    chính + Sở Kế hoạch và Đầu tư 2020; Sở Nông nghiệp và Môi trường ← two departments).
+
+    Their scores are not set against any one predecessor's, nor against a sum or mean of them: the
+    later unit is a different unit.  The report shows each predecessor's result of the earlier year
+    beside the later unit's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per later unit: ``id_b``, ``unit``, ``group``, ``kind`` (``absorbed``: the unit
+        continued and took others in; ``merged``: a new unit made of several), ``date`` (effective,
+        from the registry) and ``predecessors`` (a list of dicts ``id``, ``unit``, ``group``,
+        ``score``, ``tier``, ``rank``, in the earlier year's order, the unit itself first when it
+        continued).
+    """
+    c = pair.changes
+    joined = c[c["change"].isin(["merged", "absorbed"]) & c["id_b"].notna()]
+    units = pair.b.registry.units
+    rows = []
+    for id_b, part in joined.groupby("id_b", sort=False):
+        absorbed = bool((part["change"] == "absorbed").any())
+        part = part.assign(_self=part["id_a"] != id_b).sort_values(["_self", "order_a"], kind="stable")
+        preds = [{"id": r["id_a"], "unit": r["unit_a"], "group": r["group_a"], "score": r["score_a"],
+                  "tier": r["tier_a"], "rank": r["rank_a"]} for _, r in part.iterrows()]
+        others = [str(i) for i in part["id_a"] if i != id_b and i in units.index]
+        rows.append({"id_b": id_b, "unit": part["unit_b"].iloc[0], "group": part["group_b"].iloc[0],
+                     "kind": "absorbed" if absorbed else "merged",
+                     "date": effect_date(units, [] if absorbed else [str(id_b)], others)
+                     if str(id_b) in units.index else "",
+                     "predecessors": preds})
+    return pd.DataFrame(rows, columns=["id_b", "unit", "group", "kind", "date", "predecessors"])
 
 
 # -- all years ---------------------------------------------------------------------------------
