@@ -1,4 +1,8 @@
-"""Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
+"""Build a year's report: check inputs, run the notebook with papermill, render HTML, PDF and Word.
+
+The PDF's parts (the report, and each annex that starts on a page of its own) and the Word
+document are made in parallel by :class:`Renderers`, whose fork server imports WeasyPrint while
+the notebook runs (:func:`write_documents`; the parts: :mod:`.publish`).
 
 Everything is written into a temporary folder beside the destination and moved
 into place only when every step has succeeded, so a failed run never touches
@@ -11,15 +15,24 @@ the same inputs is identical.
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
+import io
 import json
 import keyword
 import logging
+import multiprocessing
+import multiprocessing.forkserver
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 
@@ -28,10 +41,12 @@ from ..engine.pipeline import Evaluation, evaluate
 from ..errors import Interrupted, ReportError, describe_os_error, shown_path
 from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
 from ..inputs.provenance import pinned
+from .charts import die_with, workers_wanted
 from .kernels import IsolatedKernelManager
-from .publish import require_font, write_docx
+from .publish import docx_bytes, join_pdfs, pdf_bytes, require_font, split_annexes
 
-__all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
+__all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_documents", "Renderers",
+           "write_json", "Built", "NOTEBOOK",
            "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT"]
 
 PACKAGE = Path(__file__).resolve().parent  # evaluation/report
@@ -47,6 +62,7 @@ BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUM
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.report.build")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -204,12 +220,106 @@ def render_html(nb: nbformat.NotebookNode, *, illustrative: bool = False, title:
 
 
 def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
-    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint."""
-    from weasyprint import HTML
+    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint.
 
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    HTML(string=html, base_url=str(base_url)).write_pdf(target)
+    One document, laid out in this process; :func:`write_documents` is what the builder uses.
+    """
+    Path(target).write_bytes(pdf_bytes(html, str(base_url)))
+
+
+# -- the PDF and the Word document, in parallel (the parts: :mod:`.publish`) -----------------------
+
+
+class Renderers:
+    """Processes that make the PDF's parts and the Word document while this one makes the report's part.
+
+    Made when a build starts: the fork server imports WeasyPrint while the notebook runs.  As many
+    as the cores this build may use, less one (this process works too; ``EVALUATION_CHART_WORKERS``,
+    set by the batch, counts them: :func:`.charts.workers_wanted`); none with one core.  Workers
+    end with the process that made them (:func:`.charts.die_with`).
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(0, (workers_wanted() if workers is None else workers) - 1)
+        self._pool: ProcessPoolExecutor | None = None
+        if self.workers and "forkserver" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["weasyprint", "bs4", "evaluation.report.publish"])
+            try:
+                multiprocessing.forkserver.ensure_running()
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with,
+                                                 initargs=(os.getpid(),))
+            except OSError as exc:
+                log.warning("không khởi động được tiến trình lập PDF (%s): lập trong tiến trình này", exc)
+
+    def run(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        """Every job's result, in order: the first made here, the next ones given to the workers.
+
+        A worker is given one job at a time; when this process is free it takes the last job no
+        worker has been given.  Should the workers die, what they had not finished is done here.
+        """
+        if self._pool is None or len(jobs) < 2:
+            return [job() for job in jobs]
+        results: dict[int, T] = {}
+        pending = list(range(1, len(jobs)))
+        running: dict[int, Future[T]] = {}
+        mine: int | None = 0
+        while mine is not None:
+            for i in [i for i, future in running.items() if future.done()]:
+                results[i] = self._collect(jobs[i], running.pop(i))
+            while pending and len(running) < self.workers:
+                i = pending.pop(0)
+                try:
+                    running[i] = self._pool.submit(jobs[i])
+                except BrokenProcessPool:
+                    pending.insert(0, i)
+                    break
+            results[mine] = jobs[mine]()
+            mine = pending.pop() if pending else None
+        for i, future in running.items():
+            results[i] = self._collect(jobs[i], future)
+        return [results[i] for i in range(len(jobs))]
+
+    @staticmethod
+    def _collect(job: Callable[[], T], future: Future[T]) -> T:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            log.warning("một tiến trình lập PDF đã dừng bất thường: phần của nó được lập trong tiến trình này")
+            return job()
+
+    def close(self) -> None:
+        """Stop the workers (a build that failed or was interrupted does not wait for them)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, AttributeError):
+                    process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def write_documents(html: str, work: Path, stem: str, *, docx: bool, renderers: Renderers | None = None) -> None:
+    """``<stem>.pdf`` (and, with ``docx``, ``<stem>.docx``) in ``work`` from the report page.
+
+    The parts of :func:`split_annexes` are laid out in parallel where cores allow, then joined
+    (:func:`join_pdfs`); the Word document is made at the same time.  Same bytes with any number
+    of workers.
+
+    Raises
+    ------
+    ReportError
+        WeasyPrint or pandoc failed.
+    OSError
+        A file could not be written.
+    """
+    parts = split_annexes(html)
+    jobs = [functools.partial(pdf_bytes, part, str(work)) for part in parts]
+    if docx:
+        jobs.append(functools.partial(docx_bytes, html, figures=work / "figures"))
+    results = (renderers or Renderers(workers=1)).run(jobs)
+    (work / f"{stem}.pdf").write_bytes(join_pdfs(results[:len(parts)]))
+    if docx:
+        (work / f"{stem}.docx").write_bytes(results[-1])
 
 
 def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, notebook: Path, saved: Path) -> None:
@@ -255,19 +365,14 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         remove_leftovers(final)
         work = Path(tempfile.mkdtemp(prefix=f".{final.name}.{BUILDING}-", dir=final.parent))
         failed_copy = final.parent / f"{final.name}.failed.ipynb"
+        renderers = None
         try:
+            renderers = Renderers()  # their fork server imports WeasyPrint while the notebook runs
             nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
             _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
             html = render_html(nb, illustrative=illustrative, title=title)
             (work / f"{stem}.html").write_text(html, encoding="utf-8")
-            try:
-                write_pdf(html, work / f"{stem}.pdf", base_url=work)
-            except OSError:
-                raise  # a full disk is said as such, by the command line
-            except Exception as exc:  # a renderer failure is a report failure, not a crash
-                raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
-            if docx:
-                write_docx(html, work / f"{stem}.docx", figures=work / "figures")
+            write_documents(html, work, stem, docx=docx, renderers=renderers)
             if before_swap is not None:
                 before_swap(work)
             missing = [f for f in expected if not (work / f).exists()]
@@ -288,6 +393,9 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         except BaseException:
             _clean_up(work, (work / f"{stem}.ipynb", failed_copy))
             raise
+        finally:
+            if renderers is not None:
+                renderers.close()
 
 
 def _clean_up(work: Path, keep: tuple[Path, Path] | None) -> None:
