@@ -40,3 +40,28 @@ def test_bench_json_has_exactly_the_keys(tmp_path):
     data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert list(data) == KEYS
     assert "| report_ratio | 3.0 | ≤ 1.5 | no |" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+
+
+def test_a_target_relative_to_another_figure_is_written_with_its_value(tmp_path):
+    results = {k: 1.0 for k in KEYS} | {"rebuild_one_seconds": 2.5, "_runs": {}, "_load": {"rebuild": ("1", "2")}}
+    write(results, tmp_path, runs=1)
+    text = (tmp_path / "bench.md").read_text(encoding="utf-8")
+    assert "| rebuild_one_seconds | 2.5 | ≤ report_seconds + 1.0 (2.0) | no |" in text
+    assert "- rebuild: 1 → 2" in text
+
+
+def test_the_province_sized_year_has_the_units_asked_and_the_same_bytes_every_time(tmp_path):
+    from bench.province import make_province
+    from evaluation.engine.pipeline import evaluate
+
+    first = make_province(tmp_path / "a", 75)
+    second = make_province(tmp_path / "b", 75)
+    ev = evaluate(first)
+    assert int(ev.counts.loc["total", "total"]) == 75 and ev.detail is not None
+    assert ev.params.params.illustrative
+    for name in ("criteria.csv", "survey.csv", "adjustments.csv"):
+        assert (first.parent.parent / "data" / "province-75" / name).read_bytes() == \
+               (second.parent.parent / "data" / "province-75" / name).read_bytes(), name
+    # The units added receive the forms a year asks for: only the plan's two units get too few.
+    survey = ev.detail.survey
+    assert set(survey.loc[survey["flag"], "unit_id"]) == {"so-ngoai-vu", "huyen-muong-lat"}

@@ -32,21 +32,23 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-import nbformat
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import __version__
-from ..engine.pipeline import Evaluation, evaluate
 from ..errors import Interrupted, ReportError, describe_os_error, shown_path
-from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
-from ..inputs.provenance import pinned
+from ..files import (BUILDING, RECORD, build_lock, environment, fingerprint, remove_leftovers, reusable,
+                     swap_into_place, write_record)
 from .charts import die_with, workers_wanted
-from .kernels import IsolatedKernelManager
 from .publish import docx_bytes, join_pdfs, pdf_bytes, require_font, split_annexes
 
-__all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_documents", "Renderers",
-           "write_json", "Built", "NOTEBOOK",
+# Imported where used: deciding that a report is up to date needs neither pandas nor a kernel.
+if TYPE_CHECKING:
+    import nbformat
+
+    from ..engine.pipeline import Evaluation
+
+__all__ = ["build_report", "build_notebook", "build_sources", "input_folders", "render_html", "write_pdf",
+           "write_documents", "Renderers", "write_json", "Built", "NOTEBOOK",
            "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT"]
 
 PACKAGE = Path(__file__).resolve().parent  # evaluation/report
@@ -55,10 +57,10 @@ NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
 TEMPLATES = PACKAGE / "templates"
 SUMMARY = "summary.json"
 EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", "results.csv", "results.xlsx", "figures",
-                  SUMMARY)
+                  SUMMARY, RECORD)
 # What the builder itself writes, whatever the notebook: a province's own report notebook need not
 # write the exports and figures of ours.
-BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY)
+BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY, RECORD)
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.report.build")
@@ -67,11 +69,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Built:
-    """Where a report was written."""
+    """Where a report was written; ``reused`` when the one in place was up to date and kept.
+
+    ``why``: what made a build necessary (a changed input, a missing output, ``--force``…).
+    """
 
     year: str
     folder: Path
     stem: str = "report"
+    reused: bool = False
+    why: str = ""
 
     @property
     def html(self) -> Path:
@@ -155,7 +162,10 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
     The error names the cell (its index and id, and the first line of its source) and
     the exception raised inside it.
     """
+    import nbformat
     import papermill as pm
+
+    from .kernels import IsolatedKernelManager
 
     check_parameters(parameters, declared_parameters(nbformat.read(notebook, as_version=4)))
     try:
@@ -187,6 +197,8 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
 
 def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
     """A copy without stderr streams (warnings go to the log, not into the report)."""
+    import nbformat
+
     nb = nbformat.from_dict(nb)
     messages = []
     for cell in nb.cells:
@@ -329,6 +341,8 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
     runs' ``report.ipynb`` differ.  The path is written relative to the notebook's folder, as the
     other paths of the parameters are.
     """
+    import nbformat
+
     shown = os.path.relpath(final, notebook.parent)
     for cell in nb.cells:
         if cell.get("id") == INJECTED_ID:
@@ -468,12 +482,41 @@ def write_json(data: object, path: Path) -> None:
                           encoding="utf-8")
 
 
+def build_sources(kind: str, folder: Path, notebook: Path, kernel_name: str, **settings: object) -> dict:
+    """What a build of ``folder`` depends on besides the input files it reads (recorded in ``build.json``).
+
+    ``settings`` (the year, a data folder given on the command line…), the notebook and kernel, one
+    SHA-256 of the package's code and templates and of the notebook, the package version, the Python
+    version and the installed libraries (:func:`evaluation.files.environment`).  Paths are relative
+    to ``folder``.
+    """
+    notebook = Path(notebook).resolve()
+    return {"kind": kind, **settings, "notebook": os.path.relpath(notebook, folder), "kernel": kernel_name,
+            "code": _code(notebook), "version": __version__, **environment()}
+
+
+@functools.cache
+def _code(notebook: Path) -> str:
+    """One SHA-256 of the package (code, templates, styles) and the notebook; once per process."""
+    return fingerprint([PACKAGE.parent, notebook], ROOT)
+
+
+def input_folders(ev: Evaluation) -> list[Path]:
+    """Where a year's inputs are looked for: its data folder and the registry's folders."""
+    return sorted({Path(ev.params.data_dir), *(Path(p).parent for p in ev.params.registry_paths)})
+
+
 def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
                  notebook: Path = NOTEBOOK, kernel_name: str = "python3",
-                 data_dir: Path | str | None = None) -> Built:
-    """Build ``out_root/<year>/`` for one params file.
+                 data_dir: Path | str | None = None, force: bool = False) -> Built:
+    """Build ``out_root/<year>/`` for one params file, unless it is up to date.
 
-    The inputs are checked first, in this process: bad input raises
+    The report in place is kept as it is (``Built.reused``) when its ``build.json`` shows that
+    nothing it was made from has changed (:func:`build_sources`, every input file's SHA-256) and
+    that every output is still there, byte for byte (:func:`evaluation.files.reusable`): a build
+    would give the same bytes.  ``force`` builds it anyway.
+
+    Otherwise the inputs are checked first, in this process: bad input raises
     :class:`~evaluation.errors.InputError` before any kernel starts and
     nothing is written.
 
@@ -485,9 +528,19 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
         A notebook cell or a renderer failed; the previous report is untouched.
     """
     params_path = Path(params_path).resolve()
-    ev = evaluate(params_path, data_dir=data_dir)
-    year = ev.params.id
     out_root = Path(out_root).resolve()
+    year = params_path.stem  # the params id, as the evaluation names it
+    final = out_root / year
+    sources = build_sources("report", final, notebook, kernel_name, id=year,
+                            data_dir=os.path.relpath(Path(data_dir).resolve(), final) if data_dir else "")
+    why = "--force" if force else reusable(final, sources)
+    if why is None:
+        return Built(year, final, reused=True)
+
+    from ..engine.pipeline import evaluate
+    from ..inputs.provenance import pinned
+
+    ev = evaluate(params_path, data_dir=data_dir)
 
     def parameters(work: Path) -> dict[str, object]:
         return {
@@ -497,12 +550,16 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
             "output_dir": str(work),
         }
 
+    def before_swap(work: Path) -> None:
+        write_json(year_summary(ev), work / SUMMARY)
+        write_record(work, sources, ev.inputs.read, digests={p: d for p, (_, d) in ev.inputs.read.items()},
+                     folders=input_folders(ev))
+
     expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
     # The kernel reads the inputs again: it must read the bytes checked here, whose checksums
     # summary.json and the report's annex give (a file replaced meanwhile fails the build).
     with pinned(ev.inputs.read):
-        build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
+        build_notebook(final, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY),
-               docx=True)
-    return Built(year, out_root / year)
+               kernel_name=kernel_name, before_swap=before_swap, docx=True)
+    return Built(year, final, why=why)
