@@ -123,3 +123,21 @@ def test_the_annex_is_joined_after_the_report_and_numbered_from_its_own_first_pa
     alone = _page(_cell("a", "<p>Chỉ có thân báo cáo.</p>"))
     write_documents(alone, serial, "alone", docx=False)
     assert (serial / "alone.pdf").read_bytes() == publish.pdf_bytes(alone, str(serial))
+
+
+def test_the_word_html_finds_each_element_as_its_css_selector_did():
+    """One walk over the page instead of a CSS select per step: renamed, removed and nested elements."""
+    html = ('<html><body><main>'
+            '<div class="assessment-text"><ul class="dashes"><li>một<ul><li>hai</li></ul></li></ul></div>'
+            '<table><tr><td class="num legend">1</td><td class="num">2</td></tr></table>'
+            '<h3 class="cards">Phiếu<a class="anchor-link legend" href="#p">¶</a></h3>'
+            '<div class="signature-space"><span class="legend">x</span></div></main></body></html>')
+    out = publish.docx_html(html)
+    # Each list once, its items as "- " paragraphs, the inner one too.
+    assert out.count("- một") == 1 and out.count("- hai") == 1 and "<ul" not in out and "<li" not in out
+    # A numeric cell that is also a legend became a styled div: no longer a cell to right-align.
+    assert '<div class="num legend" data-custom-style="Small"><p>1</p></div>' in out
+    assert '<td align="right" class="num">2</td>' in out
+    assert "¶" not in out and 'data-custom-style="AppendixTitle"' in out
+    # The signature space was emptied before its old content could be styled.
+    assert 'data-custom-style="SignatureSpace"><p>\u00a0</p></div>' in out and ">x<" not in out

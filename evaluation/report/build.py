@@ -246,13 +246,16 @@ class Renderers:
     """Processes that make the PDF's parts and the Word document while this one makes the report's part.
 
     Made when a build starts: the fork server imports WeasyPrint while the notebook runs.  As many
-    as the cores this build may use, less one (this process works too; ``EVALUATION_CHART_WORKERS``,
-    set by the batch, counts them: :func:`.charts.workers_wanted`); none with one core.  Workers
-    end with the process that made them (:func:`.charts.die_with`).
+    as the cores this build may use (``EVALUATION_CHART_WORKERS``, set by the batch, counts them:
+    :func:`.charts.workers_wanted`), this process working too: on two cores the report's part here,
+    the score cards and the Word document in two workers, so that a busy machine still gives the
+    build its share; none with one core.  Workers end with the process that made them
+    (:func:`.charts.die_with`).
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = max(0, (workers_wanted() if workers is None else workers) - 1)
+        wanted = workers_wanted() if workers is None else workers
+        self.workers = wanted if wanted > 1 else 0
         self._pool: ProcessPoolExecutor | None = None
         if self.workers and "forkserver" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("forkserver")

@@ -276,11 +276,30 @@ def docx_html(html: str, figures: Path | None = None) -> str:
 
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main") or soup.body or soup
+    # Every element once, in document order: a CSS select walks the whole tree each time (twenty
+    # walks of 40,000 elements for a province's score cards, 5 s).  Each step below finds what the
+    # select it replaces found then: the element's name as it is at that step, still in the page.
+    elements = main.find_all(True)
+
+    def attached(el) -> bool:
+        while el is not None and el is not main:
+            el = el.parent
+        return el is main
+
+    def having(names: tuple[str, ...] | None, *classes: str) -> list:
+        wanted = set(classes)
+        # A decomposed element's name is "" (and its other attributes gone).
+        return [el for el in elements if el.name and (names is None or el.name in names)
+                and not wanted.isdisjoint(el.get("class") or ()) and attached(el)]
+
+    def within(el, cls: str) -> bool:
+        return any(cls in (up.get("class") or ()) for up in el.parents)
+
     pngs = {}
     if figures is not None and Path(figures).is_dir():
         for svg in sorted(Path(figures).glob("*.svg")):
             pngs[svg.read_bytes()] = svg.with_suffix(".png")
-    for img in main.find_all("img"):
+    for img in [el for el in elements if el.name == "img"]:
         src = img.get("src", "")
         if src.startswith("data:image/svg+xml;base64,"):
             png = pngs.get(base64.b64decode(src.split(",", 1)[1]))
@@ -288,10 +307,10 @@ def docx_html(html: str, figures: Path | None = None) -> str:
                 img.decompose()     # a chart without its PNG: better absent than a broken image
                 continue
             img["src"] = f"figures/{png.name}"   # relative: the document must not hold the build folder
-    for a in main.select("a.anchor-link"):
+    for a in having(("a",), "anchor-link"):
         a.decompose()
     for cls, style in DOCX_STYLES.items():
-        for el in main.select(f".{cls}"):
+        for el in having(None, cls):
             if cls == "signature-space":
                 el.string = "\u00a0"
             el.name = "div"
@@ -303,17 +322,18 @@ def docx_html(html: str, figures: Path | None = None) -> str:
                     para.append(child.extract())
                 el.append(para)
     # "- " items as the document writes them, not Word bullets
-    for ul in main.select("ul.dashes, .assessment-text ul"):
+    for ul in [el for el in elements if el.name == "ul" and attached(el)
+               and ("dashes" in (el.get("class") or ()) or within(el, "assessment-text"))]:
         for li in ul.find_all("li", recursive=False):
             li.name = "p"
             li.insert(0, "- ")
         ul.unwrap()
-    for h in main.select("h2.appendix, h3.cards"):
+    for h in [*having(("h2",), "appendix"), *having(("h3",), "cards")]:
         h.name = "div"
         h["data-custom-style"] = "AppendixTitle"
-    for table in main.select("table.doc-head, table.doc-close"):
+    for table in having(("table",), "doc-head", "doc-close"):
         table["data-custom-style"] = "Borderless"
-    for cell in main.select("td.num, th.num"):
+    for cell in having(("td", "th"), "num"):
         cell["align"] = "right"
     # No <title>: pandoc would print it as a title above the document's own heading.
     return "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"></head><body>" \
