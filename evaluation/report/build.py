@@ -355,7 +355,8 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
 
 def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
-           before_swap: Callable[[Path], None] | None = None, docx: bool = False) -> None:
+           before_swap: Callable[[Path], None] | None = None, docx: bool = False,
+           font: Future[str] | None = None) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -366,6 +367,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     the temporary folder is removed, the executed notebook is kept as
     ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
     ``docx``: also write ``<stem>.docx`` (the Word document, :func:`.publish.write_docx`).
+    ``font``: the typeface check already started (:func:`font_check`), else it is made here.
 
     Raises
     ------
@@ -376,7 +378,8 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         The output folder cannot be written (read-only, full, no permission).
     """
     _check_destination(final)
-    require_font()  # before any work: a missing font is said plainly, never a silent fallback
+    # Before any work: a missing font is said plainly, never a silent fallback.
+    font.result() if font is not None else require_font()
     final.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(final):
         remove_leftovers(final)
@@ -485,6 +488,17 @@ def write_json(data: object, path: Path) -> None:
                           encoding="utf-8")
 
 
+def font_check() -> Future[str]:
+    """:func:`.publish.require_font` in a thread: fontconfig loads its fonts (0.4 s) while the inputs are read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="font")
+    try:
+        return pool.submit(require_font)
+    finally:
+        pool.shutdown(wait=False)  # its thread ends with its one task
+
+
 def build_sources(kind: str, folder: Path, notebook: Path, kernel_name: str, **settings: object) -> dict:
     """What a build of ``folder`` depends on besides the input files it reads (recorded in ``build.json``).
 
@@ -543,6 +557,7 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     from ..engine.pipeline import evaluate
     from ..inputs.provenance import pinned
 
+    font = font_check()
     ev = evaluate(params_path, data_dir=data_dir)
 
     def parameters(work: Path) -> dict[str, object]:
@@ -564,5 +579,5 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     with pinned(ev.inputs.read):
         build_notebook(final, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=before_swap, docx=True)
+               kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font)
     return Built(year, final, why=why)

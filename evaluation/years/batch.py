@@ -356,9 +356,13 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
     outcomes: list[Outcome] = []
     pending = list(tasks)
     running: dict[Future, tuple[str, float]] = {}
-    # The cores left to each year draw its charts (evaluation.report.charts): none left when every core runs a year.
+    # The cores left to each year draw its charts and lay out its PDF (evaluation.report.charts, .build):
+    # none left when every core runs a year and more years wait.  When every task starts at once (a
+    # rebuild of the one year that changed and its comparison), each may use every core: they share
+    # them while they run together, and the last one still running gets them all.
+    share = default_jobs() if len(tasks) <= workers else max(1, default_jobs() // workers)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1,
-                               initializer=_share_cores, initargs=(max(1, default_jobs() // workers),))
+                               initializer=_share_cores, initargs=(share,))
     try:
         while pending or running:
             while pending and len(running) < workers:

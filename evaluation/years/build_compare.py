@@ -55,8 +55,10 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
         A notebook cell or a renderer failed; the previous comparison is untouched.
     """
     from ..inputs.provenance import pinned
+    from ..report.build import font_check
     from .compare import comparability, compare_years
 
+    font = font_check()
     cmp = compare_years(params_paths)
     paths = [ev.params.path for ev in cmp.years]  # oldest first
     name = comparison_name([ev.params.id for ev in cmp.years])
@@ -87,5 +89,5 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
 
     with pinned(read):  # the kernel compares the bytes checked here
         build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
-               illustrative=cmp.illustrative, kernel_name=kernel_name, before_swap=before_swap)
+               illustrative=cmp.illustrative, kernel_name=kernel_name, before_swap=before_swap, font=font)
     return Built(name, final, stem="compare", why=why)
