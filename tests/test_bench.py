@@ -43,10 +43,12 @@ def test_bench_json_has_exactly_the_keys(tmp_path):
 
 
 def test_a_target_relative_to_another_figure_is_written_with_its_value(tmp_path):
-    results = {k: 1.0 for k in KEYS} | {"rebuild_one_seconds": 2.5, "_runs": {}, "_load": {"rebuild": ("1", "2")}}
+    results = {k: 1.0 for k in KEYS} | {"rebuild_one_seconds": 2.5, "_year_report_seconds": 1.25, "_runs": {},
+                                        "_load": {"rebuild": ("1", "2")}}
     write(results, tmp_path, runs=1)
     text = (tmp_path / "bench.md").read_text(encoding="utf-8")
-    assert "| rebuild_one_seconds | 2.5 | ≤ report_seconds + 1.0 (2.0) | no |" in text
+    assert "| rebuild_one_seconds | 2.5 | ≤ example-2026 built alone + 1.0 (2.25) | no |" in text
+    assert list(json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))) == KEYS
     assert "- rebuild: 1 → 2" in text
 
 
