@@ -17,7 +17,9 @@ LAB_STAMP := $(LAB_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d'
 SYSDEPS := PYTHON=$(PYTHON) scripts/system-deps.sh
 YEAR   ?= 2020
 OUT    ?= outputs
+PARAMS ?= params
 JOBS   ?=
+FORCE  ?=
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,13 +40,13 @@ $(LAB_STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install the project (done automatically on first use)
 
-report: $(STAMP) ## Build the report of YEAR (default 2020) into OUT/YEAR (default outputs/2020)
+report: $(STAMP) ## Build the report of YEAR (default 2020) into OUT/YEAR unless it is up to date (FORCE=1: anyway)
 	@$(SYSDEPS) report
-	$(PY) -m evaluation report --year $(YEAR) --out $(OUT)
+	$(PY) -m evaluation --params-dir $(PARAMS) report --year $(YEAR) --out $(OUT) $(if $(FORCE),--force)
 
-reports: $(STAMP) ## Build every params/*.yaml in parallel (JOBS=n at a time), the comparison and the index
+reports: $(STAMP) ## Build every params/*.yaml that changed in parallel (JOBS=n), the comparison, the index (FORCE=1: all)
 	@$(SYSDEPS) report
-	$(PY) -m evaluation report --all --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m evaluation --params-dir $(PARAMS) report --all --out $(OUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 test: $(STAMP) ## Run the test suite
 	@$(SYSDEPS) test

@@ -23,10 +23,16 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from .engine.pipeline import display_path
-from .errors import InputError, Interrupted, Problem, ReportError, describe_os_error
+from .errors import InputError, Interrupted, Problem, ReportError, describe_os_error, shown_path
 
 __all__ = ["main"]
+
+
+def display_path(path: Path) -> str:
+    """:func:`evaluation.engine.pipeline.display_path`, imported by the commands that need it (it brings pandas)."""
+    from .engine.pipeline import display_path as shown
+
+    return shown(path)
 
 
 def _params_for(args: argparse.Namespace) -> Path:
@@ -45,24 +51,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .inputs.params import find_params
+    # Light imports only until something has to be built: with nothing changed, the command reads
+    # the build records and checksums and ends (no pandas, no kernel).
     from .report.build import build_report
 
     if args.all:
         from .years.batch import run_batch
 
-        paths = find_params(args.params_dir)
+        # As inputs.params.find_params, without importing the params' models.
+        paths = sorted(p for p in Path(args.params_dir).glob("*.yaml") if p.is_file())
         if not paths:
             raise InputError([Problem(args.params_dir, None, None, None, "không có tệp tham số <năm>.yaml nào")])
-        result = run_batch(paths, args.out, jobs=args.jobs, compare=not args.no_compare,
+        result = run_batch(paths, args.out, jobs=args.jobs, compare=not args.no_compare, force=args.force,
                            **({"notebook": Path(args.notebook).resolve()} if args.notebook else {}))
         for o in result.outcomes:
             if o.ok:
-                print(f"{o.name}: {display_path(o.folder)}")
+                print(f"{o.name}: {shown_path(o.folder)}" + (" (không đổi)" if o.reused else ""))
         return result.exit_status
-    built = build_report(_params_for(args), args.out,
+    built = build_report(_params_for(args), args.out, force=args.force,
                          **({"notebook": Path(args.notebook).resolve()} if args.notebook else {}))
-    print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
+    print(f"{built.year}: {shown_path(built.html)}, {shown_path(built.pdf)}"
+          + (" (không có gì thay đổi: giữ báo cáo đã lập; --force để lập lại)" if built.reused else ""))
     return 0
 
 
@@ -170,8 +179,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .years.build_compare import build_comparison
 
     paths = [Path(args.params_dir) / f"{year}.yaml" for year in args.years]
-    built = build_comparison(paths, args.out)
-    print(f"{built.year}: {display_path(built.html)}, {display_path(built.pdf)}")
+    built = build_comparison(paths, args.out, force=args.force)
+    print(f"{built.year}: {shown_path(built.html)}, {shown_path(built.pdf)}"
+          + (" (không có gì thay đổi: giữ báo cáo đã lập; --force để lập lại)" if built.reused else ""))
     return 0
 
 
@@ -234,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="với --all: không lập báo cáo so sánh các năm")
     p.add_argument("--jobs", type=_jobs, default=None,
                    help="với --all: số năm lập cùng lúc (mặc định: số lõi CPU)")
+    p.add_argument("--force", action="store_true",
+                   help="lập lại cả khi không có gì thay đổi (mặc định: giữ báo cáo đã lập nếu dữ liệu, quy định, "
+                        "sổ tay, mẫu trình bày và phiên bản không đổi)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("new-year", help="tạo tham số và biểu mẫu Excel cho một năm mới (không ghi đè)")
@@ -260,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", nargs="+", required=True, metavar="NĂM",
                    help="hai năm trở lên (tên tệp params/<năm>.yaml)")
     p.add_argument("--out", default="outputs", help="thư mục kết quả (mặc định: outputs)")
+    p.add_argument("--force", action="store_true", help="lập lại cả khi không có gì thay đổi")
     p.set_defaults(func=_cmd_compare)
     return parser
 

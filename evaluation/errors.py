@@ -13,8 +13,10 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported when a table is asked for: a command that finds nothing to do needs no pandas
+    import pandas as pd
 
 __all__ = ["Problem", "InputError", "ReportError", "Interrupted", "problems_frame", "MESSAGES_PER_FILE",
            "os_error_text", "describe_os_error", "parser_text", "shown_path"]
@@ -78,6 +80,8 @@ def _short(value: str, limit: int = 60) -> str:
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     """All problems as one table (file, row, column, value, expected, cell)."""
+    import pandas as pd
+
     rows = [asdict(p) for p in problems]
     return pd.DataFrame(rows, columns=["file", "row", "column", "value", "expected", "cell"])
 

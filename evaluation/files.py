@@ -1,8 +1,9 @@
-"""Files written the same way every time, and put in place safely.
+"""Files written the same way every time, put in place safely, and kept while nothing changed.
 
 Same inputs, same bytes (:func:`deterministic_zip`); a built folder swapped into place
 whole, one build of it at a time, with what killed runs left removed (:func:`build_lock`,
-:func:`swap_into_place`, :func:`remove_leftovers`).
+:func:`swap_into_place`, :func:`remove_leftovers`); what it was built from recorded beside its
+outputs, so that an unchanged folder is not built again (:func:`write_record`, :func:`reusable`).
 
 Foundation module: any stage may import it; it imports nothing of the package.
 """
@@ -18,7 +19,7 @@ import re
 import shutil
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 try:
@@ -27,7 +28,8 @@ except ImportError:  # not on POSIX: builds are not locked
     fcntl = None
 
 __all__ = ["deterministic_zip", "build_lock", "swap_into_place", "remove_leftovers", "leftover_names",
-           "BUILDING", "OLD"]
+           "BUILDING", "OLD", "RECORD", "sha256_file", "tree_digests", "fingerprint", "environment", "write_record",
+           "reusable"]
 
 _FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _FIXED_CORE_DATE = "1980-01-01T00:00:00Z"
@@ -186,3 +188,170 @@ def build_lock(final: Path, *, say: Callable[[str], None] | None = None) -> Iter
 def _to_stderr(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
+
+
+# -- what a folder was built from: reuse it while nothing it depends on has changed ---------------
+#
+# A built folder holds ``build.json``: what it was made from (``sources``: the settings of the build,
+# the checksum of the code, the templates and the notebook, the package version, the installed
+# libraries), the SHA-256 of every input file the build read (``inputs``), the regular files of the
+# folders those inputs were looked for in (``folders``: a file that appears there, an optional input
+# such as a trace of collected forms, is seen), and the SHA-256 of every file the build wrote
+# (``outputs``).  :func:`reusable` says whether the folder can be kept as it is: nothing recorded has
+# changed and every output is still there, byte for byte.  It reads only the files recorded, never
+# starts anything.  The record is written inside the temporary folder before the swap
+# (:func:`swap_into_place`), so a folder in place always has the record of its own build; a failed
+# build leaves the previous folder and its record.
+
+RECORD = "build.json"
+RECORD_FORMAT = 1
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def tree_digests(folder: Path, *, skip: tuple[str, ...] = (RECORD,)) -> dict[str, str]:
+    """Every regular file under ``folder`` (``/``-separated relative name → SHA-256), but ``skip``."""
+    folder = Path(folder)
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and not path.is_symlink() and name not in skip:
+            found[name] = sha256_file(path)
+    return found
+
+
+def fingerprint(paths: Iterable[Path], root: Path) -> str:
+    """One SHA-256 of files: each one's name relative to ``root`` and its bytes; folders walked whole.
+
+    Compiled caches (``__pycache__``, ``*.pyc``) are left out.
+    """
+    import hashlib
+
+    root = Path(root)
+    files = set()
+    for path in map(Path, paths):
+        found = path.rglob("*") if path.is_dir() else [path]
+        files.update(p for p in found if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    digest = hashlib.sha256()
+    for path in sorted(files, key=lambda p: os.path.relpath(p, root)):
+        digest.update(os.path.relpath(path, root).encode() + b"\0" + sha256_file(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def environment() -> dict[str, str]:
+    """The Python version and every distribution installed (names and versions, as one SHA-256).
+
+    Listing the ``*.dist-info`` folders of the import path costs a few milliseconds; a library
+    upgraded (matplotlib, WeasyPrint, pandoc's wheel…) may change the outputs' bytes.
+    """
+    import hashlib
+
+    names = set()
+    for entry in map(Path, sys.path):
+        with contextlib.suppress(OSError):
+            if entry.is_dir():
+                names.update(p.name for p in os.scandir(entry) if p.name.endswith((".dist-info", ".egg-info")))
+    return {"python": sys.version.split()[0],
+            "libraries": hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()}
+
+
+def _files_in(folder: Path) -> list[str]:
+    try:
+        return sorted(e.name for e in os.scandir(folder) if e.is_file())
+    except OSError:
+        return []
+
+
+def _json(value: object) -> object:
+    import json
+
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def write_record(folder: Path, sources: dict, inputs: Iterable[Path], *, folders: Iterable[Path] = (),
+                 digests: dict[Path, str] | None = None, record: str = RECORD,
+                 outputs: Iterable[str] | None = None) -> None:
+    """Write ``folder/record``: ``sources``, the inputs' and the outputs' SHA-256 (see above).
+
+    Paths are written relative to ``folder``'s parent's children (``../../params/2020.yaml``), so
+    the record holds for the folder once swapped into place beside it, and for a copied project.
+
+    Parameters
+    ----------
+    inputs : iterable of Path
+        Every file the build read; ``digests`` gives the SHA-256 of the bytes read (others are hashed).
+    folders : iterable of Path
+        Folders whose list of files is recorded (where optional inputs are looked for).
+    outputs : iterable of str, optional
+        The files of ``folder`` the record covers (default: every file under it).
+    """
+    import json
+
+    folder = Path(folder)
+    digests = {Path(p).resolve(): d for p, d in (digests or {}).items()}
+    rel = lambda p: os.path.relpath(Path(p).resolve(), folder)  # noqa: E731
+    written = (tree_digests(folder, skip=(record,)) if outputs is None
+               else {name: sha256_file(folder / name) for name in sorted(outputs)})
+    data = {"format": RECORD_FORMAT, "sources": _json(sources),
+            "inputs": {rel(p): digests.get(Path(p).resolve()) or sha256_file(Path(p)) for p in inputs},
+            "folders": {rel(f): _files_in(Path(f)) for f in folders},
+            "outputs": written, "whole_folder": outputs is None}
+    (folder / record).write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+                                 encoding="utf-8")
+
+
+def reusable(folder: Path, sources: dict, *, record: str = RECORD) -> str | None:
+    """``None`` when ``folder`` holds the outputs of these ``sources`` as they are now, else why not.
+
+    The reason is a short Vietnamese phrase, for progress messages.  Reads ``folder/record``, the
+    inputs it lists (hashed) and the outputs it lists (hashed); nothing else.
+    """
+    import json
+
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / record).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "chưa có kết quả lập trước"
+    except (OSError, ValueError):
+        return "không đọc được bản ghi lần lập trước"
+    if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
+        return "bản ghi lần lập trước khác định dạng"
+    before = data.get("sources") or {}
+    now = _json(sources)
+    changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    if changed:
+        return "đổi " + ", ".join(_SOURCE_WORDS.get(k, k) for k in changed)
+    for rel, digest in (data.get("inputs") or {}).items():
+        path = folder / rel
+        try:
+            if sha256_file(path) != digest:
+                return f"tệp đầu vào {os.path.normpath(path)} đã đổi"
+        except OSError:
+            return f"tệp đầu vào {os.path.normpath(path)} không còn"
+    for rel, names in (data.get("folders") or {}).items():
+        if _files_in(folder / rel) != names:
+            return f"thư mục {os.path.normpath(folder / rel)} có tệp thêm hoặc bớt"
+    expected = data.get("outputs") or {}
+    try:
+        if data.get("whole_folder", True):
+            found = tree_digests(folder, skip=(record,))
+        else:
+            found = {name: sha256_file(folder / name) for name in expected}
+    except OSError:
+        return "tệp kết quả đã bị xóa"
+    if found != expected:
+        return "tệp kết quả đã bị sửa, xóa hoặc thêm"
+    return None
+
+
+# The settings of a build as the progress messages name them.
+_SOURCE_WORDS = {"code": "mã nguồn, mẫu trình bày hoặc sổ tay", "version": "phiên bản công cụ",
+                 "python": "phiên bản Python", "libraries": "thư viện đã cài", "notebook": "sổ tay",
+                 "kernel": "kernel", "data_dir": "thư mục dữ liệu", "ids": "các năm", "failed": "năm lỗi"}

@@ -227,7 +227,9 @@ def main(plan_path: Path = DEFAULT_PLAN) -> None:
     plan = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
     rng = np.random.default_rng(plan["seed"])
     rules = load_rules(base / plan["rules"])
-    registry = load_registry(base / plan["registry"])
+    # One registry file, or several read as one (the real registry and an illustrative one beside it).
+    many = isinstance(plan["registry"], list)
+    registry = load_registry([base / p for p in plan["registry"]] if many else base / plan["registry"])
     units = registry.units
     evaluated = units[registry.valid_in(plan["year"]) & units["group"].isin(rules.group_ids)]
     sets = unit_sets(evaluated, rules).assign(order=lambda f: f["unit_id"].map(units["_row"]))
@@ -254,7 +256,7 @@ def main(plan_path: Path = DEFAULT_PLAN) -> None:
     params = {
         "year": plan["year"],
         "rules": rel(plan["rules"]),
-        "registry": rel(plan["registry"]),
+        "registry": [rel(p) for p in plan["registry"]] if many else rel(plan["registry"]),
         "data": rel(plan["out"]),
         **({"uncertainty": rel(plan["uncertainty"])} if plan.get("uncertainty") else {}),
         "inputs": {"criteria": "criteria.csv", "survey": "survey.csv", "adjustments": "adjustments.csv"},

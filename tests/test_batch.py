@@ -14,7 +14,7 @@ import pytest
 from evaluation.cli import main
 from evaluation.engine.pipeline import evaluate
 from evaluation.report.build import NOTEBOOK, SUMMARY
-from evaluation.years.batch import _run_tasks, _year_task, choose_comparison, run_batch
+from evaluation.years.batch import BatchResult, _run_tasks, _year_task, choose_comparison, run_batch
 from evaluation.years.build_compare import build_comparison
 from tests.conftest import FIXTURES, ROOT, copy_year
 
@@ -228,3 +228,98 @@ def test_the_comparison_prefers_real_data_to_illustrative_for_the_same_year(tmp_
     assert [ev.params.id for ev in chosen] == ["2031", "2032"]
     assert notes == ["example-2032: không đưa vào so sánh — đã có 2032 cho năm 2032 "
                      "(dữ liệu thật được ưu tiên hơn dữ liệu minh họa)"]
+
+
+# -- rebuilding only what changed ------------------------------------------------------------------
+
+
+def _state(out: Path) -> dict[str, tuple[int, dict[str, bytes]]]:
+    """Each built folder (a year, the comparison, the index) as its inode and its files' bytes.
+
+    A folder built again is swapped into place whole: a new inode, even when its bytes are the same.
+    """
+    folders = {"2031": out / "2031", "2032": out / "2032", "compare": out / "compare" / "2031-2032"}
+    state = {name: (folder.stat().st_ino, _snapshot(folder)) for name, folder in folders.items()}
+    index = out / "index.html"
+    state["index"] = (index.stat().st_ino, {"index.html": index.read_bytes()})
+    return state
+
+
+def _rebuilt(before: dict, after: dict) -> set[str]:
+    return {name for name in before if before[name][0] != after[name][0]}
+
+
+@pytest.mark.slow
+def test_only_what_changed_is_built_again_and_every_way_gives_the_same_bytes(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    params = tmp_path / "fixtures" / "years" / "series" / "params"
+    (params / "2033.yaml").unlink()
+    out = tmp_path / "out"
+
+    def run(*extra: str) -> tuple[BatchResult, str]:
+        stream = io.StringIO()
+        result = run_batch(sorted(params.glob("*.yaml")), out, jobs=2, stream=stream, force="--force" in extra)
+        assert result.exit_status == 0, stream.getvalue()
+        return result, stream.getvalue()
+
+    run()
+    first = _state(out)
+    assert (out / "2031" / "build.json").is_file() and (out / "index.build.json").is_file()
+
+    # Nothing changed: nothing is built, nothing evaluated, no kernel, not a byte touched.
+    import evaluation.engine.pipeline as pipeline
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "evaluate", lambda *a, **k: pytest.fail("an unchanged year was evaluated"))
+        result, log = run()
+    assert all(o.reused for o in result.outcomes) and result.index_reused
+    assert "[2031] không có gì thay đổi: giữ báo cáo đã lập" in log and "bắt đầu" not in log
+    assert _state(out) == first
+
+    # An output deleted: that year is built again, to the same bytes; its comparison's inputs did not change.
+    (out / "2031" / "report.docx").unlink()
+    result, log = run()
+    assert "[2031] lập báo cáo: tệp kết quả đã bị sửa, xóa hoặc thêm" in log
+    assert {o.name for o in result.outcomes if not o.reused} == {"2031"}
+    after = _state(out)
+    assert _rebuilt(first, after) == {"2031", "index"}
+    assert after["2031"][1] == first["2031"][1] and after["index"][1] == first["index"][1]
+
+    # One input of 2032 changed (a header's case: the same values, another checksum): 2032 and the
+    # comparison that uses it are built again, 2031 is kept.
+    scores = params.parent / "data" / "2032" / "scores.csv"
+    scores.write_bytes(scores.read_bytes().replace(b"TT,", b"tT,", 1))
+    result, log = run()
+    assert re.search(r"\[2032\] lập báo cáo: tệp đầu vào .*2032/scores.csv đã đổi", log)
+    assert {o.name for o in result.outcomes if not o.reused} == {"2032", "so sánh 2031-2032"}
+    changed = _state(out)
+    assert _rebuilt(after, changed) == {"2032", "compare", "index"}
+    assert changed["2031"] == after["2031"]
+    assert changed["2032"][1]["results.csv"] == after["2032"][1]["results.csv"]   # the same values…
+    assert changed["2032"][1]["report.html"] != after["2032"][1]["report.html"]   # …another checksum printed
+
+    # --force: everything built again, to exactly the bytes that were kept.
+    result, log = run("--force")
+    assert not any(o.reused for o in result.outcomes) and not result.index_reused
+    forced = _state(out)
+    assert _rebuilt(changed, forced) == {"2031", "2032", "compare", "index"}
+    assert {k: v[1] for k, v in forced.items()} == {k: v[1] for k, v in changed.items()}
+
+
+@pytest.mark.slow
+def test_the_command_keeps_an_unchanged_report_and_force_builds_it(tmp_path, capsys, monkeypatch):
+    params = copy_year(tmp_path).parent
+    out = tmp_path / "out"
+    args = ["--params-dir", str(params), "report", "--year", "2020", "--out", str(out)]
+    assert main(args) == 0
+    first = (out / "2020").stat().st_ino, _snapshot(out / "2020")
+    capsys.readouterr()
+    import papermill
+
+    with monkeypatch.context() as m:
+        m.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("a kernel was started"))
+        assert main(args) == 0
+    assert "không có gì thay đổi: giữ báo cáo đã lập" in capsys.readouterr().out
+    assert ((out / "2020").stat().st_ino, _snapshot(out / "2020")) == first
+    assert main([*args, "--force"]) == 0
+    assert (out / "2020").stat().st_ino != first[0] and _snapshot(out / "2020") == first[1]

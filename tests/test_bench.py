@@ -44,11 +44,13 @@ def test_bench_json_has_exactly_the_keys(tmp_path):
 
 def test_the_benchmark_reports_every_figure_of_both_lines_of_work():
     # The engine's, the report's and the batch's; the sensitivity analysis and what-if (issue 16); the
-    # hostile workbook (issue 17). Each once, and every target is a figure.
+    # hostile workbook (issue 17); the province-sized report and the rebuilds (issue 18). Each once, and
+    # every target is a figure.
     assert sorted(KEYS) == sorted(["report_seconds", "floor_seconds", "report_ratio", "batch_seconds",
                                    "serial_seconds", "parallel_speedup", "national_seconds", "national_peak_mb",
                                    "growth", "sensitivity_seconds", "whatif_seconds", "huge_workbook_seconds",
-                                   "huge_workbook_peak_mb"])
+                                   "huge_workbook_peak_mb", "province_report_seconds", "province_growth",
+                                   "rebuild_seconds", "rebuild_one_seconds"])
     assert len(set(KEYS)) == len(KEYS) and set(TARGETS) <= set(KEYS)
     assert TARGETS["huge_workbook_seconds"] == ("≤", 10.0) and TARGETS["huge_workbook_peak_mb"] == ("≤", 500.0)
     assert TARGETS["sensitivity_seconds"] == ("≤", 10.0) and TARGETS["whatif_seconds"] == ("≤", 0.2)
@@ -75,3 +77,30 @@ def test_each_child_process_measures_its_part_and_returns(monkeypatch, capsys):
     assert b.main(["--detailed-child", "62", "--runs", "1"]) == 0
     got = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert got["units"] == 62 and got["draws"] == 20
+
+
+def test_a_target_relative_to_another_figure_is_written_with_its_value(tmp_path):
+    results = {k: 1.0 for k in KEYS} | {"rebuild_one_seconds": 2.5, "_year_report_seconds": 1.25, "_runs": {},
+                                        "_load": {"rebuild": ("1", "2")}}
+    write(results, tmp_path, runs=1)
+    text = (tmp_path / "bench.md").read_text(encoding="utf-8")
+    assert "| rebuild_one_seconds | 2.5 | ≤ example-2026 built alone + 1.0 (2.25) | no |" in text
+    assert list(json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))) == KEYS
+    assert "- rebuild: 1 → 2" in text
+
+
+def test_the_province_sized_year_has_the_units_asked_and_the_same_bytes_every_time(tmp_path):
+    from bench.province import make_province
+    from evaluation.engine.pipeline import evaluate
+
+    first = make_province(tmp_path / "a", 75)
+    second = make_province(tmp_path / "b", 75)
+    ev = evaluate(first)
+    assert int(ev.counts.loc["total", "total"]) == 75 and ev.detail is not None
+    assert ev.params.params.illustrative
+    for name in ("criteria.csv", "survey.csv", "adjustments.csv"):
+        assert (first.parent.parent / "data" / "province-75" / name).read_bytes() == \
+               (second.parent.parent / "data" / "province-75" / name).read_bytes(), name
+    # The units added receive the forms a year asks for: only the plan's two units get too few.
+    survey = ev.detail.survey
+    assert set(survey.loc[survey["flag"], "unit_id"]) == {"so-ngoai-vu", "huyen-muong-lat"}

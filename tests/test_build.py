@@ -120,7 +120,7 @@ def test_a_province_s_own_notebook_builds_with_the_builders_files_only(tmp_path,
     folder = out / "2020"
     assert "Báo cáo rút gọn của tỉnh" in (folder / "report.html").read_text(encoding="utf-8")
     assert {p.name for p in folder.iterdir()} == {"report.ipynb", "report.html", "report.pdf", "report.docx",
-                                                   "summary.json"}
+                                                   "summary.json", "build.json"}
 
 
 # -- the kernel: kernels started at the same moment each get private sockets (papermill #511) ---------

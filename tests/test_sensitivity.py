@@ -24,8 +24,16 @@ from evaluation.engine.sensitivity import analyse, bootstrap_means, survey_inter
 from evaluation.engine.whatif import checked, with_tier_min
 from evaluation.errors import InputError
 from evaluation.inputs.catalogue import criteria_frame, items_frame, questions_frame, surveys_frame
-from evaluation.inputs.rules import (Uncertainty, VaryCriterionMax, VaryRounding, VaryTierMin, VaryUpTo,
-                                     checked_uncertainty, derive_uncertainty, load_uncertainty)
+from evaluation.inputs.rules import (
+    Uncertainty,
+    VaryCriterionMax,
+    VaryRounding,
+    VaryTierMin,
+    VaryUpTo,
+    checked_uncertainty,
+    derive_uncertainty,
+    load_uncertainty,
+)
 from tests.conftest import FIXTURES, ROOT
 
 EXAMPLE = ROOT / "params" / "example-2021.yaml"

@@ -72,8 +72,18 @@ import pandas as pd
 
 from ..fmt import fmt_bound
 from ..inputs.catalogue import items_frame, questions_frame, surveys_frame
-from ..inputs.rules import (DETAIL_KINDS, Precision, Rules, Uncertainty, VaryCriterionMax, VaryRounding, VarySurvey,
-                            VaryTierMin, VaryUpTo, checked_uncertainty)
+from ..inputs.rules import (
+    DETAIL_KINDS,
+    Precision,
+    Rules,
+    Uncertainty,
+    VaryCriterionMax,
+    VaryRounding,
+    VarySurvey,
+    VaryTierMin,
+    VaryUpTo,
+    checked_uncertainty,
+)
 from .adjust import adjust, unit_adjustments
 from .classify import classify
 from .pipeline import Evaluation

@@ -1,4 +1,8 @@
-"""Build a year's report: check inputs, run the notebook with papermill, render HTML and PDF.
+"""Build a year's report: check inputs, run the notebook with papermill, render HTML, PDF and Word.
+
+The PDF's parts (the report, and each annex that starts on a page of its own) and the Word
+document are made in parallel by :class:`Renderers`, whose fork server imports WeasyPrint while
+the notebook runs (:func:`write_documents`; the parts: :mod:`.publish`).
 
 The notebook runs in a kernel of its own on private Unix sockets (:class:`IsolatedKernelManager`),
 so several years built at once never race for a TCP port.
@@ -14,29 +18,48 @@ the same inputs is identical.
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import json
 import keyword
 import logging
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
-from jupyter_client import AsyncKernelManager
-from traitlets import CaselessStrEnum, default
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import __version__
-from ..engine.pipeline import Evaluation, evaluate
 from ..errors import Interrupted, ReportError, describe_os_error, shown_path
-from ..files import BUILDING, build_lock, remove_leftovers, swap_into_place
-from ..inputs.provenance import pinned
-from .publish import require_font, write_docx
+from ..files import (
+    BUILDING,
+    RECORD,
+    build_lock,
+    environment,
+    fingerprint,
+    remove_leftovers,
+    reusable,
+    swap_into_place,
+    write_record,
+)
+from .charts import die_with, workers_wanted
+from .publish import docx_bytes, join_pdfs, pdf_bytes, require_font, split_annexes
 
-__all__ = ["build_report", "build_notebook", "render_html", "write_pdf", "write_json", "Built", "NOTEBOOK",
-           "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT", "IsolatedKernelManager", "TRANSPORT"]
+# Imported where used: deciding that a report is up to date needs neither pandas nor a kernel.
+if TYPE_CHECKING:
+    import nbformat
+
+    from ..engine.pipeline import Evaluation
+
+__all__ = ["build_report", "build_notebook", "build_sources", "input_folders", "render_html", "write_pdf",
+           "write_documents", "Renderers", "write_json", "Built", "NOTEBOOK",
+           "TEMPLATES", "EXPECTED_FILES", "SUMMARY", "ROOT", "TRANSPORT", "kernel_manager_class"]
 
 PACKAGE = Path(__file__).resolve().parent  # evaluation/report
 ROOT = PACKAGE.parents[1]  # the project: notebooks/ beside evaluation/
@@ -44,13 +67,14 @@ NOTEBOOK = ROOT / "notebooks" / "report.ipynb"
 TEMPLATES = PACKAGE / "templates"
 SUMMARY = "summary.json"
 EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", "results.csv", "results.xlsx", "figures",
-                  SUMMARY)
+                  SUMMARY, RECORD)
 # What the builder itself writes, whatever the notebook: a province's own report notebook need not
 # write the exports and figures of ours.
-BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY)
+BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY, RECORD)
 INJECTED_ID = "injected-parameters"
 
 log = logging.getLogger("evaluation.report.build")
+T = TypeVar("T")
 
 
 # -- the kernel papermill starts ----------------------------------------------------------------
@@ -65,38 +89,59 @@ log = logging.getLogger("evaluation.report.build")
 TRANSPORT = "ipc" if os.name == "posix" else "tcp"
 
 
-class IsolatedKernelManager(AsyncKernelManager):
-    """A kernel whose connection file and sockets live in a fresh private folder.
+@functools.cache
+def kernel_manager_class() -> type:
+    """:class:`IsolatedKernelManager`, defined on first use: deciding that a report is up to date
+    (or reading this module) must not import jupyter_client."""
+    from jupyter_client import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
 
-    The folder (mode 0700, from :func:`tempfile.mkdtemp`) is removed when the
-    kernel shuts down.  The socket paths are short (``/tmp/evaluation-kernel-…/
-    kernel-ipc-1``), well under the 104-byte limit of a Unix socket path.
-    """
+    class IsolatedKernelManager(AsyncKernelManager):
+        """A kernel whose connection file and sockets live in a fresh private folder.
 
-    transport = CaselessStrEnum(["tcp", "ipc"], default_value=TRANSPORT, config=True)
+        The folder (mode 0700, from :func:`tempfile.mkdtemp`) is removed when the
+        kernel shuts down.  The socket paths are short (``/tmp/evaluation-kernel-…/
+        kernel-ipc-1``), well under the 104-byte limit of a Unix socket path.
+        """
 
-    @default("connection_file")
-    def _private_connection_file(self) -> str:
-        # The ipc socket paths derive from this name (``kernel-ipc-<n>`` beside it); a
-        # folder per kernel keeps them apart without relying on a check-then-create.
-        return os.path.join(tempfile.mkdtemp(prefix="evaluation-kernel-"), "kernel.json")
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value=TRANSPORT, config=True)
 
-    def cleanup_connection_file(self) -> None:
-        written = self._connection_file_written  # else reading connection_file would make a folder
-        super().cleanup_connection_file()
-        if written:
-            folder = os.path.dirname(self.connection_file)
-            if os.path.basename(folder).startswith("evaluation-kernel-"):
-                shutil.rmtree(folder, ignore_errors=True)
+        @default("connection_file")
+        def _private_connection_file(self) -> str:
+            # The ipc socket paths derive from this name (``kernel-ipc-<n>`` beside it); a
+            # folder per kernel keeps them apart without relying on a check-then-create.
+            return os.path.join(tempfile.mkdtemp(prefix="evaluation-kernel-"), "kernel.json")
+
+        def cleanup_connection_file(self) -> None:
+            written = self._connection_file_written  # else reading connection_file would make a folder
+            super().cleanup_connection_file()
+            if written:
+                folder = os.path.dirname(self.connection_file)
+                if os.path.basename(folder).startswith("evaluation-kernel-"):
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    return IsolatedKernelManager
+
+
+def __getattr__(name: str) -> object:
+    # ``from evaluation.report.build import IsolatedKernelManager`` still works (PEP 562).
+    if name == "IsolatedKernelManager":
+        return kernel_manager_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class Built:
-    """Where a report was written."""
+    """Where a report was written; ``reused`` when the one in place was up to date and kept.
+
+    ``why``: what made a build necessary (a changed input, a missing output, ``--force``…).
+    """
 
     year: str
     folder: Path
     stem: str = "report"
+    reused: bool = False
+    why: str = ""
 
     @property
     def html(self) -> Path:
@@ -180,7 +225,9 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
     The error names the cell (its index and id, and the first line of its source) and
     the exception raised inside it.
     """
+    import nbformat
     import papermill as pm
+
 
     check_parameters(parameters, declared_parameters(nbformat.read(notebook, as_version=4)))
     try:
@@ -190,7 +237,7 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             # sockets in a private folder, not TCP ports: kernels started together
                             # in a batch cannot race for a port (papermill issue 511)
-                            kernel_manager_class=IsolatedKernelManager,
+                            kernel_manager_class=kernel_manager_class(),
                             # every output is collected when the last cell ends: stop the kernel at
                             # once rather than wait for a graceful exit (which sometimes took 2-3 s)
                             shutdown_kernel="immediate",
@@ -212,6 +259,8 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
 
 def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
     """A copy without stderr streams (warnings go to the log, not into the report)."""
+    import nbformat
+
     nb = nbformat.from_dict(nb)
     messages = []
     for cell in nb.cells:
@@ -245,12 +294,109 @@ def render_html(nb: nbformat.NotebookNode, *, illustrative: bool = False, title:
 
 
 def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
-    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint."""
-    from weasyprint import HTML
+    """Paged PDF (A4, page numbers, repeated table headers) from the report HTML, by WeasyPrint.
 
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    HTML(string=html, base_url=str(base_url)).write_pdf(target)
+    One document, laid out in this process; :func:`write_documents` is what the builder uses.
+    """
+    Path(target).write_bytes(pdf_bytes(html, str(base_url)))
+
+
+# -- the PDF and the Word document, in parallel (the parts: :mod:`.publish`) -----------------------
+
+
+class Renderers:
+    """Processes that make the PDF's parts and the Word document while this one makes the report's part.
+
+    Made when a build starts: the fork server imports WeasyPrint while the notebook runs.  As many
+    as the cores this build may use (``EVALUATION_CHART_WORKERS``, set by the batch, counts them:
+    :func:`.charts.workers_wanted`), this process working too: on two cores the report's part here,
+    the score cards and the Word document in two workers, so that a busy machine still gives the
+    build its share; none with one core.  Workers end with the process that made them
+    (:func:`.charts.die_with`).
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        wanted = workers_wanted() if workers is None else workers
+        self.workers = wanted if wanted > 1 else 0
+        self._pool: ProcessPoolExecutor | None = None
+        if self.workers and "forkserver" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["weasyprint", "bs4", "evaluation.report.publish"])
+            try:
+                multiprocessing.forkserver.ensure_running()
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with,
+                                                 initargs=(os.getpid(),))
+            except OSError as exc:
+                log.warning("không khởi động được tiến trình lập PDF (%s): lập trong tiến trình này", exc)
+
+    def run(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        """Every job's result, in order: the first made here, the next ones given to the workers.
+
+        A worker is given one job at a time; when this process is free it takes the last job no
+        worker has been given.  Should the workers die, what they had not finished is done here.
+        """
+        if self._pool is None or len(jobs) < 2:
+            return [job() for job in jobs]
+        results: dict[int, T] = {}
+        pending = list(range(1, len(jobs)))
+        running: dict[int, Future[T]] = {}
+        mine: int | None = 0
+        while mine is not None:
+            for i in [i for i, future in running.items() if future.done()]:
+                results[i] = self._collect(jobs[i], running.pop(i))
+            while pending and len(running) < self.workers:
+                i = pending.pop(0)
+                try:
+                    running[i] = self._pool.submit(jobs[i])
+                except BrokenProcessPool:
+                    pending.insert(0, i)
+                    break
+            results[mine] = jobs[mine]()
+            mine = pending.pop() if pending else None
+        for i, future in running.items():
+            results[i] = self._collect(jobs[i], future)
+        return [results[i] for i in range(len(jobs))]
+
+    @staticmethod
+    def _collect(job: Callable[[], T], future: Future[T]) -> T:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            log.warning("một tiến trình lập PDF đã dừng bất thường: phần của nó được lập trong tiến trình này")
+            return job()
+
+    def close(self) -> None:
+        """Stop the workers (a build that failed or was interrupted does not wait for them)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, AttributeError):
+                    process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def write_documents(html: str, work: Path, stem: str, *, docx: bool, renderers: Renderers | None = None) -> None:
+    """``<stem>.pdf`` (and, with ``docx``, ``<stem>.docx``) in ``work`` from the report page.
+
+    The parts of :func:`split_annexes` are laid out in parallel where cores allow, then joined
+    (:func:`join_pdfs`); the Word document is made at the same time.  Same bytes with any number
+    of workers.
+
+    Raises
+    ------
+    ReportError
+        WeasyPrint or pandoc failed.
+    OSError
+        A file could not be written.
+    """
+    parts = split_annexes(html)
+    jobs = [functools.partial(pdf_bytes, part, str(work)) for part in parts]
+    if docx:
+        jobs.append(functools.partial(docx_bytes, html, figures=work / "figures"))
+    results = (renderers or Renderers(workers=1)).run(jobs)
+    (work / f"{stem}.pdf").write_bytes(join_pdfs(results[:len(parts)]))
+    if docx:
+        (work / f"{stem}.docx").write_bytes(results[-1])
 
 
 def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, notebook: Path, saved: Path) -> None:
@@ -260,6 +406,8 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
     runs' ``report.ipynb`` differ.  The path is written relative to the notebook's folder, as the
     other paths of the parameters are.
     """
+    import nbformat
+
     shown = os.path.relpath(final, notebook.parent)
     for cell in nb.cells:
         if cell.get("id") == INJECTED_ID:
@@ -269,7 +417,8 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
 
 def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
-           before_swap: Callable[[Path], None] | None = None, docx: bool = False) -> None:
+           before_swap: Callable[[Path], None] | None = None, docx: bool = False,
+           font: Future[str] | None = None) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -280,6 +429,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     the temporary folder is removed, the executed notebook is kept as
     ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
     ``docx``: also write ``<stem>.docx`` (the Word document, :func:`.publish.write_docx`).
+    ``font``: the typeface check already started (:func:`font_check`), else it is made here.
 
     Raises
     ------
@@ -290,25 +440,21 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         The output folder cannot be written (read-only, full, no permission).
     """
     _check_destination(final)
-    require_font()  # before any work: a missing font is said plainly, never a silent fallback
+    # Before any work: a missing font is said plainly, never a silent fallback.
+    font.result() if font is not None else require_font()
     final.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(final):
         remove_leftovers(final)
         work = Path(tempfile.mkdtemp(prefix=f".{final.name}.{BUILDING}-", dir=final.parent))
         failed_copy = final.parent / f"{final.name}.failed.ipynb"
+        renderers = None
         try:
+            renderers = Renderers()  # their fork server imports WeasyPrint while the notebook runs
             nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
             _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
             html = render_html(nb, illustrative=illustrative, title=title)
             (work / f"{stem}.html").write_text(html, encoding="utf-8")
-            try:
-                write_pdf(html, work / f"{stem}.pdf", base_url=work)
-            except OSError:
-                raise  # a full disk is said as such, by the command line
-            except Exception as exc:  # a renderer failure is a report failure, not a crash
-                raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
-            if docx:
-                write_docx(html, work / f"{stem}.docx", figures=work / "figures")
+            write_documents(html, work, stem, docx=docx, renderers=renderers)
             if before_swap is not None:
                 before_swap(work)
             missing = [f for f in expected if not (work / f).exists()]
@@ -329,6 +475,9 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         except BaseException:
             _clean_up(work, (work / f"{stem}.ipynb", failed_copy))
             raise
+        finally:
+            if renderers is not None:
+                renderers.close()
 
 
 def _clean_up(work: Path, keep: tuple[Path, Path] | None) -> None:
@@ -401,12 +550,52 @@ def write_json(data: object, path: Path) -> None:
                           encoding="utf-8")
 
 
+def font_check() -> Future[str]:
+    """:func:`.publish.require_font` in a thread: fontconfig loads its fonts (0.4 s) while the inputs are read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="font")
+    try:
+        return pool.submit(require_font)
+    finally:
+        pool.shutdown(wait=False)  # its thread ends with its one task
+
+
+def build_sources(kind: str, folder: Path, notebook: Path, kernel_name: str, **settings: object) -> dict:
+    """What a build of ``folder`` depends on besides the input files it reads (recorded in ``build.json``).
+
+    ``settings`` (the year, a data folder given on the command line…), the notebook and kernel, one
+    SHA-256 of the package's code and templates and of the notebook, the package version, the Python
+    version and the installed libraries (:func:`evaluation.files.environment`).  Paths are relative
+    to ``folder``.
+    """
+    notebook = Path(notebook).resolve()
+    return {"kind": kind, **settings, "notebook": os.path.relpath(notebook, folder), "kernel": kernel_name,
+            "code": _code(notebook), "version": __version__, **environment()}
+
+
+@functools.cache
+def _code(notebook: Path) -> str:
+    """One SHA-256 of the package (code, templates, styles) and the notebook; once per process."""
+    return fingerprint([PACKAGE.parent, notebook], ROOT)
+
+
+def input_folders(ev: Evaluation) -> list[Path]:
+    """Where a year's inputs are looked for: its data folder and the registry's folders."""
+    return sorted({Path(ev.params.data_dir), *(Path(p).parent for p in ev.params.registry_paths)})
+
+
 def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
                  notebook: Path = NOTEBOOK, kernel_name: str = "python3",
-                 data_dir: Path | str | None = None) -> Built:
-    """Build ``out_root/<year>/`` for one params file.
+                 data_dir: Path | str | None = None, force: bool = False) -> Built:
+    """Build ``out_root/<year>/`` for one params file, unless it is up to date.
 
-    The inputs are checked first, in this process: bad input raises
+    The report in place is kept as it is (``Built.reused``) when its ``build.json`` shows that
+    nothing it was made from has changed (:func:`build_sources`, every input file's SHA-256) and
+    that every output is still there, byte for byte (:func:`evaluation.files.reusable`): a build
+    would give the same bytes.  ``force`` builds it anyway.
+
+    Otherwise the inputs are checked first, in this process: bad input raises
     :class:`~evaluation.errors.InputError` before any kernel starts and
     nothing is written.
 
@@ -418,9 +607,20 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
         A notebook cell or a renderer failed; the previous report is untouched.
     """
     params_path = Path(params_path).resolve()
-    ev = evaluate(params_path, data_dir=data_dir)
-    year = ev.params.id
     out_root = Path(out_root).resolve()
+    year = params_path.stem  # the params id, as the evaluation names it
+    final = out_root / year
+    sources = build_sources("report", final, notebook, kernel_name, id=year,
+                            data_dir=os.path.relpath(Path(data_dir).resolve(), final) if data_dir else "")
+    why = "--force" if force else reusable(final, sources)
+    if why is None:
+        return Built(year, final, reused=True)
+
+    from ..engine.pipeline import evaluate
+    from ..inputs.provenance import pinned
+
+    font = font_check()
+    ev = evaluate(params_path, data_dir=data_dir)
 
     def parameters(work: Path) -> dict[str, object]:
         return {
@@ -430,12 +630,16 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
             "output_dir": str(work),
         }
 
+    def before_swap(work: Path) -> None:
+        write_json(year_summary(ev), work / SUMMARY)
+        write_record(work, sources, ev.inputs.read, digests={p: d for p, (_, d) in ev.inputs.read.items()},
+                     folders=input_folders(ev))
+
     expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
     # The kernel reads the inputs again: it must read the bytes checked here, whose checksums
     # summary.json and the report's annex give (a file replaced meanwhile fails the build).
     with pinned(ev.inputs.read):
-        build_notebook(out_root / year, "report", notebook, parameters, expected=expected,
+        build_notebook(final, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=lambda work: write_json(year_summary(ev), work / SUMMARY),
-               docx=True)
-    return Built(year, out_root / year)
+               kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font)
+    return Built(year, final, why=why)

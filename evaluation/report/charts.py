@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the workers
     from ..engine.pipeline import Evaluation
 
-__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "draw_kind", "workers_wanted"]
+__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "die_with", "draw_kind", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
 KINDS = ("scores", "answers", "criteria", "dumbbell", "ranks")
@@ -100,7 +100,7 @@ def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] |
     return svgs, text + err.getvalue()
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """In a worker: end this process as soon as ``parent`` (the kernel that made the pool) ends.
 
     A worker's parent is the fork server, not the kernel, and it holds the pool's pipes open
@@ -108,7 +108,8 @@ def _die_with(parent: int) -> None:
     would tell the workers, and each would live on for minutes with its ~100 MB.  A thread
     waits on the kernel's process descriptor (``pidfd``: readable when it ends; polled once a
     second where there is none) and exits the worker at once.  With the workers gone, the fork
-    server's last client is gone too, and it exits.
+    server's last client is gone too, and it exits.  The report builder's PDF and Word workers
+    watch their builder the same way (:mod:`evaluation.report.build`).
     """
     try:
         fd = os.pidfd_open(parent)
@@ -209,7 +210,7 @@ class Charts:
             # Start the fork server now: it imports the plotting libraries while this process
             # reads the data (starting a worker would wait here until it has).
             multiprocessing.forkserver.ensure_running()
-            pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with,
+            pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with,
                                        initargs=(os.getpid(),))
         except OSError as exc:
             log.warning("không khởi động được tiến trình vẽ biểu đồ (%s): vẽ trong tiến trình này", exc)

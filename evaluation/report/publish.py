@@ -1,4 +1,4 @@
-"""The report as the files readers receive: the typeface checked, and the Word document.
+"""The report as the files readers receive: the typeface checked, the PDF and the Word document.
 
 The administrative form (Nghị định 30/2020/NĐ-CP) asks for Times New Roman or a font with its
 metrics, 13–14 pt.  :func:`require_font` asks fontconfig — the lookup WeasyPrint itself uses —
@@ -12,24 +12,30 @@ the text's width, its caption under it).  The look
 (Times New Roman 14 pt, A4 with the document's margins, page number at the top from page 2, the
 title block and "Nơi nhận" styles) is the reference document made by :func:`reference_docx` from
 ``templates/docx/``.  Same HTML, same bytes: zip entries and document dates are fixed.
+
+:func:`pdf_bytes` lays a document out with WeasyPrint; :func:`split_annexes` cuts the report page
+into the report and its annexes that start on a page of their own, laid out in parallel by the
+builder (:mod:`evaluation.report.build`) and joined by :func:`join_pdfs`.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
 import os
 import re
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ReportError
 from ..files import deterministic_zip
 
-__all__ = ["TIMES_METRIC", "find_font", "require_font", "docx_html", "reference_docx", "write_docx",
-           "DOCX_STYLES"]
+__all__ = ["TIMES_METRIC", "find_font", "require_font", "docx_html", "reference_docx", "write_docx", "docx_bytes",
+           "DOCX_STYLES", "ANNEX", "split_annexes", "pdf_bytes", "join_pdfs"]
 
 # Fonts with the metrics of Times New Roman (line breaks and page count as in Word).
 TIMES_METRIC = ("Liberation Serif", "Tinos", "Times New Roman", "TeX Gyre Termes")
@@ -112,6 +118,112 @@ def require_font() -> str:
     return found
 
 
+# -- the PDF, in parts -------------------------------------------------------------------------------
+#
+# WeasyPrint lays a page out in Python, about 0.4 ms per element: the 180 score cards of a
+# province-sized year are 30,000 elements, half the PDF's time.  A section that opens an annex of its
+# own (``<h3 class="cards">``: the score cards, the status board of the forms) starts on a new page,
+# so nothing before it depends on it: it is laid out as a document of its own, in another process,
+# while this one lays out the report, and the parts are joined into one PDF (pypdf).  Each annex's
+# pages are numbered from its own first page (an annex of several pages is numbered on its own, as
+# Nghị định 30/2020/NĐ-CP asks).  The Word document is made at the same time.  With one core the
+# same parts are made one after another: the same bytes either way.
+
+_CELL = re.compile(r'<div class="jp-Cell [^"]*"')
+ANNEX = '<h3 class="cards">'
+
+
+def split_annexes(html: str) -> list[str]:
+    """The report page as documents to lay out: the report, then each annex in its order.
+
+    An annex is a notebook cell whose output opens with :data:`ANNEX`; the report keeps every
+    other cell, in order.  A page without annexes is returned whole, as it is.
+    """
+    opening = html.find("<main")
+    closing = html.rfind("</main>")
+    if opening < 0 or closing < 0:
+        return [html]
+    starts = [m.start() for m in _CELL.finditer(html, opening, closing)]
+    cells = list(zip(starts, [*starts[1:], closing], strict=True))
+
+    def opens_annex(a: int, b: int) -> bool:
+        at = html.find(ANNEX, a, b)
+        return at >= 0 and not re.sub(r"<[^>]*>", "", html[a:at]).strip()
+
+    annexes = [(a, b) for a, b in cells if opens_annex(a, b)]
+    if not annexes:
+        return [html]
+    head = html[:html.index(">", opening) + 1]  # up to and with <main …>
+    report, kept = [], 0
+    for a, b in annexes:
+        report.append(html[kept:a])
+        kept = b
+    report.append(html[kept:])
+    return ["".join(report)] + [head + "\n" + html[a:b] + html[closing:] for a, b in annexes]
+
+
+_LIGHT = None  # the HTML class, made once per process
+
+
+def _lighter_html():
+    """WeasyPrint's ``HTML`` without the user-agent rules that give every element five note pseudo-elements.
+
+    WeasyPrint's own stylesheet styles ``::footnote-call``, ``::footnote-marker``, ``::note-call``,
+    ``::note-marker`` and ``::note-callback`` of every element, and ``::marker`` of every element:
+    six computed styles per element, a seventh of the PDF's time.  The report has no footnote or note
+    areas and only list items have markers, so they are left out (``li::marker`` kept): the PDF is the
+    same, byte for byte (``tests/test_publish.py``).  Any other WeasyPrint keeps its own stylesheet.
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.html import UA, UA_COUNTER_STYLE
+
+    global _LIGHT
+    if _LIGHT is None:
+        lighter = re.sub(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", "", UA, flags=re.M)
+        lighter = lighter.replace("\n::marker {", "\nli::marker {")
+        if lighter.count("::") != UA.count("::") - 5 or not hasattr(HTML, "_ua_stylesheets"):
+            _LIGHT = HTML  # not the stylesheet this was written for: keep it whole
+        else:
+            sheet = CSS(string=lighter, counter_style=UA_COUNTER_STYLE)
+
+            class LighterHTML(HTML):
+                def _ua_stylesheets(self, forms=False):
+                    return [sheet] if not forms else [sheet, *super()._ua_stylesheets(forms)[1:]]
+
+            _LIGHT = LighterHTML
+    return _LIGHT
+
+
+def pdf_bytes(html: str, base_url: str) -> bytes:
+    """The PDF of one HTML document (A4, page numbers, repeated table headers), by WeasyPrint.
+
+    A renderer failure is a :class:`ReportError` (a full disk stays an OSError).
+    """
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    try:
+        return _lighter_html()(string=html, base_url=base_url).write_pdf()
+    except OSError:
+        raise
+    except Exception as exc:  # a renderer failure is a report failure, not a crash
+        raise ReportError(f"không tạo được PDF: {type(exc).__name__}: {exc}") from exc
+
+
+def join_pdfs(parts: Sequence[bytes]) -> bytes:
+    """One PDF of ``parts`` in order, with the first part's title and metadata (same parts, same bytes)."""
+    if len(parts) == 1:
+        return parts[0]
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in parts:
+        writer.append(PdfReader(io.BytesIO(data)))
+    writer.add_metadata(PdfReader(io.BytesIO(parts[0])).metadata or {})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # -- the Word document --------------------------------------------------------------------------
 
 
@@ -165,11 +277,30 @@ def docx_html(html: str, figures: Path | None = None) -> str:
 
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main") or soup.body or soup
+    # Every element once, in document order: a CSS select walks the whole tree each time (twenty
+    # walks of 40,000 elements for a province's score cards, 5 s).  Each step below finds what the
+    # select it replaces found then: the element's name as it is at that step, still in the page.
+    elements = main.find_all(True)
+
+    def attached(el) -> bool:
+        while el is not None and el is not main:
+            el = el.parent
+        return el is main
+
+    def having(names: tuple[str, ...] | None, *classes: str) -> list:
+        wanted = set(classes)
+        # A decomposed element's name is "" (and its other attributes gone).
+        return [el for el in elements if el.name and (names is None or el.name in names)
+                and not wanted.isdisjoint(el.get("class") or ()) and attached(el)]
+
+    def within(el, cls: str) -> bool:
+        return any(cls in (up.get("class") or ()) for up in el.parents)
+
     pngs = {}
     if figures is not None and Path(figures).is_dir():
         for svg in sorted(Path(figures).glob("*.svg")):
             pngs[svg.read_bytes()] = svg.with_suffix(".png")
-    for img in main.find_all("img"):
+    for img in [el for el in elements if el.name == "img"]:
         src = img.get("src", "")
         if src.startswith("data:image/svg+xml;base64,"):
             png = pngs.get(base64.b64decode(src.split(",", 1)[1]))
@@ -177,7 +308,7 @@ def docx_html(html: str, figures: Path | None = None) -> str:
                 img.decompose()     # a chart without its PNG: better absent than a broken image
                 continue
             img["src"] = f"figures/{png.name}"   # relative: the document must not hold the build folder
-    for a in main.select("a.anchor-link"):
+    for a in having(("a",), "anchor-link"):
         a.decompose()
     # A chart as a paragraph of its own, then its caption: pandoc would put a <figure> in a one-cell
     # table narrower than the text, and Word and LibreOffice cut the picture's right side off.
@@ -200,7 +331,7 @@ def docx_html(html: str, figures: Path | None = None) -> str:
             parts.append(text)
         fig.replace_with(*parts)
     for cls, style in DOCX_STYLES.items():
-        for el in main.select(f".{cls}"):
+        for el in having(None, cls):
             if cls == "signature-space":
                 el.string = "\u00a0"
             el.name = "div"
@@ -212,17 +343,18 @@ def docx_html(html: str, figures: Path | None = None) -> str:
                     para.append(child.extract())
                 el.append(para)
     # "- " items as the document writes them, not Word bullets
-    for ul in main.select("ul.dashes, .assessment-text ul"):
+    for ul in [el for el in elements if el.name == "ul" and attached(el)
+               and ("dashes" in (el.get("class") or ()) or within(el, "assessment-text"))]:
         for li in ul.find_all("li", recursive=False):
             li.name = "p"
             li.insert(0, "- ")
         ul.unwrap()
-    for h in main.select("h2.appendix, h3.cards"):
+    for h in [*having(("h2",), "appendix"), *having(("h3",), "cards")]:
         h.name = "div"
         h["data-custom-style"] = "AppendixTitle"
-    for table in main.select("table.doc-head, table.doc-close"):
+    for table in having(("table",), "doc-head", "doc-close"):
         table["data-custom-style"] = "Borderless"
-    for cell in main.select("td.num, th.num"):
+    for cell in having(("td", "th"), "num"):
         cell["align"] = "right"
     # No <title>: pandoc would print it as a title above the document's own heading.
     return "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"></head><body>" \
@@ -230,14 +362,18 @@ def docx_html(html: str, figures: Path | None = None) -> str:
 
 
 def write_docx(html: str, target: Path, *, figures: Path | None = None) -> None:
-    """``report.docx`` from the report's HTML (see :func:`docx_html`), deterministic bytes.
+    """``report.docx`` from the report's HTML (see :func:`docx_bytes`)."""
+    Path(target).write_bytes(docx_bytes(html, figures=figures))
+
+
+def docx_bytes(html: str, *, figures: Path | None = None) -> bytes:
+    """The Word document of the report's HTML (see :func:`docx_html`), deterministic bytes.
 
     Raises
     ------
     ReportError
         When pandoc fails (its message is kept).
     """
-    target = Path(target)
     with tempfile.TemporaryDirectory(prefix="docx-") as tmp:
         tmp_path = Path(tmp)
         (tmp_path / "reference.docx").write_bytes(reference_docx())
@@ -253,7 +389,7 @@ def write_docx(html: str, target: Path, *, figures: Path | None = None) -> None:
         if done.returncode != 0:
             raise ReportError(f"không tạo được tệp Word (pandoc): {done.stderr.strip()[-500:]}")
         data = _rows_kept_whole((tmp_path / "report.docx").read_bytes())
-    target.write_bytes(deterministic_zip(data))
+    return deterministic_zip(data)
 
 
 def _rows_kept_whole(docx: bytes) -> bytes:

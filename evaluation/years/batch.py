@@ -1,6 +1,10 @@
-"""Every year in one batch: inputs checked first, then the years built in parallel, then the index.
+"""Every year in one batch: what is up to date kept, inputs checked, the years built in parallel, the index.
 
-1. Every year's inputs are checked here, in this process, before any kernel
+0. A year whose report in place is up to date (nothing it was made from has changed, every output
+   still there: :func:`evaluation.files.reusable`, from the report's ``build.json``) is kept as it
+   is, without reading more than the files its record lists: no evaluation, no kernel.  So is the
+   comparison, and the index when nothing else was built.  ``force`` builds everything.
+1. Every other year's inputs are checked here, in this process, before any kernel
    starts.  A year with bad input is reported with all its messages and left
    out; the others go on.
 2. Each good year is built by :func:`evaluation.report.build.build_report` in a fresh
@@ -22,6 +26,7 @@ are printed, never written into any output.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import signal
@@ -32,21 +37,26 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from ..engine.pipeline import Evaluation, display_path, evaluate
-from ..errors import InputError, Interrupted, ReportError, describe_os_error
-from ..fmt import number
-from ..report.build import NOTEBOOK, Built, build_report
+from ..errors import InputError, Interrupted, ReportError, describe_os_error, shown_path
+from ..files import reusable, write_record
+from ..report.build import NOTEBOOK, SUMMARY, Built, build_report, build_sources
 from ..report.charts import WORKERS_ENV, available_cores
-from .build_compare import COMPARE_NOTEBOOK, build_comparison, comparison_name
-from .index import write_index
+from .build_compare import COMPARE_DIR, COMPARE_NOTEBOOK, build_comparison, compare_sources, comparison_name
+from .index import INDEX
 
-__all__ = ["Outcome", "BatchResult", "run_batch", "choose_comparison", "default_jobs"]
+if TYPE_CHECKING:
+    from ..engine.pipeline import Evaluation
+
+__all__ = ["Outcome", "BatchResult", "KeptYear", "run_batch", "choose_comparison", "default_jobs", "INDEX_RECORD"]
 
 T = TypeVar("T")
 # Imported once by the fork server, inherited by every year's process.
-_PRELOAD = ["evaluation.report.build", "evaluation.years.compare", "papermill", "nbconvert", "weasyprint"]
+_PRELOAD = ["evaluation.engine.pipeline", "evaluation.report.build", "jupyter_client",
+            "evaluation.years.compare", "papermill", "nbconvert", "nbformat", "weasyprint"]
+# What the index page was made from, beside it (its record covers index.html only).
+INDEX_RECORD = "index.build.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Outcome:
     folder: Path | None = None
     input_error: bool = False
     comparison: bool = False
+    reused: bool = False
 
 
 @dataclass
@@ -69,6 +80,7 @@ class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
     index: Path | None = None
     skipped_comparison: str = ""
+    index_reused: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
@@ -88,6 +100,8 @@ def default_jobs() -> int:
 
 
 def _seconds(value: float) -> str:
+    from ..fmt import number  # brings pandas: only once something was built
+
     return f"{number(value, 1)} s"
 
 
@@ -116,7 +130,7 @@ def _attempt(name: str, run: Callable[[], T], *, comparison: bool = False) -> tu
 
 def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> Outcome:
     built, outcome = _attempt(name, run, comparison=comparison)
-    return replace(outcome, folder=built.folder) if built is not None else outcome
+    return replace(outcome, folder=built.folder, reused=built.reused) if built is not None else outcome
 
 
 def _share_cores(chart_workers: int) -> None:
@@ -134,33 +148,85 @@ def _share_cores(chart_workers: int) -> None:
         signal.signal(sig, stop)
 
 
-def _year_task(params_path: str, out_root: str, notebook: str) -> Outcome:
-    return _built(Path(params_path).stem, lambda: build_report(params_path, out_root, notebook=Path(notebook)))
+def _year_task(params_path: str, out_root: str, notebook: str, force: bool = True) -> Outcome:
+    return _built(Path(params_path).stem, lambda: build_report(params_path, out_root, notebook=Path(notebook),
+                                                               force=force))
 
 
-def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str) -> Outcome:
-    return _built(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook)), comparison=True)
+def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str, force: bool = True) -> Outcome:
+    return _built(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook), force=force),
+                  comparison=True)
 
 
 # -- the batch ---------------------------------------------------------------------------------
 
 
-def choose_comparison(years: Sequence[Evaluation]) -> tuple[list[Evaluation], list[str]]:
+@dataclass(frozen=True)
+class KeptYear:
+    """A year whose report in place is kept: what the batch needs of it, read from its ``summary.json``."""
+
+    id: str
+    year: int
+    illustrative: bool
+    path: Path
+
+
+def _about(y: Evaluation | KeptYear) -> tuple[str, int, bool, Path]:
+    if isinstance(y, KeptYear):
+        return y.id, y.year, y.illustrative, y.path
+    return y.params.id, y.params.year, y.params.params.illustrative, y.params.path
+
+
+def choose_comparison(years: Sequence[Evaluation | KeptYear]) -> tuple[list[Evaluation | KeptYear], list[str]]:
     """The years the batch compares: one per calendar year, real data preferred to illustrative.
 
-    Returns the chosen evaluations (oldest first) and a note for each year left out.
+    Returns the chosen years (oldest first) and a note for each year left out.
     """
-    chosen: dict[int, Evaluation] = {}
+    chosen: dict[int, Evaluation | KeptYear] = {}
     notes = []
-    for ev in sorted(years, key=lambda e: (e.params.year, e.params.params.illustrative, e.params.id)):
-        kept = chosen.get(ev.params.year)
+    for y in sorted(years, key=lambda y: (_about(y)[1], _about(y)[2], _about(y)[0])):
+        year_id, year, illustrative, _ = _about(y)
+        kept = chosen.get(year)
         if kept is None:
-            chosen[ev.params.year] = ev
+            chosen[year] = y
         else:
-            notes.append(f"{ev.params.id}: không đưa vào so sánh — đã có {kept.params.id} cho năm {ev.params.year}"
+            kept_id, _, kept_illustrative, _ = _about(kept)
+            notes.append(f"{year_id}: không đưa vào so sánh — đã có {kept_id} cho năm {year}"
                          + (" (dữ liệu thật được ưu tiên hơn dữ liệu minh họa)"
-                            if ev.params.params.illustrative and not kept.params.params.illustrative else ""))
+                            if illustrative and not kept_illustrative else ""))
     return [chosen[y] for y in sorted(chosen)], notes
+
+
+def _kept_year(path: Path, out_root: Path, notebook: Path) -> tuple[KeptYear | None, str]:
+    """The year of ``path`` if its report in place is up to date, else why it is not.
+
+    The same test as :func:`evaluation.report.build.build_report` makes (same sources).
+    """
+    folder = out_root / path.stem
+    why = reusable(folder, build_sources("report", folder, notebook, "python3", id=path.stem, data_dir=""))
+    if why is not None:
+        return None, why
+    try:
+        about = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+        return KeptYear(path.stem, int(about["year"]), bool(about["illustrative"]), path), ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, "không đọc được summary.json"
+
+
+def _index_sources(out_root: Path, ids: Sequence[str], failed: dict[str, str], compare_failed: str) -> dict:
+    """What the index page shows besides the summaries it reads: the years, failures, what is on disk."""
+    compare = out_root / COMPARE_DIR
+    return {"kind": "index", "ids": list(ids), "failed": failed, "compare_failed": compare_failed,
+            "reports": [i for i in ids if (out_root / i / "report.html").is_file()],
+            "comparisons": sorted(p.parent.name for p in compare.glob("*/compare.html")) if compare.is_dir() else [],
+            **{k: v for k, v in build_sources("index", out_root, NOTEBOOK, "").items() if k in (
+                "code", "version", "python", "libraries")}}
+
+
+def _index_inputs(out_root: Path, ids: Sequence[str]) -> list[Path]:
+    found = [out_root / i / SUMMARY for i in ids]
+    found += sorted((out_root / COMPARE_DIR).glob(f"*/{SUMMARY}"))
+    return [p for p in found if p.is_file()]
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -173,8 +239,8 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "outputs", *, jobs: int | None = None,
               compare: bool = True, notebook: Path = NOTEBOOK, compare_notebook: Path = COMPARE_NOTEBOOK,
-              stream: TextIO | None = None) -> BatchResult:
-    """Check every year, build the good ones in parallel, compare them, write the index.
+              stream: TextIO | None = None, force: bool = False) -> BatchResult:
+    """Keep what is up to date, check every other year, build the good ones in parallel, compare them, write the index.
 
     Parameters
     ----------
@@ -189,11 +255,14 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
         Also build the comparison of the valid years (when there are two or more).
     stream : text stream, optional
         Where progress goes (default: standard error).
+    force : bool
+        Build every year, the comparison and the index even if they are up to date.
 
     Returns
     -------
     BatchResult
-        Never raises for a failing year: every failure is an :class:`Outcome`.
+        Never raises for a failing year: every failure is an :class:`Outcome`.  A year, comparison
+        or index kept as it was has ``reused`` set.
 
     Notes
     -----
@@ -207,31 +276,48 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
     out_root = Path(out_root).resolve()
     result = BatchResult()
 
-    # 1. Inputs of every year, here, before any kernel.
-    good: list[Evaluation] = []
+    # 0. What is up to date is kept; 1. the inputs of every other year, here, before any kernel.
+    good: list[Evaluation | KeptYear] = []
+    built: list[Evaluation] = []
     for path in paths:
+        kept, why = (None, "--force") if force else _kept_year(path, out_root, notebook)
+        if kept is not None:
+            good.append(kept)
+            result.outcomes.append(Outcome(kept.id, True, folder=out_root / kept.id, reused=True))
+            _say(stream, f"[{kept.id}] không có gì thay đổi: giữ báo cáo đã lập ({shown_path(out_root / kept.id)})")
+            continue
+        _say(stream, f"[{path.stem}] lập báo cáo: {why}")
+        from ..engine.pipeline import evaluate
+
         ev, outcome = _attempt(path.stem, lambda p=path: evaluate(p))
         if ev is not None:
             good.append(ev)
+            built.append(ev)
             _say(stream, f"[{ev.params.id}] dữ liệu hợp lệ: {ev.counts.loc['total', 'total']} đơn vị")
         else:
             result.outcomes.append(outcome)
             _say(stream, f"[{outcome.name}] LỖI — không lập báo cáo:\n{outcome.message}")
 
-    # 2. The tasks: every good year, and the comparison of all of them.
+    # 2. The tasks: every good year not kept, and the comparison of all of them unless it is up to date.
     tasks: list[tuple[str, object, tuple]] = [
-        (ev.params.id, _year_task, (str(ev.params.path), str(out_root), str(notebook))) for ev in good]
+        (ev.params.id, _year_task, (str(ev.params.path), str(out_root), str(notebook))) for ev in built]
     compared, notes = choose_comparison(good)
     for note in notes:
         _say(stream, note)
     compare_name = ""
     if compare and len(compared) >= 2:
-        compare_name = f"so sánh {comparison_name([ev.params.id for ev in compared])}"
-        tasks.append((compare_name, _compare_task,
-                      (compare_name, [str(ev.params.path) for ev in compared], str(out_root),
-                       str(compare_notebook))))
+        ids = [_about(y)[0] for y in compared]
+        compare_paths = [_about(y)[3] for y in compared]
+        compare_name = f"so sánh {comparison_name(ids)}"
+        folder = out_root / COMPARE_DIR / comparison_name(ids)
+        if not force and reusable(folder, compare_sources(compare_paths, folder, notebook=compare_notebook)) is None:
+            result.outcomes.append(Outcome(compare_name, True, folder=folder, comparison=True, reused=True))
+            _say(stream, f"[{compare_name}] không có gì thay đổi: giữ báo cáo đã lập ({shown_path(folder)})")
+        else:
+            tasks.append((compare_name, _compare_task,
+                          (compare_name, [str(p) for p in compare_paths], str(out_root), str(compare_notebook))))
     elif compare:
-        have = ", ".join(ev.params.id for ev in compared) or "không có"
+        have = ", ".join(_about(y)[0] for y in compared) or "không có"
         result.skipped_comparison = (f"So sánh qua các năm: bỏ qua — cần ít nhất hai năm có dữ liệu hợp lệ "
                                      f"(hiện có: {have}).")
         _say(stream, result.skipped_comparison)
@@ -242,11 +328,23 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
         _say(stream, f"Lập {len(tasks)} báo cáo, {workers} tiến trình song song.")
         result.outcomes += _run_tasks(tasks, workers, stream)
 
-    # 4. The index: every year that has a params file, as the reports on disk show them.
+    # 4. The index: every year that has a params file, as the reports on disk show them; written
+    # again unless nothing was built and the page in place is the one these reports give.
     failed = {o.name: o.message for o in result.outcomes if not o.ok and not o.comparison}
     compare_failed = next((o.message for o in result.outcomes if o.comparison and not o.ok), "")
-    result.index = write_index(out_root, [p.stem for p in paths], failed=failed, compare_failed=compare_failed)
-    _say(stream, f"Trang mục lục: {display_path(result.index)}")
+    ids = [p.stem for p in paths]
+    sources = _index_sources(out_root, ids, failed, compare_failed)
+    index = out_root / INDEX
+    if force or tasks or result.failed or reusable(out_root, sources, record=INDEX_RECORD) is not None:
+        from .index import write_index
+
+        result.index = write_index(out_root, ids, failed=failed, compare_failed=compare_failed)
+        write_record(out_root, sources, _index_inputs(out_root, ids), record=INDEX_RECORD, outputs=[INDEX])
+        _say(stream, f"Trang mục lục: {shown_path(result.index)}")
+    else:
+        result.index = index
+        result.index_reused = True
+        _say(stream, f"Trang mục lục không đổi: {shown_path(index)}")
     if result.failed:
         _say(stream, "Các năm không lập được báo cáo: " + ", ".join(o.name for o in result.failed))
     return result
@@ -257,9 +355,13 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
     outcomes: list[Outcome] = []
     pending = list(tasks)
     running: dict[Future, tuple[str, float]] = {}
-    # The cores left to each year draw its charts (evaluation.report.charts): none left when every core runs a year.
+    # The cores left to each year draw its charts and lay out its PDF (evaluation.report.charts, .build):
+    # none left when every core runs a year and more years wait.  When every task starts at once (a
+    # rebuild of the one year that changed and its comparison), each may use every core: they share
+    # them while they run together, and the last one still running gets them all.
+    share = default_jobs() if len(tasks) <= workers else max(1, default_jobs() // workers)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1,
-                               initializer=_share_cores, initargs=(max(1, default_jobs() // workers),))
+                               initializer=_share_cores, initargs=(share,))
     try:
         while pending or running:
             while pending and len(running) < workers:
@@ -281,7 +383,7 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
                                       comparison=name.startswith("so sánh"))
                 outcomes.append(outcome)
                 if outcome.ok:
-                    _say(stream, f"[{name}] xong sau {_seconds(elapsed)}: {display_path(outcome.folder)}")
+                    _say(stream, f"[{name}] xong sau {_seconds(elapsed)}: {shown_path(outcome.folder)}")
                 else:
                     _say(stream, f"[{name}] LỖI sau {_seconds(elapsed)}:\n{outcome.message}")
     except BaseException:

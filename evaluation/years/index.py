@@ -17,13 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from markupsafe import Markup
-
 from .. import __version__
-from ..inputs.rules import Tier
 from ..report.build import SUMMARY, TEMPLATES
-from ..report.present import tier_data
-from ..report.render import render
 from .build_compare import COMPARE_DIR
 
 __all__ = ["YearEntry", "read_entries", "index_html", "write_index", "INDEX"]
@@ -69,6 +64,9 @@ def read_entries(out_root: Path, ids: Sequence[str],
 
 def _tier(tier: Mapping[str, str]) -> dict[str, str]:
     """A tier of a summary, checked as the rules check it, for the ``badge`` macro."""
+    from ..inputs.rules import Tier
+    from ..report.present import tier_data
+
     return tier_data(Tier(id=tier["id"], name=tier["name"], short=tier["short"], color=tier["color"], min=0))
 
 
@@ -109,6 +107,10 @@ def index_html(out_root: Path, entries: list[YearEntry], *, compare_failed: str 
 
     The issuing body is the latest year's (from its summary).
     """
+    from markupsafe import Markup
+
+    from ..report.render import render
+
     latest = [e.summary for e in entries if e.summary and e.summary.get("issuer")]
     parent, body = latest[-1]["issuer"] if latest else ("", "")
     common = _same_tiers(entries)
