@@ -304,6 +304,21 @@ def write_pdf(html: str, target: Path, *, base_url: Path) -> None:
 # -- the PDF and the Word document, in parallel (the parts: :mod:`.publish`) -----------------------
 
 
+def _here(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """Every job's result, made in this process: the later ones in a thread beside the first.
+
+    The Word document's job waits mostly on pandoc, another program: it runs while WeasyPrint
+    lays the PDF out here (the Python parts of both share this process).
+    """
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="documents") as pool:
+        later = pool.submit(lambda: [job() for job in jobs[1:]])
+        return [jobs[0](), *later.result()]
+
+
 class Renderers:
     """Processes that make the PDF's parts and the Word document while this one makes the report's part.
 
@@ -336,7 +351,7 @@ class Renderers:
         worker has been given.  Should the workers die, what they had not finished is done here.
         """
         if self._pool is None or len(jobs) < 2:
-            return [job() for job in jobs]
+            return _here(jobs)
         results: dict[int, T] = {}
         pending = list(range(1, len(jobs)))
         running: dict[int, Future[T]] = {}
@@ -418,7 +433,7 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
 def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
            before_swap: Callable[[Path], None] | None = None, docx: bool = False,
-           font: Future[str] | None = None) -> None:
+           font: Future[str] | None = None, parallel: bool = False) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -430,6 +445,8 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     ``<final>.failed.ipynb`` beside it, and ``final`` is left as it was.
     ``docx``: also write ``<stem>.docx`` (the Word document, :func:`.publish.write_docx`).
     ``font``: the typeface check already started (:func:`font_check`), else it is made here.
+    ``parallel``: the PDF has annexes worth laying out in worker processes (:class:`Renderers`);
+    otherwise everything is made here, the Word document's pandoc running beside WeasyPrint.
 
     Raises
     ------
@@ -449,7 +466,9 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
         failed_copy = final.parent / f"{final.name}.failed.ipynb"
         renderers = None
         try:
-            renderers = Renderers()  # their fork server imports WeasyPrint while the notebook runs
+            # Their fork server imports WeasyPrint while the notebook runs; for a page without annexes
+            # it would cost more (0.5 s of 3.5 for an empty notebook) than it saves.
+            renderers = Renderers() if parallel else Renderers(workers=1)
             nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
             _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
             html = render_html(nb, illustrative=illustrative, title=title)
@@ -641,5 +660,6 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     with pinned(ev.inputs.read):
         build_notebook(final, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font)
+               kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font,
+               parallel=ev.detail is not None)  # score cards: an annex of a page per few units
     return Built(year, final, why=why)
