@@ -133,6 +133,10 @@ def die_with(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="die-with-kernel", daemon=True).start()
+    # A task's error comes back through its future. What a worker would print itself is noise on the
+    # user's terminal: a library's warning, or, when its parent is stopped (SIGTERM, Ctrl-C) while the
+    # worker reads its queue, multiprocessing's "Process ForkServerProcess-1:" before the one-line message.
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 — for the worker's whole life
 
 
 def available_cores() -> int:
