@@ -154,18 +154,27 @@ def _common_range(ranked: pd.DataFrame, rules: Rules) -> tuple[float, float]:
     return _lower_limit(scores, rules), float(rules.scale.score_max)
 
 
+def _visible_bands(rules: Rules, lo: float, hi: float):
+    """Each tier's score range within [lo, hi]: (position, tier, bottom, top), empty ones left out."""
+    for i, t in enumerate(rules.tiers):
+        top = min(hi if i == 0 else float(rules.tiers[i - 1].min), hi)
+        bottom = max(float(t.min), lo)
+        if top > lo and bottom < hi:
+            yield i, t, bottom, top
+
+
+def _fill_band(ax, t, bottom: float, top: float, lo: float) -> None:
+    ax.axvspan(bottom, top, color=tint(t.color, 0.86), zorder=0, linewidth=0)
+    if float(t.min) > lo:
+        ax.axvline(float(t.min), color=t.color, linewidth=1, zorder=1)
+
+
 def _bands(ax, rules: Rules, lo: float, hi: float) -> None:
     """Each tier's score range as a light band, labelled at the top: where a dot sits says its tier."""
-    for i, t in enumerate(rules.tiers):
-        top = hi if i == 0 else float(rules.tiers[i - 1].min)
-        bottom = max(float(t.min), lo)
-        if top <= lo or bottom >= hi:
-            continue
-        ax.axvspan(bottom, min(top, hi), color=tint(t.color, 0.86), zorder=0, linewidth=0)
-        if float(t.min) > lo:
-            ax.axvline(float(t.min), color=t.color, linewidth=1, zorder=1)
+    for i, t, bottom, top in _visible_bands(rules, lo, hi):
+        _fill_band(ax, t, bottom, top, lo)
         ax.annotate(f"{t.short} (từ {fmt_bound(t.min)})" if i < len(rules.tiers) - 1 else t.short,
-                    ((bottom + min(top, hi)) / 2, 1), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                    ((bottom + top) / 2, 1), xycoords=("data", "axes fraction"), xytext=(0, 3),
                     textcoords="offset points", fontsize=8, color=t.color, ha="center", fontweight="bold")
 
 
@@ -448,14 +457,8 @@ def score_spread(ranked: pd.DataFrame, rules: Rules, group: str, *,
 
 def _band_fill(ax, rules: Rules, lo: float, hi: float) -> None:
     """The tiers' bands without their labels (the panel above names them)."""
-    for i, t in enumerate(rules.tiers):
-        top = hi if i == 0 else float(rules.tiers[i - 1].min)
-        bottom = max(float(t.min), lo)
-        if top <= lo or bottom >= hi:
-            continue
-        ax.axvspan(bottom, min(top, hi), color=tint(t.color, 0.86), zorder=0, linewidth=0)
-        if float(t.min) > lo:
-            ax.axvline(float(t.min), color=t.color, linewidth=1, zorder=1)
+    for _, t, bottom, top in _visible_bands(rules, lo, hi):
+        _fill_band(ax, t, bottom, top, lo)
 
 
 def draw_ranks(units: pd.DataFrame, rules: Rules, folder: Path, *, stamp: str | None = None,
