@@ -135,6 +135,35 @@ def test_the_report_kernel_never_imports_matplotlib():
     assert out.stdout.strip() == "[]"
 
 
+def test_showing_the_figures_does_not_import_matplotlib_in_the_kernel(tmp_path):
+    # The captions of large groups depend on how the chart was drawn: they come from the worker,
+    # else showing a figure would import matplotlib and seaborn here (a second of the kernel's time).
+    import subprocess
+    import sys
+
+    code = ("import sys; from evaluation.report.charts import Charts, KINDS; "
+            "from evaluation.engine.pipeline import evaluate; "
+            f"c = Charts(workers=2); c.draw(evaluate({str(ROOT / 'params' / 'example-2021.yaml')!r}), "
+            f"{str(tmp_path)!r}); n = sum(len(c.figures(k)) for k in KINDS); "
+            "print(n, sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'seaborn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    count, modules = out.stdout.strip().split(" ", 1)
+    assert int(count) >= 8 and modules == "[]"
+
+
+@pytest.mark.parametrize("which", ["2020", "example-2021"])
+def test_figures_and_captions_are_the_same_drawn_here_or_by_workers(which, evaluation_2020, example_year, tmp_path):
+    ev = evaluation_2020 if which == "2020" else example_year
+    made = {}
+    for workers in (1, 2):
+        c = Charts(workers=workers)
+        c.draw(ev, tmp_path / str(workers))
+        made[workers] = [f for kind in KINDS for f in c.figures(kind)]
+    assert made[1] == made[2]
+    assert [f.count("<figcaption>Hình ") for f in made[2]] == [1] * len(made[2])
+    assert "<figcaption>Hình 1. Điểm đánh giá của các cơ quan, đơn vị nhóm I." in made[2][0]
+
+
 def test_a_workers_warnings_are_written_by_the_cell_that_shows_the_chart(evaluation_2020, tmp_path, capsys):
     # A unit name with a letter no font has: matplotlib warns of the missing glyph.
     ranked = evaluation_2020.ranked.copy()

@@ -120,3 +120,50 @@ def test_a_real_year_refuses_units_with_illustrative_names(tmp_path):
     units.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match="đơn vị có tên minh họa, không dùng được cho năm 2031 thật"):
         evaluate(params)
+
+
+def test_an_evaluation_handed_down_is_taken_as_made_while_its_files_are_unchanged(tmp_path, monkeypatch):
+    # The report's kernel takes the command's evaluation instead of reading and computing it again.
+    import os
+    import shutil
+
+    from evaluation.engine import pipeline
+
+    shutil.copytree(FIXTURES / "years" / "regime2", tmp_path / "years" / "regime2")
+    shutil.copytree(FIXTURES / "rules", tmp_path / "rules")
+    params = tmp_path / "years" / "regime2" / "params" / "2031.yaml"
+    ev = evaluate(params)
+    monkeypatch.chdir(tmp_path / "years")  # the kernel runs elsewhere and names the file otherwise
+    given = os.path.relpath(params)
+    assert pipeline._handed_down(given, None) is None  # nothing handed down
+    with pipeline.handing_down([ev]):
+        folder = os.environ[pipeline.HANDED_DOWN_ENV]
+        taken = pipeline._handed_down(given, None)
+        assert taken is not None and taken is not ev
+        pd.testing.assert_frame_equal(taken.ranked, ev.ranked)
+        assert taken.inputs.read == ev.inputs.read and taken.sentences == ev.sentences
+        assert pipeline._handed_down(given, tmp_path / "elsewhere") is None  # another data folder
+        # A file changed since: computed again, from the new bytes.
+        scores = next(p for p in ev.inputs.read if p.name == "scores.csv")
+        scores.write_bytes(scores.read_bytes().replace(b"\n", b"\r\n"))
+        assert pipeline._handed_down(given, None) is None
+        again = evaluate(given)
+        assert again.inputs.read[scores][1] != ev.inputs.read[scores][1]
+    assert pipeline.HANDED_DOWN_ENV not in os.environ and not os.path.exists(folder)
+
+
+def test_a_handed_down_evaluation_reports_what_one_made_in_the_kernels_folder_reports(monkeypatch):
+    # Made by the command in the project's folder, used by the kernel in notebooks/: what the report
+    # shows of it must not depend on where it was made (only error messages name paths that way).
+    from evaluation.report import present, present_detail
+    from tests.conftest import ROOT
+
+    made_here = evaluate(ROOT / "params" / "example-2021.yaml")
+    monkeypatch.chdir(ROOT / "notebooks")
+    in_kernel = evaluate("../params/example-2021.yaml")
+    for show in (present.title_block, present.method, present.summary, present.group_tables, present.notes,
+                 present.organisation, present.annex, present_detail.method, present_detail.notes,
+                 present_detail.score_cards):
+        assert show(made_here) == show(in_kernel), show.__name__
+    assert present.provenance(made_here, {}) == present.provenance(in_kernel, {})
+    assert made_here.params.data_override is None and made_here.params.path == in_kernel.params.path

@@ -3,16 +3,31 @@
 :func:`evaluate` is what the report notebook and the command line call.  It
 either returns a complete :class:`Evaluation` or raises one
 :class:`~evaluation.errors.InputError` listing every problem of every input.
+
+A report evaluates its year(s) first in the command, to check the inputs before a kernel starts;
+:func:`handing_down` gives those evaluations to the processes started meanwhile (the notebook's
+kernel, a batch's report processes), whose :func:`evaluate` of the same params takes them as made,
+once it has seen that every file they were made from still has the bytes they were made from.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import tempfile
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from .. import __version__
 from ..errors import InputError, Problem
 from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks, period_coverage
 from ..inputs.domains import code_sets, value_bounds
@@ -28,6 +43,7 @@ from ..inputs.provenance import (
     read_status,
     read_trace,
     recording,
+    sha256,
 )
 from ..inputs.registry import Registry, load_registry
 from ..inputs.rules import Rules, Uncertainty, load_rules, load_uncertainty
@@ -43,7 +59,10 @@ from .summarise import count_tiers, groups_present, summary_sentences
 
 MAX_TEXT_BYTES = 1024 * 1024  # the year's "Đánh giá chung" is a page or two of text
 
-__all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path"]
+__all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path", "handing_down", "HANDED_DOWN_ENV"]
+
+HANDED_DOWN_ENV = "EVALUATION_HANDED_DOWN"
+log = logging.getLogger("evaluation.engine.pipeline")
 
 
 def display_path(path: Path) -> str:
@@ -417,7 +436,16 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     ------
     InputError
         When any input has a problem (all problems listed).
+
+    Notes
+    -----
+    Within :func:`handing_down` in a parent process, an evaluation of the same params file and
+    data folder made there is returned instead, if every file it was made from still has the
+    bytes it had (:func:`_handed_down`).
     """
+    handed = _handed_down(params_path, data_dir)
+    if handed is not None:
+        return handed
     inputs = load_inputs(params_path, data_dir=data_dir)
     rules, registry = inputs.rules, inputs.registry
     detail = None
@@ -438,3 +466,71 @@ def evaluate(params_path: Path | str, *, data_dir: Path | str | None = None) -> 
     return Evaluation(inputs, scores, classified, ranked, counts, sentences,
                       provenance_table(inputs.files, inputs.read), _renamed(inputs), detail, quotas,
                       _left_out(registry, rules, inputs.params.year))
+
+
+# -- evaluations handed down to the processes a report starts -----------------------------------
+
+
+def _key(params_path: Path | str, data_dir: Path | str | None) -> str:
+    """The file name an evaluation of ``params_path`` (and ``data_dir``) is handed down under.
+
+    Paths resolved where they were given (the kernel runs in the notebook's folder, the command
+    anywhere); the package version, since a kernel could run another installed copy.
+    """
+    ident = [str(Path(params_path).resolve()), str(Path(data_dir).resolve()) if data_dir else "", __version__]
+    return hashlib.sha256(json.dumps(ident).encode("utf-8")).hexdigest()[:32] + ".pickle"
+
+
+@contextlib.contextmanager
+def handing_down(evaluations: Iterable[Evaluation]) -> Iterator[None]:
+    """Within the block, processes started from here take these evaluations as made (:func:`evaluate`).
+
+    They are written (pickled) into a private temporary folder, named in the environment those
+    processes inherit (``EVALUATION_HANDED_DOWN``, a list of folders: blocks nest) and removed at
+    the end of the block.  Same results either way: an evaluation is a function of the bytes of
+    the files it read, which the receiving process checks again; only the paths of error messages,
+    which a successful evaluation never shows, are written relative to the folder it was made in.
+    """
+    folder = tempfile.mkdtemp(prefix="evaluation-handed-down-")  # mode 0700: only this user reads it
+    before = os.environ.get(HANDED_DOWN_ENV)
+    try:
+        for ev in evaluations:
+            with open(os.path.join(folder, _key(ev.params.path, ev.params.data_override)), "wb") as fh:
+                pickle.dump(ev, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.environ[HANDED_DOWN_ENV] = os.pathsep.join([folder, *([before] if before else [])])
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(HANDED_DOWN_ENV, None)
+        else:
+            os.environ[HANDED_DOWN_ENV] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _handed_down(params_path: Path | str, data_dir: Path | str | None) -> Evaluation | None:
+    """The evaluation a parent process handed down for these params, if every file it read is unchanged.
+
+    None when there is none, it cannot be read, or a file it was made from has other bytes now
+    (then :func:`evaluate` reads everything again, and :func:`load_inputs` says which file changed
+    since the command checked it).
+    """
+    folders = os.environ.get(HANDED_DOWN_ENV)
+    if not folders:
+        return None
+    name = _key(params_path, data_dir)
+    for folder in folders.split(os.pathsep):
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as fh:
+                ev = pickle.load(fh)  # noqa: S301 — written by the parent process, in a folder only it can write
+        except FileNotFoundError:
+            continue
+        except (OSError, pickle.UnpicklingError, AttributeError, EOFError, ImportError) as exc:
+            log.warning("không đọc được kết quả đánh giá đã tính (%s): tính lại", exc)
+            return None
+        try:
+            unchanged = all(sha256(p) == digest for p, (_, digest) in ev.inputs.read.items())
+        except OSError:
+            unchanged = False
+        return ev if unchanged else None
+    return None

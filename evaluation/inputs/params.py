@@ -219,7 +219,7 @@ def load_params(path: Path | str, *, label: str | None = None,
     if problems:
         raise InputError(problems)
     year = YearParams(id=path.stem, path=path.resolve(), params=params,
-                      data_override=Path(data_dir) if data_dir else None)
+                      data_override=Path(data_dir).resolve() if data_dir else None)
     outside = _OUTSIDE.format(project=year.project)
     names = [params.registry] if isinstance(params.registry, str) else params.registry
     registries = [("registry" if isinstance(params.registry, str) else f"registry[{i}]", path, "tệp", name)

@@ -635,7 +635,7 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     if why is None:
         return Built(year, final, reused=True)
 
-    from ..engine.pipeline import evaluate
+    from ..engine.pipeline import evaluate, handing_down
     from ..inputs.provenance import pinned
 
     font = font_check()
@@ -655,9 +655,11 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
                      folders=input_folders(ev))
 
     expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
-    # The kernel reads the inputs again: it must read the bytes checked here, whose checksums
-    # summary.json and the report's annex give (a file replaced meanwhile fails the build).
-    with pinned(ev.inputs.read):
+    # The kernel takes the evaluation made here (it checks that the files still have the bytes it
+    # was made from); should one have changed, it reads the inputs again, and must then read the
+    # bytes checked here, whose checksums summary.json and the report's annex give (a file replaced
+    # meanwhile fails the build).
+    with pinned(ev.inputs.read), handing_down([ev]):
         build_notebook(final, "report", notebook, parameters, expected=expected,
                title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
                kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font,

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the workers
     from ..engine.pipeline import Evaluation
 
-__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "die_with", "draw_kind", "workers_wanted"]
+__all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "captions", "die_with", "draw_kind",
+           "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
 KINDS = ("scores", "answers", "criteria", "dumbbell", "ranks")
@@ -86,8 +87,34 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     return plot.draw(ev.ranked, ev.rules, kind, Path(folder), stamp=stamp, groups=groups)
 
 
-def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] | None) -> tuple[list[str], str]:
-    """:func:`draw_kind` in a worker, with what it writes to stderr (warnings, log records).
+def captions(ev: Evaluation, kind: str, count: int, groups: list[str] | None = None) -> list[str]:
+    """The captions of the ``count`` charts :func:`draw_kind` drew of ``kind`` (and ``groups``), in order.
+
+    Made where the charts are drawn: the captions of large groups depend on how they were drawn
+    (:func:`.plot.caption`), and the kernel never imports matplotlib.
+    """
+    from . import plot
+    from .plot_detail import CAPTIONS as DETAIL_CAPTIONS
+
+    rules, ranked = ev.rules, ev.ranked
+    drawn = [g for g in rules.group_ids if (ranked["group"] == g).any() and (groups is None or g in groups)]
+    if kind == "dumbbell":
+        drawn = [g for g in drawn if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
+    text = {**plot.CAPTIONS, **DETAIL_CAPTIONS}[kind]
+    out = []
+    for i in range(count):
+        # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
+        group = rules.group(drawn[i]) if kind in (*_PER_GROUP, "ranks") and i < len(drawn) else None
+        if kind in plot.CAPTIONS and group is not None:   # a large group is drawn otherwise: its own caption
+            out.append(plot.caption(kind, ranked, rules, group.id))
+        else:
+            out.append(text.format(group=f"{group.numeral}. {group.name}" if group else ""))
+    return out
+
+
+def _draw_in_worker(ev: Evaluation, kind: str, folder: Path,
+                    groups: list[str] | None) -> tuple[list[str], list[str], str]:
+    """:func:`draw_kind` in a worker: the SVGs, their :func:`captions`, and what it wrote to stderr.
 
     A worker's stderr is the kernel's: written there, a warning would land in whichever
     cell the kernel is running at that moment.  It is returned instead, and written by
@@ -96,8 +123,9 @@ def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] |
     err = io.StringIO()
     with contextlib.redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
         svgs = draw_kind(ev, kind, folder, groups)
+        texts = captions(ev, kind, len(svgs), groups)
     text = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
-    return svgs, text + err.getvalue()
+    return svgs, texts, text + err.getvalue()
 
 
 def die_with(parent: int) -> None:
@@ -199,7 +227,7 @@ class Charts:
         if self.workers < 1:
             raise ValueError(f"workers must be ≥ 1, not {self.workers}")
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: dict[str, list[Future[tuple[list[str], str]]]] = {}
+        self._pending: dict[str, list[Future[tuple[list[str], list[str], str]]]] = {}
         self._ev: Evaluation | None = None
         self._folder: Path | None = None
         self._numbered = 0
@@ -249,52 +277,41 @@ class Charts:
 
         A chart that fails raises its own error here, in the cell that shows it.
         """
+        return [svg for svg, _ in self._drawn(kind)]
+
+    def _drawn(self, kind: str) -> list[tuple[str, str]]:
+        """Each chart of ``kind`` with its caption (:meth:`show`)."""
         if self._ev is None or self._folder is None:
             raise RuntimeError("Charts.draw(ev, folder) must come before Charts.show(kind)")
         if kind not in KINDS:
             raise ValueError(f"unknown chart kind {kind!r}; expected one of {', '.join(KINDS)}")
         futures = self._pending.pop(kind, None)
-        svgs = None
+        drawn = None
         if futures is not None:
             try:
                 done = [future.result() for future in futures]
-                svgs = [svg for part, _ in done for svg in part]
-                sys.stderr.write("".join(messages for _, messages in done))
+                drawn = [pair for svgs, texts, _ in done for pair in zip(svgs, texts, strict=True)]
+                sys.stderr.write("".join(messages for _, _, messages in done))
             except BrokenProcessPool:
                 self._give_up("một tiến trình vẽ biểu đồ đã dừng bất thường")
-        if svgs is None:
+        if drawn is None:
             svgs = draw_kind(self._ev, kind, self._folder)
+            drawn = list(zip(svgs, captions(self._ev, kind, len(svgs)), strict=True))
         if not self._pending:
             self.close()
-        return svgs
+        return drawn
 
     def figures(self, kind: str) -> list[str]:
         """The charts of ``kind`` as numbered figures with their Vietnamese captions ("Hình 1. …").
 
         Figures are numbered in the order the report shows them, across kinds.
         """
-        from . import plot
-        from .plot_detail import CAPTIONS as DETAIL_CAPTIONS
         from .render import render
 
-        svgs = self.show(kind)
-        if not svgs or self._ev is None:
-            return []
-        rules = self._ev.rules
-        groups = [g for g in rules.group_ids if (self._ev.ranked["group"] == g).any()]
-        if kind == "dumbbell":
-            groups = [g for g in groups if self._ev.ranked.loc[self._ev.ranked["group"] == g, "self_score"].notna().any()]
-        caption = {**plot.CAPTIONS, **DETAIL_CAPTIONS}[kind]
         out = []
-        for i, svg in enumerate(svgs):
-            # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
-            group = rules.group(groups[i]) if kind in (*_PER_GROUP, "ranks") and i < len(groups) else None
+        for svg, caption in self._drawn(kind):
             self._numbered += 1
-            if kind in plot.CAPTIONS and group is not None:   # a large group is drawn otherwise: its own caption
-                text = plot.caption(kind, self._ev.ranked, rules, group.id)
-            else:
-                text = caption.format(group=f"{group.numeral}. {group.name}" if group else "")
-            out.append(render("figure.html.j2", number=self._numbered, caption=text,
+            out.append(render("figure.html.j2", number=self._numbered, caption=caption,
                               svg=base64.b64encode(svg.encode("utf-8")).decode("ascii")))
         return out
 

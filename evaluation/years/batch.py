@@ -133,13 +133,19 @@ def _built(name: str, run: Callable[[], Built], *, comparison: bool = False) -> 
     return replace(outcome, folder=built.folder, reused=built.reused) if built is not None else outcome
 
 
-def _share_cores(chart_workers: int) -> None:
+def _share_cores(chart_workers: int, handed_down: str = "") -> None:
     """In a year's process: how many processes its kernel may draw charts with (unless the user said).
 
-    Also: SIGTERM and SIGINT stop the year as they stop the command (its temporary folder removed,
-    its kernel shut down), rather than killing the process where it stands.
+    ``handed_down``: where the years this batch evaluated wait for it (:func:`.pipeline.handing_down`):
+    a year checked here is not read and computed again by its report's process.  Also: SIGTERM and
+    SIGINT stop the year as they stop the command (its temporary folder removed, its kernel shut
+    down), rather than killing the process where it stands.
     """
     os.environ.setdefault(WORKERS_ENV, str(chart_workers))
+    if handed_down:
+        from ..engine.pipeline import HANDED_DOWN_ENV
+
+        os.environ[HANDED_DOWN_ENV] = handed_down
 
     def stop(signum, _frame):
         raise Interrupted(signum)
@@ -324,9 +330,12 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
 
     # 3. Run them, at most `jobs` at a time, each in a fresh process.
     if tasks:
+        from ..engine.pipeline import handing_down
+
         workers = max(1, min(jobs or default_jobs(), len(tasks)))
         _say(stream, f"Lập {len(tasks)} báo cáo, {workers} tiến trình song song.")
-        result.outcomes += _run_tasks(tasks, workers, stream)
+        with handing_down(built):  # the years checked above, as they were evaluated here
+            result.outcomes += _run_tasks(tasks, workers, stream)
 
     # 4. The index: every year that has a params file, as the reports on disk show them; written
     # again unless nothing was built and the page in place is the one these reports give.
@@ -360,8 +369,10 @@ def _run_tasks(tasks: list[tuple[str, object, tuple]], workers: int, stream: Tex
     # rebuild of the one year that changed and its comparison), each may use every core: they share
     # them while they run together, and the last one still running gets them all.
     share = default_jobs() if len(tasks) <= workers else max(1, default_jobs() // workers)
+    from ..engine.pipeline import HANDED_DOWN_ENV
+
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), max_tasks_per_child=1,
-                               initializer=_share_cores, initargs=(share,))
+                               initializer=_share_cores, initargs=(share, os.environ.get(HANDED_DOWN_ENV, "")))
     try:
         while pending or running:
             while pending and len(running) < workers:

@@ -54,6 +54,7 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
     ReportError
         A notebook cell or a renderer failed; the previous comparison is untouched.
     """
+    from ..engine.pipeline import handing_down
     from ..inputs.provenance import pinned
     from ..report.build import font_check
     from .compare import comparability, compare_years
@@ -87,7 +88,8 @@ def build_comparison(params_paths: Sequence[Path | str], out_root: Path | str = 
         write_json(summary, work / SUMMARY)
         write_record(work, sources, read, digests={p: d for p, (_, d) in read.items()}, folders=folders)
 
-    with pinned(read):  # the kernel compares the bytes checked here
+    # The kernel compares the bytes checked here, and takes the years evaluated here as made.
+    with pinned(read), handing_down(cmp.years):
         build_notebook(final, "compare", notebook, parameters, expected=COMPARE_FILES, title=cmp.title,
                illustrative=cmp.illustrative, kernel_name=kernel_name, before_swap=before_swap, font=font)
     return Built(name, final, stem="compare", why=why)
