@@ -118,3 +118,42 @@ def test_at_most_a_page_of_moving_units_the_widest_first(ev_2026):
     drawn = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert drawn == list(units.loc[xa, "unit"].iloc[-plot.TOP_RANKS:])
     plt.close(fig)
+
+
+def test_a_large_group_s_points_by_criterion_are_drawn_per_criterion_not_per_unit(tmp_path):
+    # Was: one bar per unit whatever the group's size — 104 communes made a chart 25 inches tall,
+    # cut on its A4 page, and the costliest figure of a province's report to draw and to lay out.
+    import dataclasses
+
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.report import plot_detail
+    from tests.conftest import ROOT
+
+    ev = evaluate(ROOT / "params" / "example-2021.yaml")
+    ranked, rules, lines = ev.ranked, ev.rules, ev.detail.lines
+    g = "ubnd_huyen"
+    assert plot.per_unit(ranked, g)
+    # The same units under names three lines long: one bar each no longer fits a page.
+    long = ranked.assign(unit=ranked["unit"].where(ranked["group"] != g, ranked["unit"] + " " + "x" * 70))
+    assert not plot.per_unit(long, g)
+    large = dataclasses.replace(ev, ranked=long)
+    svgs = plot_detail.draw(large, "criteria", tmp_path, groups=[g])
+    assert len(svgs) == 1 and "x" * 70 not in svgs[0]  # no unit named: a row per criterion
+    fig = plot_detail.criteria_spread(lines, long, rules, g)
+    assert fig.get_figheight() <= plot.MAX_HEIGHT
+    ax = fig.axes[0]
+    # The medians written on the right, by hand: a unit's points over the criterion's maximum, in %,
+    # the criteria that do not apply to it left out.
+    mine = lines[lines["unit_id"].isin(ranked.loc[ranked["group"] == g, "unit_id"]) & lines["applicable"]]
+    share = (mine["final_points"] / mine["max_points"] * 100).groupby(mine["criterion"])
+    codes = [t.get_text().split(" — ")[0] for t in ax.get_yticklabels()]
+    assert len(codes) == mine["criterion"].nunique() >= 5
+    from evaluation.fmt import number
+
+    assert [t.get_text() for t in ax.texts] == [
+        f"{number(share.median()[c], 1)}% (n = {share.size()[c]})" for c in codes]
+    assert plot_detail.caption("criteria", long, rules, g).startswith(
+        f"Điểm thẩm định theo tiêu chí của {int((ranked['group'] == g).sum())} cơ quan, đơn vị nhóm III.")
+    assert plot_detail.caption("criteria", ranked, rules, g) == plot_detail.CAPTIONS["criteria"].format(
+        group=f"III. {rules.group(g).name}")
+    plt.close(fig)

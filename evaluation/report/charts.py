@@ -93,22 +93,19 @@ def captions(ev: Evaluation, kind: str, count: int, groups: list[str] | None = N
     Made where the charts are drawn: the captions of large groups depend on how they were drawn
     (:func:`.plot.caption`), and the kernel never imports matplotlib.
     """
-    from . import plot
-    from .plot_detail import CAPTIONS as DETAIL_CAPTIONS
+    from . import plot, plot_detail
 
     rules, ranked = ev.rules, ev.ranked
     drawn = [g for g in rules.group_ids if (ranked["group"] == g).any() and (groups is None or g in groups)]
     if kind == "dumbbell":
         drawn = [g for g in drawn if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
-    text = {**plot.CAPTIONS, **DETAIL_CAPTIONS}[kind]
     out = []
     for i in range(count):
         # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
-        group = rules.group(drawn[i]) if kind in (*_PER_GROUP, "ranks") and i < len(drawn) else None
-        if kind in plot.CAPTIONS and group is not None:   # a large group is drawn otherwise: its own caption
-            out.append(plot.caption(kind, ranked, rules, group.id))
-        else:
-            out.append(text.format(group=f"{group.numeral}. {group.name}" if group else ""))
+        group = drawn[i] if kind in (*_PER_GROUP, "ranks") and i < len(drawn) else None
+        # A large group is drawn otherwise: its own caption.
+        out.append(plot.caption(kind, ranked, rules, group) if kind in plot.CAPTIONS and group is not None
+                   else plot_detail.caption(kind, ranked, rules, group))
     return out
 
 

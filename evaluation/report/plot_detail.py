@@ -19,9 +19,10 @@ from matplotlib.patches import Patch
 from ..fmt import fmt_bound, number
 from ..inputs.rules import Rules
 from .export import ILLUSTRATIVE
-from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, save_figure
+from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, per_unit, save_figure
 
-__all__ = ["CAPTIONS", "criteria_by_group", "answers_by_survey", "draw"]
+__all__ = ["CAPTIONS", "LARGE_CAPTIONS", "criteria_by_group", "criteria_spread", "answers_by_survey", "caption",
+           "draw"]
 
 # The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
 CAPTIONS = {
@@ -29,6 +30,25 @@ CAPTIONS = {
                 "phần gạch chéo là tiêu chí không áp dụng (điểm quy đổi)",
     "answers": "Tỷ lệ câu trả lời theo mức điểm của từng phiếu đánh giá và loại người chấm",
 }
+# The same chart of a group too large for one bar per unit on a page (:func:`.plot.per_unit`).
+LARGE_CAPTIONS = {
+    "criteria": "Điểm thẩm định theo tiêu chí của {n} cơ quan, đơn vị nhóm {group}: mỗi hàng là một tiêu chí, "
+                "điểm của mỗi đơn vị tính bằng phần trăm điểm tối đa của tiêu chí; hộp là một nửa số đơn vị ở "
+                "giữa, vạch trong hộp là trung vị, râu kéo đến đơn vị xa nhất trong khoảng 1,5 lần chiều dài "
+                "hộp, chấm là đơn vị ở ngoài khoảng đó; bên phải là trung vị và số đơn vị được chấm tiêu chí "
+                "(n; không tính đơn vị mà tiêu chí không áp dụng)",
+}
+
+
+def caption(kind: str, ranked: pd.DataFrame, rules: Rules, group: str | None) -> str:
+    """The caption of ``kind``'s chart (of ``group``), for the chart :func:`draw` made of it."""
+    if group is None:
+        return CAPTIONS[kind].format(group="")
+    g = rules.group(group)
+    name = f"{g.numeral}. {g.name}"
+    if kind in LARGE_CAPTIONS and not per_unit(ranked, group):
+        return LARGE_CAPTIONS[kind].format(group=name, n=int((ranked["group"] == group).sum()))
+    return CAPTIONS[kind].format(group=name)
 
 
 def _criteria_order(lines: pd.DataFrame, rules: Rules) -> list[str]:
@@ -97,6 +117,48 @@ def criteria_by_group(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, g
     return fig
 
 
+def criteria_spread(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
+    """A large group's appraisal by criterion: per criterion, the spread of its units' points as a
+    share of the criterion's maximum (a box plot), with the median and the units scored on it.
+
+    A criterion that does not apply to a unit is left out of that unit (its prorated credit is
+    not an appraisal of it); one bar per unit (:func:`criteria_by_group`) would be taller than a page.
+    """
+    units = ranked[ranked["group"] == group]
+    data = lines[lines["unit_id"].isin(units["unit_id"]) & lines["applicable"].fillna(False).astype(bool)]
+    data = data.assign(share=data["final_points"] / data["max_points"] * 100).dropna(subset=["share"])
+    codes = _criteria_order(data, rules)
+    names = {}
+    for cs in rules.criteria_sets:
+        for c in cs.criteria:
+            names.setdefault(c.code, c.name)
+    stats = data.groupby("criterion")["share"].agg(["median", "size"]).reindex(codes)
+    labels = [textwrap.fill(f"{c} — {names[c]}", 34) for c in codes]
+    # From a round number below the lowest unit, with room for its dot.
+    lo = max(0.0, min(90.0, float(np.floor((data["share"].min() - 2.5) / 10) * 10))) if len(data) else 0.0
+    g = rules.group(group)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(_WIDTH, _height(labels) + 0.9))
+        ax.boxplot([data.loc[data["criterion"] == c, "share"].to_numpy() for c in codes],
+                   positions=range(len(codes)), orientation="horizontal", whis=1.5, widths=0.6, patch_artist=True,
+                   boxprops={"facecolor": "#9ecae1", "edgecolor": "#4d4d4d", "linewidth": 0.8},
+                   medianprops={"color": "#08306b", "linewidth": 1.4},
+                   whiskerprops={"color": "#4d4d4d", "linewidth": 0.8}, capprops={"color": "#4d4d4d", "linewidth": 0.8},
+                   flierprops={"marker": "o", "markersize": 2.5, "markerfacecolor": "#4d4d4d", "markeredgecolor": "none"})
+        ax.set_ylim(len(codes) - 0.5, -0.5)  # the first criterion at the top
+        for i, code in enumerate(codes):
+            ax.annotate(f"{number(stats.at[code, 'median'], 1)}% (n = {int(stats.at[code, 'size'])})", (100, i),
+                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5, annotation_clip=False)
+        ax.set_yticks(range(len(codes)), labels)
+        ax.set_ylabel("")
+        ax.set_xlim(lo, 100)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{number(v, 0)}%"))
+        ax.set_xlabel(f"Điểm thẩm định của tiêu chí, phần trăm điểm tối đa của tiêu chí (trục từ {number(lo, 0)}%)")
+        ax.set_title(f"{g.numeral}. {g.name} ({len(units)} đơn vị)", loc="left", pad=10)
+        fig.tight_layout(rect=(0, 0, 0.9, 1))  # room on the right for the medians
+    return fig
+
+
 def answers_by_survey(answers: pd.DataFrame, rules: Rules) -> Figure:
     """Share of each answer value, per survey and rater kind (100 % stacked bars; n in the labels)."""
     kinds = {r.id: r.name for r in rules.rater_kinds}
@@ -142,7 +204,8 @@ def draw(ev, kind: str, folder: Path, *, groups: list[str] | None = None) -> lis
     Parameters
     ----------
     kind : {"criteria", "answers"}
-        ``criteria``: one chart per group (``diem-theo-tieu-chi-<group>``);
+        ``criteria``: one chart per group (``diem-theo-tieu-chi-<group>``), a group too large for one
+        bar per unit on a page drawn as :func:`criteria_spread` (:func:`caption` says which);
         ``answers``: one chart of every survey (``phan-bo-tra-loi``).
     groups : list of str, optional
         ``criteria`` of these groups only (default: every group that has units).
@@ -156,5 +219,5 @@ def draw(ev, kind: str, folder: Path, *, groups: list[str] | None = None) -> lis
             return []
         return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi", stamp=stamp)]
     present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any() and (groups is None or g in groups)]
-    return [save_figure(criteria_by_group(d.lines, ev.ranked, ev.rules, g), folder, f"diem-theo-tieu-chi-{g}",
-                        stamp=stamp) for g in present]
+    return [save_figure((criteria_by_group if per_unit(ev.ranked, g) else criteria_spread)(d.lines, ev.ranked, ev.rules, g),
+                        folder, f"diem-theo-tieu-chi-{g}", stamp=stamp) for g in present]
