@@ -59,11 +59,23 @@ def clean(text: object) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
+def _clean_strings(s: pd.Series) -> pd.Series:
+    s = s.str.normalize("NFC").str.translate(_ZERO_WIDTH)
+    return s.str.replace(_SPACES, " ", regex=True).str.strip()
+
+
 def clean_series(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`clean` for a column of text (missing stays missing)."""
-    s = values.astype("string").str.normalize("NFC").str.translate(_ZERO_WIDTH)
-    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
-    return s
+    """Vectorised :func:`clean` for a column of text (missing stays missing).
+
+    Each distinct value is cleaned once: a survey's columns repeat a few hundred names and codes
+    over tens of thousands of rows.
+    """
+    s = values.astype("string")
+    codes, distinct = pd.factorize(s)
+    if 2 * len(distinct) > len(s):
+        return _clean_strings(s)
+    cleaned = _clean_strings(pd.Series(distinct, dtype="string")).array
+    return pd.Series(cleaned.take(codes, allow_fill=True), index=s.index, name=s.name, dtype="string")
 
 
 def _canonical_syllable(match: re.Match[str]) -> str:

@@ -193,3 +193,27 @@ def test_a_charts_object_dropped_unfinished_stops_its_workers(evaluation_2020, t
     for p in processes:
         p.join(timeout=30)
     assert not any(p.is_alive() for p in processes)
+
+
+def test_rank_intervals_drawn_from_the_reports_own_analysis_are_the_ones_drawn_with_their_own(tmp_path):
+    # The worker used to analyse the year a second time (2.3 s of a 180-unit report) for this chart.
+    from evaluation.engine.pipeline import evaluate
+    from evaluation.engine.sensitivity import analyse
+
+    ev = evaluate(ROOT / "params" / "example-2026.yaml")
+    assert ev.inputs.uncertainty is not None
+    alone = Charts(workers=2)
+    alone.draw(ev, tmp_path / "alone", kinds=["ranks"])
+    assert alone.parallel and alone._ranks_wait  # kept open for the analysis
+    own = alone.figures("ranks")
+    assert not alone.parallel
+    given = Charts(workers=2)
+    given.draw(ev, tmp_path / "given", kinds=["ranks"])
+    result = analyse(ev)
+    given.draw_ranks(result)
+    assert given.figures("ranks") == own and len(own) >= 1
+    assert _files(tmp_path / "given") == _files(tmp_path / "alone")
+    here = Charts(workers=1)
+    here.draw(ev, tmp_path / "here", kinds=["ranks"])
+    here.draw_ranks(result)
+    assert here.figures("ranks") == own

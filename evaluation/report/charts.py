@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the workers
     from ..engine.pipeline import Evaluation
+    from ..engine.sensitivity import Sensitivity
 
 __all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "captions", "die_with", "draw_kind",
            "workers_wanted"]
@@ -49,7 +50,8 @@ _PRELOAD = ["evaluation.report.plot", "evaluation.report.plot_detail"]
 log = logging.getLogger("evaluation.report.charts")
 
 
-def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] | None = None) -> list[str]:
+def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] | None = None, *,
+              sensitivity: Sensitivity | None = None) -> list[str]:
     """Draw and save one chart kind of a year; return its SVGs in display order.
 
     Parameters
@@ -57,12 +59,14 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
     ev : Evaluation
     kind : {"scores", "answers", "criteria", "dumbbell", "ranks"}
         See :func:`evaluation.report.plot.draw` and :func:`evaluation.report.plot_detail.draw`;
-        ``ranks``: the rank intervals of the sensitivity analysis (:func:`evaluation.report.plot.draw_ranks`),
-        which the worker runs itself (same declaration and seed, same result as the kernel's).
+        ``ranks``: the rank intervals of the sensitivity analysis (:func:`evaluation.report.plot.draw_ranks`).
     folder : Path
         Where ``<name>.svg`` and ``<name>.png`` are written.
     groups : list of str, optional
         For the kinds drawn per group, only these groups.
+    sensitivity : Sensitivity, optional
+        For ``ranks``: the year's analysis, if made already (else it is made here: same declaration
+        and seed, same result).
 
     Notes
     -----
@@ -81,9 +85,11 @@ def draw_kind(ev: Evaluation, kind: str, folder: Path | str, groups: list[str] |
 
     stamp = ILLUSTRATIVE if ev.params.params.illustrative else None
     if kind == "ranks":
-        from ..engine.sensitivity import analyse
+        if sensitivity is None:
+            from ..engine.sensitivity import analyse
 
-        return plot.draw_ranks(analyse(ev).units, ev.rules, Path(folder), stamp=stamp, groups=groups)
+            sensitivity = analyse(ev)
+        return plot.draw_ranks(sensitivity.units, ev.rules, Path(folder), stamp=stamp, groups=groups)
     return plot.draw(ev.ranked, ev.rules, kind, Path(folder), stamp=stamp, groups=groups)
 
 
@@ -109,8 +115,8 @@ def captions(ev: Evaluation, kind: str, count: int, groups: list[str] | None = N
     return out
 
 
-def _draw_in_worker(ev: Evaluation, kind: str, folder: Path,
-                    groups: list[str] | None) -> tuple[list[str], list[str], str]:
+def _draw_in_worker(ev: Evaluation, kind: str, folder: Path, groups: list[str] | None,
+                    sensitivity: Sensitivity | None = None) -> tuple[list[str], list[str], str]:
     """:func:`draw_kind` in a worker: the SVGs, their :func:`captions`, and what it wrote to stderr.
 
     A worker's stderr is the kernel's: written there, a warning would land in whichever
@@ -119,7 +125,7 @@ def _draw_in_worker(ev: Evaluation, kind: str, folder: Path,
     """
     err = io.StringIO()
     with contextlib.redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
-        svgs = draw_kind(ev, kind, folder, groups)
+        svgs = draw_kind(ev, kind, folder, groups, sensitivity=sensitivity)
         texts = captions(ev, kind, len(svgs), groups)
     text = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
     return svgs, texts, text + err.getvalue()
@@ -204,7 +210,9 @@ class Charts:
 
     Make it first (the workers start importing at once), then :meth:`draw` the
     year once its data are read, then :meth:`show` each kind where the report
-    places it.
+    places it.  A year that declares uncertain values has its rank intervals drawn
+    from the analysis the report makes anyway (:meth:`draw_ranks`), rather than a
+    worker making it a second time.
 
     Parameters
     ----------
@@ -228,6 +236,8 @@ class Charts:
         self._ev: Evaluation | None = None
         self._folder: Path | None = None
         self._numbered = 0
+        self._ranks_wait = False  # the rank intervals wait for draw_ranks(analysis)
+        self._sensitivity: Sensitivity | None = None
         if self.workers > 1:
             self._pool = self._start()
 
@@ -258,16 +268,41 @@ class Charts:
             raise ValueError(f"unknown chart kind(s) {', '.join(map(repr, unknown))}; expected {', '.join(KINDS)}")
         self._ev, self._folder = ev, Path(folder)
         self._pending = {}
+        self._sensitivity = None
+        # Nothing declared, nothing varies: the worker's "analysis" of it is immediate.
+        self._ranks_wait = "ranks" in kinds and ev.inputs.uncertainty is not None
         if self._pool is None:
             return
         try:
             for kind in kinds:
-                if kind in _DETAIL_KINDS and ev.detail is None:
+                if (kind in _DETAIL_KINDS and ev.detail is None) or (kind == "ranks" and self._ranks_wait):
                     continue
                 parts = [[g] for g in ev.rules.group_ids] if kind in _PER_GROUP else [None]
                 self._pending[kind] = [self._pool.submit(_draw_in_worker, ev, kind, self._folder, p) for p in parts]
         except BrokenProcessPool:
             self._give_up("các tiến trình vẽ biểu đồ đã dừng")
+
+    def draw_ranks(self, sensitivity: Sensitivity | None) -> None:
+        """Start drawing the rank intervals from the year's analysis (:func:`.present_sensitivity.analysis`).
+
+        ``None`` (the year declares nothing that varies): there are none to draw.  Without this
+        call, :meth:`show` has them drawn with an analysis of their own, as :func:`draw_kind` does.
+        """
+        if self._ev is None or self._folder is None:
+            raise RuntimeError("Charts.draw(ev, folder) must come before Charts.draw_ranks(analysis)")
+        if not self._ranks_wait:
+            return
+        self._ranks_wait = False
+        if sensitivity is None:
+            self._pending["ranks"] = []
+            return
+        self._sensitivity = sensitivity
+        if self._pool is not None:
+            try:
+                self._pending["ranks"] = [self._pool.submit(_draw_in_worker, self._ev, "ranks", self._folder, None,
+                                                            sensitivity)]
+            except BrokenProcessPool:
+                self._give_up("các tiến trình vẽ biểu đồ đã dừng")
 
     def show(self, kind: str) -> list[str]:
         """The SVGs of ``kind`` in display order, waiting for its worker if need be.
@@ -282,6 +317,12 @@ class Charts:
             raise RuntimeError("Charts.draw(ev, folder) must come before Charts.show(kind)")
         if kind not in KINDS:
             raise ValueError(f"unknown chart kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if kind == "ranks" and self._ranks_wait:
+            self._ranks_wait = False  # never given the analysis: drawn with one of its own, as before
+            if self._pool is not None:
+                with contextlib.suppress(BrokenProcessPool):
+                    self._pending["ranks"] = [self._pool.submit(_draw_in_worker, self._ev, "ranks", self._folder,
+                                                                None)]
         futures = self._pending.pop(kind, None)
         drawn = None
         if futures is not None:
@@ -292,9 +333,10 @@ class Charts:
             except BrokenProcessPool:
                 self._give_up("một tiến trình vẽ biểu đồ đã dừng bất thường")
         if drawn is None:
-            svgs = draw_kind(self._ev, kind, self._folder)
+            svgs = draw_kind(self._ev, kind, self._folder,
+                             sensitivity=self._sensitivity if kind == "ranks" else None)
             drawn = list(zip(svgs, captions(self._ev, kind, len(svgs)), strict=True))
-        if not self._pending:
+        if not self._pending and not self._ranks_wait:
             self.close()
         return drawn
 

@@ -8,6 +8,8 @@ year.  Each prepares plain data (numbers written the Vietnamese way) and renders
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from ..engine.criteria import criterion_gaps
@@ -30,7 +32,8 @@ def _points(rules: Rules):
     Every stage's values are no finer than the sums (the rules check it), so nothing is lost.
     """
     decimals = rules.precision.stages.total.decimals
-    return lambda value: number(value, decimals)
+    # Cached: a year's cards print the same few values thousands of times (babel formats each anew).
+    return functools.lru_cache(maxsize=4096)(lambda value: number(value, decimals))
 
 
 def stage_names(rules: Rules) -> dict[str, str]:
@@ -281,30 +284,41 @@ def notes(ev: Evaluation) -> str:
 # -- score cards -------------------------------------------------------------------------------------
 
 
-def _interval(intervals: pd.DataFrame | None, unit_id: str, criterion: str, pts) -> str | None:
-    """The 95 % sampling interval of a survey criterion's points ("8,94–9,51"), or None when it does not count."""
-    if intervals is None or (unit_id, criterion) not in intervals.index:
-        return None
-    iv = intervals.loc[(unit_id, criterion)]
-    return f"{pts(iv['low'])}–{pts(iv['high'])}"
+def _with_surveys(lines: pd.DataFrame, survey: pd.DataFrame | None, intervals: pd.DataFrame | None) -> pd.DataFrame:
+    """The criterion lines with, where a survey scored them, its result (``sv_*``) and the 95 % sampling
+    interval of the points (``iv_low``, ``iv_high``; none for a criterion that does not count): joined
+    once for every card, not looked up line by line."""
+    keys = ["unit_id", "criterion"]
+    # Only what a card prints: itertuples reads every column of every unit's lines.
+    out = lines[[*keys, "max_points", "self_final_points", "final_points", "applicable", "source", "flag",
+                 "credited", "points", "ratio"]].copy()
+    out["sv_found"] = False
+    if survey is not None:
+        sv = survey[[*keys, "forms", "mean", "scale_max", "min_responses"]].add_prefix("sv_").rename(
+            columns={"sv_unit_id": "unit_id", "sv_criterion": "criterion"}).assign(sv_found=True)
+        out = out.drop(columns="sv_found").merge(sv, on=keys, how="left", validate="many_to_one")
+        out["sv_found"] = out["sv_found"].fillna(False).astype(bool)
+        out[["sv_forms", "sv_min_responses"]] = out[["sv_forms", "sv_min_responses"]].astype("Int64")  # counts
+    if intervals is not None:
+        out = out.merge(intervals[[*keys, "low", "high"]].rename(columns={"low": "iv_low", "high": "iv_high"}),
+                        on=keys, how="left", validate="many_to_one")
+    else:
+        out = out.assign(iv_low=float("nan"), iv_high=float("nan"))
+    return out
 
 
-def _card_notes(lines: pd.DataFrame, survey: pd.DataFrame | None, unit_id: str, pts,
-                intervals: pd.DataFrame | None = None) -> tuple[list[dict], str]:
+def _card_notes(mine: list, pts) -> tuple[list[dict], str]:
     """Survey results (with the sampling interval of the points), and the sentence on criteria that do not
-    apply, for the paragraph under a card's table."""
+    apply, for the paragraph under a card's table (``mine``: a unit's lines as tuples, :func:`_with_surveys`)."""
     notes, not_applicable = [], []
-    for ln in lines.itertuples(index=False):
-        sv = None
-        if survey is not None and ln.survey is not None and (unit_id, ln.criterion) in survey.index:
-            sv = survey.loc[(unit_id, ln.criterion)]
-        if sv is not None:
-            notes.append({"criterion": ln.criterion, "forms": sv["forms"], "mean": pts(sv["mean"]),
-                          "scale_max": fmt_bound(sv["scale_max"]), "flag": bool(ln.flag),
-                          "min_responses": sv["min_responses"],
+    for ln in mine:
+        if ln.sv_found:
+            notes.append({"criterion": ln.criterion, "forms": ln.sv_forms, "mean": pts(ln.sv_mean),
+                          "scale_max": fmt_bound(ln.sv_scale_max), "flag": bool(ln.flag),
+                          "min_responses": ln.sv_min_responses,
                           "credited": pts(ln.credited) if ln.flag and not ln.applicable else None,
                           "points": pts(ln.points) if not ln.flag and ln.applicable else None,
-                          "interval": _interval(intervals, unit_id, ln.criterion, pts)})
+                          "interval": None if pd.isna(ln.iv_low) else f"{pts(ln.iv_low)}–{pts(ln.iv_high)}"})
         elif not ln.applicable:
             not_applicable.append(f"{ln.criterion} không áp dụng, quy đổi {number(ln.ratio * 100, 1)}% × "
                                   f"{fmt_bound(ln.max_points)} = {pts(ln.credited)}")
@@ -365,41 +379,36 @@ def score_cards(ev: Evaluation) -> str:
     sets = {cs.id: cs for cs in rules.criteria_sets}
     items = {it.code: it for it in rules.adjustments.items}
     stage = stage_names(rules)
-    lines = d.lines.groupby("unit_id", sort=False)
+    lines = _with_surveys(d.lines, d.survey, survey_intervals(ev)).groupby("unit_id", sort=False)
     # itertuples cannot name a field "_row": call it "row".
     adj_lines = d.adjustment_lines.rename(columns={"_row": "row"})
     adj = adj_lines.groupby("unit_id", sort=False) if len(adj_lines) else None
-    log = d.log
-    survey = d.survey.set_index(["unit_id", "criterion"]).sort_index() if d.survey is not None else None
-    intervals = survey_intervals(ev)
-    if intervals is not None:
-        intervals = intervals.set_index(["unit_id", "criterion"]).sort_index()
+    caps = d.log[d.log["item"].notna()]
+    caps_of = dict(tuple(caps.groupby("unit_id", sort=False)))
     groups = {g.id: g for g in rules.groups}
     sources = card_sources(ev)   # a year collected from the parties' forms: the cell of each figure
     cards = []
     for r in ev.ranked.itertuples(index=False):
         cs = sets[r.criteria_set]
-        mine = lines.get_group(r.unit_id)
+        mine = list(lines.get_group(r.unit_id).itertuples(index=False))
         n = len(mine)
-        rows = [{"label": "Tối đa", "cells": [{"value": fmt_bound(m), "applicable": True, "survey": False} for m in mine["max_points"]],
+        rows = [{"label": "Tối đa", "cells": [{"value": fmt_bound(ln.max_points), "applicable": True, "survey": False}
+                                              for ln in mine],
                  "total": fmt_bound(cs.total), "strong": False},
                 {"label": "Tự chấm", "cells": [{"value": pts(ln.self_final_points), "applicable": ln.applicable,
-                                               "survey": False}
-                                               for ln in mine.itertuples(index=False)],
+                                               "survey": False} for ln in mine],
                  "total": pts(r.self_appraisal), "strong": False},
                 {"label": "Thẩm định", "cells": [{"value": pts(ln.final_points), "applicable": ln.applicable,
-                                                  "survey": ln.source == "survey"}
-                                                 for ln in mine.itertuples(index=False)],
+                                                  "survey": ln.source == "survey"} for ln in mine],
                  "total": pts(r.appraisal), "strong": True}]
-        surveys, not_applicable = _card_notes(mine, survey, r.unit_id, pts, intervals)
+        surveys, not_applicable = _card_notes(mine, pts)
         card_items = None
         if adj is not None and r.unit_id in adj.groups:
-            card_items = _card_items(adj.get_group(r.unit_id), log[(log["unit_id"] == r.unit_id) & log["item"].notna()],
-                                     items, stage, pts)
+            card_items = _card_items(adj.get_group(r.unit_id), caps_of.get(r.unit_id, caps.iloc[:0]), items, stage, pts)
         cards.append({"set_name": cs.name, "rank": r.rank, "tier": tiers[r.tier],
                       "score": number(r.score, rules.precision.decimals), "numeral": groups[r.group].numeral,
                       "order": r.order, "unit": r.unit,
-                      "criteria": {"codes": list(mine["criterion"]), "rows": rows, "numeric": list(range(1, n + 2)),
+                      "criteria": {"codes": [ln.criterion for ln in mine], "rows": rows, "numeric": list(range(1, n + 2)),
                                    "widths": (13, *[(100 - 13 - 9) / n] * n, 9)},
                       "surveys": surveys, "not_applicable": not_applicable, "adjustments": card_items,
                       "arithmetic": _arithmetic(r, rules), "sources": sources.get(r.unit_id, [])})
