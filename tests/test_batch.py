@@ -323,3 +323,26 @@ def test_the_command_keeps_an_unchanged_report_and_force_builds_it(tmp_path, cap
     assert ((out / "2020").stat().st_ino, _snapshot(out / "2020")) == first
     assert main([*args, "--force"]) == 0
     assert (out / "2020").stat().st_ino != first[0] and _snapshot(out / "2020") == first[1]
+
+
+def test_the_comparison_leaves_the_cores_to_the_years_built_beside_it(tmp_path, monkeypatch):
+    # The years take longer than the comparison: given the cores first, they end about as soon as
+    # alone, and the comparison takes what they leave (make reports after one year's input changed).
+    import evaluation.years.batch as batch
+    from evaluation.report.build import Built
+
+    niced: list[int] = []
+    monkeypatch.setattr(batch.os, "nice", lambda n: niced.append(n) or n)
+    monkeypatch.setattr(batch, "build_comparison", lambda *a, **k: Built("so sánh", tmp_path))
+    assert batch._compare_task("so sánh", [], str(tmp_path), "compare.ipynb", True).ok and niced == []
+    assert batch._compare_task("so sánh", [], str(tmp_path), "compare.ipynb", True, True).ok
+    assert niced == [batch._YIELD] and batch._YIELD >= 10
+
+    planned: list[list] = []
+    monkeypatch.setattr(batch, "_run_tasks", lambda tasks, workers, stream: planned.append(tasks) or [])
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    params = sorted((tmp_path / "fixtures" / "years" / "series" / "params").glob("*.yaml"))
+    run_batch(params, tmp_path / "out", jobs=2, stream=io.StringIO())
+    (tasks,) = planned
+    assert [name for name, _, _ in tasks] == ["2031", "2032", "2033", "so sánh 2031-2033"]
+    assert tasks[-1][2][-1] is True   # years built in the same run: the comparison yields

@@ -55,6 +55,9 @@ T = TypeVar("T")
 # Imported once by the fork server, inherited by every year's process.
 _PRELOAD = ["evaluation.engine.pipeline", "evaluation.report.build", "jupyter_client",
             "evaluation.years.compare", "papermill", "nbconvert", "nbformat", "weasyprint"]
+# The comparison's niceness while years are built beside it: a few hundredths of a core's time when
+# a year wants it (Linux CFS weights), all of what the years leave.
+_YIELD = 19
 # What the index page was made from, beside it (its record covers index.html only).
 INDEX_RECORD = "index.build.json"
 
@@ -159,7 +162,14 @@ def _year_task(params_path: str, out_root: str, notebook: str, force: bool = Tru
                                                                force=force))
 
 
-def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str, force: bool = True) -> Outcome:
+def _compare_task(name: str, params_paths: list[str], out_root: str, notebook: str, force: bool = True,
+                  yield_to_years: bool = False) -> Outcome:
+    """The comparison, in its process.  ``yield_to_years``: years are built at the same time; they
+    get the cores first (a lower priority, which its kernel and workers inherit): each year takes
+    longer than the comparison, which then takes the cores they leave, and the batch ends sooner."""
+    if yield_to_years and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(_YIELD)
     return _built(name, lambda: build_comparison(params_paths, out_root, notebook=Path(notebook), force=force),
                   comparison=True)
 
@@ -243,6 +253,14 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _start_fork_server() -> None:
+    """Start the fork server now: it imports :data:`_PRELOAD` (2 s) while this process checks the inputs,
+    rather than after, when the first report waits for it."""
+    if isinstance(_context(), multiprocessing.context.ForkServerContext):
+        with contextlib.suppress(OSError):  # then the pool starts it, or says why it cannot
+            multiprocessing.forkserver.ensure_running()
+
+
 def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "outputs", *, jobs: int | None = None,
               compare: bool = True, notebook: Path = NOTEBOOK, compare_notebook: Path = COMPARE_NOTEBOOK,
               stream: TextIO | None = None, force: bool = False) -> BatchResult:
@@ -293,6 +311,7 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
             _say(stream, f"[{kept.id}] không có gì thay đổi: giữ báo cáo đã lập ({shown_path(out_root / kept.id)})")
             continue
         _say(stream, f"[{path.stem}] lập báo cáo: {why}")
+        _start_fork_server()
         from ..engine.pipeline import evaluate
 
         ev, outcome = _attempt(path.stem, lambda p=path: evaluate(p))
@@ -321,7 +340,8 @@ def run_batch(params_paths: Sequence[Path | str], out_root: Path | str = "output
             _say(stream, f"[{compare_name}] không có gì thay đổi: giữ báo cáo đã lập ({shown_path(folder)})")
         else:
             tasks.append((compare_name, _compare_task,
-                          (compare_name, [str(p) for p in compare_paths], str(out_root), str(compare_notebook))))
+                          (compare_name, [str(p) for p in compare_paths], str(out_root), str(compare_notebook), True,
+                           bool(tasks))))
     elif compare:
         have = ", ".join(_about(y)[0] for y in compared) or "không có"
         result.skipped_comparison = (f"So sánh qua các năm: bỏ qua — cần ít nhất hai năm có dữ liệu hợp lệ "
