@@ -8,12 +8,12 @@ have its new content in the results and its old checksum in the provenance (or
 the other way round).  :func:`recording` collects those checksums for one
 evaluation; :func:`provenance_table` then lists them without reading anything again.
 
-A report is evaluated twice: once by the command (to check the inputs before a
-kernel starts) and once in the notebook's kernel.  :func:`pinned` hands the first
-evaluation's checksums to the second (through the environment the kernel
-inherits); :func:`changed_inputs` in the kernel refuses any file whose bytes are
-no longer the ones checked, so the report and its ``summary.json`` always describe
-the same bytes.
+A report is evaluated by the command (to check the inputs before a kernel starts),
+which hands that evaluation to the notebook's kernel (:func:`evaluation.engine.pipeline.handing_down`,
+taken while the files are unchanged); :func:`pinned` hands the checksums too (through the
+environment the kernel inherits): should the kernel read the inputs again, :func:`changed_inputs`
+refuses any file whose bytes are no longer the ones checked, so the report and its
+``summary.json`` always describe the same bytes.
 
 A year collected from the parties' forms (``python -m evaluation collect``) also has, beside
 its input tables, the cell each value came from (``trace.csv``: :data:`TRACE_COLUMNS`) and the
