@@ -80,12 +80,28 @@ SENSITIVITY_DRAWS = 1000
 SCALES = (0.125, 0.25, 0.5, 1.0)
 
 
-def _median_time(fn, runs: int) -> tuple[float, list[float]]:
+def _busy_seconds() -> float | None:
+    """CPU time the whole machine has spent busy (all cores, /proc/stat), or None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _median_time(fn, runs: int, cpu: list[float] | None = None) -> tuple[float, list[float]]:
+    """Median wall time of ``runs`` calls; with ``cpu``, each run's busy CPU seconds are appended to it
+    (all processes: the kernel, the chart and PDF workers, pandoc).  On this shared machine the wall
+    time of the same work varies by a third while its CPU time stays within a few percent."""
     times = []
     for _ in range(runs):
+        busy = _busy_seconds()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+        if cpu is not None and busy is not None:
+            cpu.append(round(_busy_seconds() - busy, 1))
     return statistics.median(times), times
 
 
@@ -290,11 +306,14 @@ def measure_province(runs: int, scratch: Path) -> dict:
     big = make_province(scratch / "province-180", 180)
     half = make_province(scratch / "province-90", 90)
     _province_cli(big, scratch / "province-warm")  # fonts, bytecode, the fork servers' first imports
-    seconds, big_runs = _median_time(lambda: _province_cli(big, scratch / "province-180" / "out"), runs)
-    half_seconds, half_runs = _median_time(lambda: _province_cli(half, scratch / "province-90" / "out"), runs)
+    big_cpu: list[float] = []
+    half_cpu: list[float] = []
+    seconds, big_runs = _median_time(lambda: _province_cli(big, scratch / "province-180" / "out"), runs, big_cpu)
+    half_seconds, half_runs = _median_time(lambda: _province_cli(half, scratch / "province-90" / "out"), runs,
+                                           half_cpu)
     return {"province_report_seconds": seconds, "province_growth": seconds / half_seconds,
-            "_runs": {"180": big_runs, "90": half_runs, "pages": _pages(scratch / "province-180" / "out" /
-                                                                         big.stem / "report.pdf")}}
+            "_runs": {"180": big_runs, "90": half_runs, "180_cpu_seconds": big_cpu, "90_cpu_seconds": half_cpu,
+                      "pages": _pages(scratch / "province-180" / "out" / big.stem / "report.pdf")}}
 
 
 def _pages(pdf: Path) -> int:
