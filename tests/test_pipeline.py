@@ -167,3 +167,26 @@ def test_a_handed_down_evaluation_reports_what_one_made_in_the_kernels_folder_re
         assert show(made_here) == show(in_kernel), show.__name__
     assert present.provenance(made_here, {}) == present.provenance(in_kernel, {})
     assert made_here.params.data_override is None and made_here.params.path == in_kernel.params.path
+
+
+def test_the_hand_off_folder_of_a_killed_build_is_removed_by_the_next(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from evaluation.engine import pipeline
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale = tmp_path / f"evaluation-handed-down-{gone}-abc"
+    live = tmp_path / f"evaluation-handed-down-{os.getpid()}-def"
+    other = tmp_path / "evaluation-handed-down-notapid-x"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "x.pickle").write_bytes(b"")
+    with pipeline.handing_down([]):
+        mine = os.environ[pipeline.HANDED_DOWN_ENV]
+        assert os.path.basename(mine).startswith(f"evaluation-handed-down-{os.getpid()}-")
+    assert not stale.exists() and live.exists() and other.exists() and not os.path.exists(mine)

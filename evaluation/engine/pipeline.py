@@ -491,7 +491,9 @@ def handing_down(evaluations: Iterable[Evaluation]) -> Iterator[None]:
     the files it read, which the receiving process checks again; only the paths of error messages,
     which a successful evaluation never shows, are written relative to the folder it was made in.
     """
-    folder = tempfile.mkdtemp(prefix="evaluation-handed-down-")  # mode 0700: only this user reads it
+    _remove_stale_hand_offs()
+    # mode 0700: only this user reads it; named by this process, so that a later run can tell it is stale
+    folder = tempfile.mkdtemp(prefix=f"{_HAND_OFF}{os.getpid()}-")
     before = os.environ.get(HANDED_DOWN_ENV)
     try:
         for ev in evaluations:
@@ -505,6 +507,26 @@ def handing_down(evaluations: Iterable[Evaluation]) -> Iterator[None]:
         else:
             os.environ[HANDED_DOWN_ENV] = before
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_HAND_OFF = "evaluation-handed-down-"
+
+
+def _remove_stale_hand_offs() -> None:
+    """Remove the hand-off folders of processes that no longer run (a build killed outright: SIGKILL)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_HAND_OFF}*-*"):
+        pid = folder.name[len(_HAND_OFF):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            pass  # another user's process, or not a pid: not ours to remove
 
 
 def _handed_down(params_path: Path | str, data_dir: Path | str | None) -> Evaluation | None:
