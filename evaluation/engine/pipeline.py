@@ -38,6 +38,7 @@ from ..inputs.provenance import (
     TRACE_FILE,
     TooLarge,
     changed_inputs,
+    inherited,
     provenance_table,
     read_input,
     read_status,
@@ -494,18 +495,14 @@ def handing_down(evaluations: Iterable[Evaluation]) -> Iterator[None]:
     _remove_stale_hand_offs()
     # mode 0700: only this user reads it; named by this process, so that a later run can tell it is stale
     folder = tempfile.mkdtemp(prefix=f"{_HAND_OFF}{os.getpid()}-")
-    before = os.environ.get(HANDED_DOWN_ENV)
+    outer = os.environ.get(HANDED_DOWN_ENV)
     try:
         for ev in evaluations:
             with open(os.path.join(folder, _key(ev.params.path, ev.params.data_override)), "wb") as fh:
                 pickle.dump(ev, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.environ[HANDED_DOWN_ENV] = os.pathsep.join([folder, *([before] if before else [])])
-        yield
+        with inherited(HANDED_DOWN_ENV, os.pathsep.join([folder, *([outer] if outer else [])])):
+            yield
     finally:
-        if before is None:
-            os.environ.pop(HANDED_DOWN_ENV, None)
-        else:
-            os.environ[HANDED_DOWN_ENV] = before
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import __version__
 
-__all__ = ["sha256", "provenance_table", "read_input", "recording", "pinned", "changed_inputs", "PIN_ENV",
+__all__ = ["sha256", "provenance_table", "read_input", "recording", "inherited", "pinned", "changed_inputs", "PIN_ENV",
            "TooLarge", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
            "read_trace", "read_status"]
 
@@ -136,7 +136,21 @@ def provenance_table(files: Iterable[tuple[str, str, Path]],
 
 
 @contextlib.contextmanager
-def pinned(read: dict[Path, tuple[int, str]]) -> Iterator[None]:
+def inherited(name: str, value: str) -> Iterator[None]:
+    """Within the block, the environment variable ``name`` is ``value`` for the processes started from
+    here (the report's kernel, a batch's report processes); as it was before, after."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def pinned(read: dict[Path, tuple[int, str]]) -> contextlib.AbstractContextManager[None]:
     """Within the block, processes started from here (the report's kernel) expect these inputs.
 
     Nested blocks add to the pins of the outer one (a comparison pins every year).
@@ -144,14 +158,7 @@ def pinned(read: dict[Path, tuple[int, str]]) -> Iterator[None]:
     before = os.environ.get(PIN_ENV)
     pins = json.loads(before) if before else {}
     pins.update({str(p): digest for p, (_, digest) in read.items()})
-    os.environ[PIN_ENV] = json.dumps(pins, sort_keys=True)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(PIN_ENV, None)
-        else:
-            os.environ[PIN_ENV] = before
+    return inherited(PIN_ENV, json.dumps(pins, sort_keys=True))
 
 
 def changed_inputs(read: dict[Path, tuple[int, str]]) -> list[tuple[Path, str, str]]:

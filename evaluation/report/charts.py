@@ -102,9 +102,7 @@ def captions(ev: Evaluation, kind: str, count: int, groups: list[str] | None = N
     from . import plot, plot_detail
 
     rules, ranked = ev.rules, ev.ranked
-    drawn = [g for g in rules.group_ids if (ranked["group"] == g).any() and (groups is None or g in groups)]
-    if kind == "dumbbell":
-        drawn = [g for g in drawn if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
+    drawn = plot.groups_drawn(ranked, rules, kind, groups)
     out = []
     for i in range(count):
         # "ranks" is drawn in one task (one analysis) but, like the per-group kinds, one chart per group.
@@ -271,14 +269,18 @@ class Charts:
         self._sensitivity = None
         # Nothing declared, nothing varies: the worker's "analysis" of it is immediate.
         self._ranks_wait = "ranks" in kinds and ev.inputs.uncertainty is not None
+        for kind in kinds:
+            if not ((kind in _DETAIL_KINDS and ev.detail is None) or (kind == "ranks" and self._ranks_wait)):
+                self._submit(kind)
+
+    def _submit(self, kind: str, sensitivity: Sensitivity | None = None) -> None:
+        """Give ``kind`` to the workers, one task per group for the kinds drawn per group."""
         if self._pool is None:
             return
+        parts = [[g] for g in self._ev.rules.group_ids] if kind in _PER_GROUP else [None]
         try:
-            for kind in kinds:
-                if (kind in _DETAIL_KINDS and ev.detail is None) or (kind == "ranks" and self._ranks_wait):
-                    continue
-                parts = [[g] for g in ev.rules.group_ids] if kind in _PER_GROUP else [None]
-                self._pending[kind] = [self._pool.submit(_draw_in_worker, ev, kind, self._folder, p) for p in parts]
+            self._pending[kind] = [self._pool.submit(_draw_in_worker, self._ev, kind, self._folder, p, sensitivity)
+                                   for p in parts]
         except BrokenProcessPool:
             self._give_up("các tiến trình vẽ biểu đồ đã dừng")
 
@@ -297,12 +299,7 @@ class Charts:
             self._pending["ranks"] = []
             return
         self._sensitivity = sensitivity
-        if self._pool is not None:
-            try:
-                self._pending["ranks"] = [self._pool.submit(_draw_in_worker, self._ev, "ranks", self._folder, None,
-                                                            sensitivity)]
-            except BrokenProcessPool:
-                self._give_up("các tiến trình vẽ biểu đồ đã dừng")
+        self._submit("ranks", sensitivity)
 
     def show(self, kind: str) -> list[str]:
         """The SVGs of ``kind`` in display order, waiting for its worker if need be.
@@ -319,10 +316,7 @@ class Charts:
             raise ValueError(f"unknown chart kind {kind!r}; expected one of {', '.join(KINDS)}")
         if kind == "ranks" and self._ranks_wait:
             self._ranks_wait = False  # never given the analysis: drawn with one of its own, as before
-            if self._pool is not None:
-                with contextlib.suppress(BrokenProcessPool):
-                    self._pending["ranks"] = [self._pool.submit(_draw_in_worker, self._ev, "ranks", self._folder,
-                                                                None)]
+            self._submit("ranks")
         futures = self._pending.pop(kind, None)
         drawn = None
         if futures is not None:

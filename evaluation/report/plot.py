@@ -27,9 +27,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from ..fmt import fmt_bound, number, tint  # noqa: E402
 from ..inputs.rules import Rules  # noqa: E402
 
-__all__ = ["STYLE", "CAPTIONS", "LARGE_CAPTIONS", "MAX_HEIGHT", "TOP_GAPS", "TOP_RANKS", "scores_by_group", "score_spread",
-           "dumbbell", "gap_spread", "per_unit", "caption", "rank_intervals", "render_svg", "save_figure", "draw",
-           "draw_ranks"]
+__all__ = ["STYLE", "CAPTIONS", "LARGE_CAPTIONS", "MAX_HEIGHT", "TOP_GAPS", "TOP_RANKS", "scores_by_group",
+           "score_spread", "dumbbell", "gap_spread", "per_unit", "caption", "groups_drawn", "rank_intervals",
+           "render_svg", "save_figure", "draw", "draw_ranks"]
 
 # The caption under each chart (after "Hình n."); {group} is the group's numeral and name.
 CAPTIONS = {
@@ -514,6 +514,15 @@ _KINDS = {
 }
 
 
+def groups_drawn(ranked: pd.DataFrame, rules: Rules, kind: str, groups: list[str] | None = None) -> list[str]:
+    """The groups a per-group chart ``kind`` is drawn for, in the rules' order: those with units (with
+    a self score, for ``dumbbell``), of ``groups`` if given."""
+    present = [g for g in rules.group_ids if (ranked["group"] == g).any() and (groups is None or g in groups)]
+    if kind == "dumbbell":
+        present = [g for g in present if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
+    return present
+
+
 def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: str | None = None,
          groups: list[str] | None = None) -> list[str]:
     """Draw one chart kind, one figure per group, save it, return the SVGs.
@@ -534,11 +543,7 @@ def draw(ranked: pd.DataFrame, rules: Rules, kind: str, folder: Path, *, stamp: 
         one of every group together, whichever are drawn.
     """
     prefix, small, large = _KINDS[kind]
-    present = [g for g in rules.group_ids if (ranked["group"] == g).any()]
-    if kind == "dumbbell":
-        present = [g for g in present if ranked.loc[ranked["group"] == g, "self_score"].notna().any()]
-    if groups is not None:
-        present = [g for g in present if g in groups]
+    present = groups_drawn(ranked, rules, kind, groups)
     limits = _common_range(ranked, rules)
     return [save_figure((small if per_unit(ranked, g, kind) else large)(ranked, rules, g, limits=limits), folder,
                         f"{prefix}-{g}", stamp=stamp)

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 from ..fmt import fmt_bound, number
 from ..inputs.rules import Rules
 from .export import ILLUSTRATIVE
-from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, per_unit, save_figure
+from .plot import _WIDTH, STYLE, _height, _score_axis, _wrap, groups_drawn, per_unit, save_figure
 
 __all__ = ["CAPTIONS", "LARGE_CAPTIONS", "criteria_by_group", "criteria_spread", "answers_by_survey", "caption",
            "draw"]
@@ -51,14 +51,14 @@ def caption(kind: str, ranked: pd.DataFrame, rules: Rules, group: str | None) ->
     return CAPTIONS[kind].format(group=name)
 
 
-def _criteria_order(lines: pd.DataFrame, rules: Rules) -> list[str]:
-    """Criterion codes in the order the rules list them (first set that has each)."""
-    seen: dict[str, None] = {}
+def _criteria(lines: pd.DataFrame, rules: Rules) -> dict[str, str]:
+    """Code → name of the criteria in ``lines``, in the order the rules list them (first set that has each)."""
+    seen: dict[str, str] = {}
     for cs in rules.criteria_sets:
         for c in cs.criteria:
-            seen.setdefault(c.code, None)
+            seen.setdefault(c.code, c.name)
     present = set(lines["criterion"])
-    return [c for c in seen if c in present]
+    return {code: name for code, name in seen.items() if code in present}
 
 
 def criteria_by_group(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, group: str) -> Figure:
@@ -70,15 +70,12 @@ def criteria_by_group(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, g
     units = ranked[ranked["group"] == group].sort_values(["appraisal", "order"], ascending=[False, True],
                                                          kind="stable")
     data = lines[lines["unit_id"].isin(units["unit_id"])]
-    codes = _criteria_order(data, rules)
+    names = _criteria(data, rules)
+    codes = list(names)
     pts = data.pivot(index="unit_id", columns="criterion", values="final_points").reindex(
         index=units["unit_id"], columns=codes).fillna(0.0)
     credited = data.pivot(index="unit_id", columns="criterion", values="applicable").reindex(
         index=units["unit_id"], columns=codes).fillna(True).eq(False)
-    names = {}
-    for cs in rules.criteria_sets:
-        for c in cs.criteria:
-            names.setdefault(c.code, c.name)
     top = float(rules.scale.appraisal_max)
     labels = _wrap(units["unit"])
     colors = sns.color_palette("tab10", n_colors=max(len(codes), 3))
@@ -127,11 +124,8 @@ def criteria_spread(lines: pd.DataFrame, ranked: pd.DataFrame, rules: Rules, gro
     units = ranked[ranked["group"] == group]
     data = lines[lines["unit_id"].isin(units["unit_id"]) & lines["applicable"].fillna(False).astype(bool)]
     data = data.assign(share=data["final_points"] / data["max_points"] * 100).dropna(subset=["share"])
-    codes = _criteria_order(data, rules)
-    names = {}
-    for cs in rules.criteria_sets:
-        for c in cs.criteria:
-            names.setdefault(c.code, c.name)
+    names = _criteria(data, rules)
+    codes = list(names)
     stats = data.groupby("criterion")["share"].agg(["median", "size"]).reindex(codes)
     labels = [textwrap.fill(f"{c} — {names[c]}", 34) for c in codes]
     # From a round number below the lowest unit, with room for its dot.
@@ -218,6 +212,6 @@ def draw(ev, kind: str, folder: Path, *, groups: list[str] | None = None) -> lis
         if d.answers is None or d.answers.empty:
             return []
         return [save_figure(answers_by_survey(d.answers, ev.rules), folder, "phan-bo-tra-loi", stamp=stamp)]
-    present = [g for g in ev.rules.group_ids if (ev.ranked["group"] == g).any() and (groups is None or g in groups)]
+    present = groups_drawn(ev.ranked, ev.rules, kind, groups)
     return [save_figure((criteria_by_group if per_unit(ev.ranked, g) else criteria_spread)(d.lines, ev.ranked, ev.rules, g),
                         folder, f"diem-theo-tieu-chi-{g}", stamp=stamp) for g in present]
