@@ -276,18 +276,46 @@ def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list
     return nb, messages
 
 
+@functools.cache
+def _exporter_class() -> type:
+    """nbconvert's HTML exporter without its last pass over the page.
+
+    ``HTMLExporter.from_notebook_node`` ends by parsing the whole page with BeautifulSoup to give
+    images without alternative text an English one and JupyterLab's cells a ``tabindex``, and writes
+    the page out again: 1.3 s for a province's page of 23,000 elements, while the report waits.  Here
+    every chart has its Vietnamese alternative text and no element is a JupyterLab cell of that kind:
+    the pass changes nothing but how the markup is written (``tests/test_build.py`` checks that the
+    page written again by that pass is nbconvert's page).  Everything before it is nbconvert's own.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
 def render_html(nb: nbformat.NotebookNode, *, illustrative: bool = False, title: str = "") -> str:
     """HTML of an executed notebook with the report template: no code, no prompts, nothing external."""
-    from nbconvert import HTMLExporter
-
     readable, messages = _for_readers(nb)
     if title:
         readable.metadata["title"] = title
     for m in messages:
         log.warning("notebook stderr: %s", m)
-    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
+    exporter = _exporter_class()(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                                 exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                 embed_images=True)
     body, _ = exporter.from_notebook_node(
         readable, resources={"illustrative": illustrative, "evaluation_version": __version__})
     return body

@@ -129,7 +129,7 @@ def require_font() -> str:
 # Nghị định 30/2020/NĐ-CP asks).  The Word document is made at the same time.  With one core the
 # same parts are made one after another: the same bytes either way.
 
-_CELL = re.compile(r'<div class="jp-Cell [^"]*"')
+_CELL = re.compile(r'<div [^>]*\bclass="jp-Cell ')  # a cell's opening tag, whatever its attributes' order
 ANNEX = '<h3 class="cards">'
 
 
