@@ -157,3 +157,36 @@ def test_a_large_group_s_points_by_criterion_are_drawn_per_criterion_not_per_uni
     assert plot_detail.caption("criteria", ranked, rules, g) == plot_detail.CAPTIONS["criteria"].format(
         group=f"III. {rules.group(g).name}")
     plt.close(fig)
+
+
+def test_a_laid_out_figure_is_drawn_once_per_rendering_with_the_same_bytes(tmp_path, monkeypatch):
+    """tight_layout() leaves a placeholder layout engine; savefig would draw the figure once more
+    before each rendering.  save_figure drops it: one draw per file, the same SVG and PNG bytes."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    def figure():
+        with plt.rc_context(plot.STYLE):
+            fig, ax = plt.subplots(figsize=(4, 3))
+            ax.barh(["Sở Tài chính", "UBND xã Cẩm Thủy"], [88.5, 71.25])
+            ax.set_title("Điểm đánh giá")
+            fig.tight_layout(rect=(0, 0.1, 1, 1))
+        return fig
+
+    old = figure()
+    assert old.get_layout_engine() is not None               # the placeholder tight_layout leaves
+    with plt.rc_context(plot.STYLE):
+        svg = io.StringIO()
+        old.savefig(svg, format="svg", metadata={"Date": None})
+        old.savefig(tmp_path / "old.png", format="png", dpi=150, metadata={"Software": None})
+    plt.close(old)
+
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer))
+    new = figure()
+    text = plot.save_figure(new, tmp_path / "new", "hinh")
+    assert len(draws) == 2                                    # the SVG and the PNG, nothing more
+    assert text == svg.getvalue().replace(plot._SVG_FONT, plot._SVG_FONTS)
+    assert (tmp_path / "new" / "hinh.png").read_bytes() == (tmp_path / "old.png").read_bytes()
