@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -157,3 +158,15 @@ def test_kernels_started_together_use_private_sockets_and_clean_up():
     assert all(private for *_, private in seen), "only this user can reach the sockets"
     assert all(info["ip"].startswith(folder) for (info, _, folder, _) in seen)
     assert not any(Path(f).exists() for f in folders), "socket folders removed at shutdown"
+
+
+def test_the_page_writes_vietnamese_letters_as_letters_not_character_references():
+    """nbconvert's anchor filter writes a heading's letters as references (B&#225;o); the page has
+    them as letters again, and keeps every reference that means something else."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Báo cáo rút gọn"), nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>a &#60;b&#62; &#150; &#x1EA1; &amp;</p>"})])]
+    html = build.render_html(nb, title="Thử")
+    assert re.search(r"<h2 [^>]*>Báo cáo rút gọn<", html)
+    assert "&#" not in html.split("<p>a ")[0]                 # no reference before the output's own
+    assert "<p>a &#60;b&#62; &#150; ạ &amp;</p>" in html      # markup and Windows-1252 references kept

@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -276,6 +277,15 @@ def _for_readers(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list
     return nb, messages
 
 
+_BEYOND_ASCII = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _letter(m: re.Match[str]) -> str | None:
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    # 128–159 are read as Windows-1252 letters by an HTML parser, and surrogates as U+FFFD: kept as written
+    return chr(code) if 159 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
+
+
 @functools.cache
 def _exporter_class() -> type:
     """nbconvert's HTML exporter without its last pass over the page.
@@ -301,7 +311,11 @@ def _exporter_class() -> type:
                                                      resources=resources)
             self.register_filter("highlight_code", highlight_code)
             self.register_filter("filter_data_type", filter_data_type)
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            # The headings of markdown cells come out of nbconvert's anchor filter as ASCII, every
+            # Vietnamese letter a character reference (B&#225;o c&#225;o); the pass wrote them as
+            # letters.  A reference to a character beyond ASCII means nothing else in HTML.
+            return _BEYOND_ASCII.sub(lambda m: _letter(m) or m.group(0), html), resources
 
     return ReportExporter
 
