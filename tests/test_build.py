@@ -170,3 +170,46 @@ def test_the_page_writes_vietnamese_letters_as_letters_not_character_references(
     assert re.search(r"<h2 [^>]*>Báo cáo rút gọn<", html)
     assert "&#" not in html.split("<p>a ")[0]                 # no reference before the output's own
     assert "<p>a &#60;b&#62; &#150; ạ &amp;</p>" in html      # markup and Windows-1252 references kept
+
+
+@pytest.mark.slow
+def test_a_kernel_started_early_has_imported_the_report_s_modules_runs_the_notebook_and_stops(tmp_path):
+    """The command starts the kernel before checking the inputs; the notebook then runs in it."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell("year = ''", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "import sys, multiprocessing.forkserver as fs\n"
+                    "print(sorted(m for m in sys.modules if m.startswith('evaluation.report.present')),\n"
+                    "      [n for n in ('IPython', 'evaluation') if n in dir()], fs._forkserver._forkserver_pid is not None)")]
+    notebook = tmp_path / "early.ipynb"
+    nbformat.write(nb, notebook)
+    env = {"EVALUATION_CHART_WORKERS": "2"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        km = build.start_kernel("python3", tmp_path, build.KERNEL_STARTUP)
+        try:
+            out = build.execute(notebook, tmp_path / "out.ipynb", {"year": "2026"}, kernel=km)
+        finally:
+            build.stop_kernel(km)
+    text = out.cells[-1].outputs[0]["text"]
+    assert ("['evaluation.report.present', 'evaluation.report.present_collect', 'evaluation.report.present_detail', "
+            "'evaluation.report.present_sensitivity'] [] True") in text     # imported; no name left bound
+    assert not km.has_kernel                                                 # stopped when the notebook ended
+
+
+@pytest.mark.slow
+def test_bad_input_stops_the_kernel_started_meanwhile(tmp_path, monkeypatch):
+    from evaluation.errors import InputError
+    from tests.conftest import copy_year
+
+    params = copy_year(tmp_path, scores="tt,ten,diem\n1,x,abc\n")
+    started = []
+    real = build.start_kernel
+    monkeypatch.setattr(build, "start_kernel", lambda *a, **k: started.append(real(*a, **k)) or started[-1])
+    monkeypatch.setattr(build, "execute", lambda *a, **k: pytest.fail("no notebook may run"))
+    with pytest.raises(InputError):
+        build.build_report(params, tmp_path / "outputs")
+    assert len(started) == 1 and not started[0].has_kernel
+    assert not (tmp_path / "outputs" / "2020").exists()

@@ -67,7 +67,7 @@ def leftovers(out: Path) -> list[str]:
 
 def failing_execute(error: BaseException):
     """A stand-in for the notebook run: writes a partly executed notebook, then fails with ``error``."""
-    def execute(notebook, output, parameters, *, kernel_name="python3"):
+    def execute(notebook, output, parameters, *, kernel_name="python3", **_started):
         output.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', encoding="utf-8")
         (output.parent / "figures").mkdir(exist_ok=True)
         raise error(output.parent) if callable(error) and not isinstance(error, BaseException) else error

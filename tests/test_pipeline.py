@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from evaluation.engine.pipeline import evaluate
 from evaluation.engine.rank import rank
 from evaluation.inputs.rules import load_rules
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 PARAMS = FIXTURES / "years" / "regime2" / "params" / "2031.yaml"
 
@@ -190,3 +192,40 @@ def test_the_hand_off_folder_of_a_killed_build_is_removed_by_the_next(tmp_path, 
         mine = os.environ[pipeline.HANDED_DOWN_ENV]
         assert os.path.basename(mine).startswith(f"evaluation-handed-down-{os.getpid()}-")
     assert not stale.exists() and live.exists() and other.exists() and not os.path.exists(mine)
+
+
+def test_a_process_started_before_the_evaluation_takes_it_and_its_pins_once_given(tmp_path, monkeypatch):
+    """handing_down_later: a report's kernel starts while the command checks the inputs.  What it
+    inherited then names the folder and the pins' file; both are filled by give(ev), before it reads."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from evaluation.engine import pipeline
+    from evaluation.inputs.provenance import PIN_ENV, changed_inputs
+
+    shutil.copytree(FIXTURES / "years" / "regime2", tmp_path / "years" / "regime2")
+    shutil.copytree(FIXTURES / "rules", tmp_path / "rules")
+    params = tmp_path / "years" / "regime2" / "params" / "2031.yaml"
+    child = ("import sys; from evaluation.engine import pipeline; from evaluation.inputs.provenance import changed_inputs;"
+             "sys.stdin.readline(); ev = pipeline._handed_down(sys.argv[1], None);"
+             "print(ev is not None, ev is not None and len(ev.ranked))")
+    with pytest.MonkeyPatch.context() as outer:
+        outer.setenv(PIN_ENV, '{"/somewhere/else.csv": "abc"}')      # a batch's pins, kept
+        with pipeline.handing_down_later() as give:
+            started = subprocess.Popen([sys.executable, "-c", child, str(params)], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            folder = os.environ[pipeline.HANDED_DOWN_ENV]
+            assert os.environ[PIN_ENV] == f"@{folder}/pins.json"
+            assert pipeline._handed_down(params, None) is None and changed_inputs({}) == []  # nothing yet
+            ev = evaluate(params)
+            give(ev)
+            out, _ = started.communicate("go\n", timeout=120)
+            assert out.split() == ["True", str(len(ev.ranked))]            # taken as made, in the child
+            scores = next(p for p in ev.inputs.read if p.name == "scores.csv")
+            size, digest = ev.inputs.read[scores]
+            assert changed_inputs({scores: (size, "0" * 64)}) == [(scores, digest, "0" * 64)]
+            assert changed_inputs({Path("/somewhere/else.csv"): (1, "def")}) == [
+                (Path("/somewhere/else.csv"), "abc", "def")]
+        assert os.environ[PIN_ENV] == '{"/somewhere/else.csv": "abc"}' and not os.path.exists(folder)

@@ -21,7 +21,7 @@ import pickle
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from ..inputs.provenance import (
     TooLarge,
     changed_inputs,
     inherited,
+    pinned_later,
     provenance_table,
     read_input,
     read_status,
@@ -60,7 +61,8 @@ from .summarise import count_tiers, groups_present, summary_sentences
 
 MAX_TEXT_BYTES = 1024 * 1024  # the year's "Đánh giá chung" is a page or two of text
 
-__all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path", "handing_down", "HANDED_DOWN_ENV"]
+__all__ = ["Evaluation", "Inputs", "load_inputs", "evaluate", "display_path", "handing_down", "handing_down_later",
+           "HANDED_DOWN_ENV"]
 
 HANDED_DOWN_ENV = "EVALUATION_HANDED_DOWN"
 log = logging.getLogger("evaluation.engine.pipeline")
@@ -492,18 +494,49 @@ def handing_down(evaluations: Iterable[Evaluation]) -> Iterator[None]:
     the files it read, which the receiving process checks again; only the paths of error messages,
     which a successful evaluation never shows, are written relative to the folder it was made in.
     """
+    with _hand_off_folder() as folder:
+        for ev in evaluations:
+            _write_hand_off(folder, ev)
+        yield
+
+
+@contextlib.contextmanager
+def handing_down_later() -> Iterator[Callable[[Evaluation], None]]:
+    """:func:`handing_down` and :func:`~evaluation.inputs.provenance.pinned` for a process started
+    before the evaluation is made: a report's kernel, which starts (and imports what its notebook
+    needs) while the command checks the inputs.
+
+    It inherits the folder's name and the pins' file now; ``give(ev)`` writes the evaluation and
+    the checksums of the files it read, and must be called before that process evaluates anything
+    (its notebook runs only after the command has given it the evaluation).
+    """
+    with _hand_off_folder() as folder, pinned_later(Path(folder) / "pins.json") as pin:
+        def give(ev: Evaluation) -> None:
+            _write_hand_off(folder, ev)
+            pin(ev.inputs.read)
+
+        yield give
+
+
+@contextlib.contextmanager
+def _hand_off_folder() -> Iterator[str]:
+    """A private folder named in ``EVALUATION_HANDED_DOWN`` within the block, removed after it."""
     _remove_stale_hand_offs()
     # mode 0700: only this user reads it; named by this process, so that a later run can tell it is stale
     folder = tempfile.mkdtemp(prefix=f"{_HAND_OFF}{os.getpid()}-")
     outer = os.environ.get(HANDED_DOWN_ENV)
     try:
-        for ev in evaluations:
-            with open(os.path.join(folder, _key(ev.params.path, ev.params.data_override)), "wb") as fh:
-                pickle.dump(ev, fh, protocol=pickle.HIGHEST_PROTOCOL)
         with inherited(HANDED_DOWN_ENV, os.pathsep.join([folder, *([outer] if outer else [])])):
-            yield
+            yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_hand_off(folder: str, ev: Evaluation) -> None:
+    path = os.path.join(folder, _key(ev.params.path, ev.params.data_override))
+    with open(f"{path}.part", "wb") as fh:
+        pickle.dump(ev, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(f"{path}.part", path)  # whole or absent
 
 
 _HAND_OFF = "evaluation-handed-down-"

@@ -29,14 +29,14 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
 
-__all__ = ["sha256", "provenance_table", "read_input", "recording", "inherited", "pinned", "changed_inputs", "PIN_ENV",
+__all__ = ["sha256", "provenance_table", "read_input", "recording", "inherited", "pinned", "pinned_later", "changed_inputs", "PIN_ENV",
            "TooLarge", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
            "read_trace", "read_status"]
 
@@ -150,15 +150,48 @@ def inherited(name: str, value: str) -> Iterator[None]:
             os.environ[name] = before
 
 
+def _pins(text: str | None) -> dict[str, str]:
+    """The pins an environment value holds: JSON, or ``@<file>`` naming the JSON file of
+    :func:`pinned_later` (no pins while that file is not written)."""
+    if not text:
+        return {}
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError:
+            return {}
+    try:
+        pins = json.loads(text)
+    except ValueError:
+        return {}
+    return pins if isinstance(pins, dict) else {}
+
+
 def pinned(read: dict[Path, tuple[int, str]]) -> contextlib.AbstractContextManager[None]:
     """Within the block, processes started from here (the report's kernel) expect these inputs.
 
     Nested blocks add to the pins of the outer one (a comparison pins every year).
     """
-    before = os.environ.get(PIN_ENV)
-    pins = json.loads(before) if before else {}
+    pins = _pins(os.environ.get(PIN_ENV))
     pins.update({str(p): digest for p, (_, digest) in read.items()})
     return inherited(PIN_ENV, json.dumps(pins, sort_keys=True))
+
+
+@contextlib.contextmanager
+def pinned_later(file: Path) -> Iterator[Callable[[dict[Path, tuple[int, str]]], None]]:
+    """:func:`pinned` for processes started before the inputs are checked (a report's kernel,
+    started while the command reads them): they inherit the name of ``file`` now, and ``pin(read)``
+    writes into it the outer block's pins and these, before those processes read any input."""
+    outer = _pins(os.environ.get(PIN_ENV))
+
+    def pin(read: dict[Path, tuple[int, str]]) -> None:
+        pins = {**outer, **{str(p): digest for p, (_, digest) in read.items()}}
+        part = Path(f"{file}.part")
+        part.write_text(json.dumps(pins, sort_keys=True), encoding="utf-8")
+        os.replace(part, file)  # whole or absent, never half written
+
+    with inherited(PIN_ENV, f"@{file}"):
+        yield pin
 
 
 def changed_inputs(read: dict[Path, tuple[int, str]]) -> list[tuple[Path, str, str]]:
@@ -166,12 +199,8 @@ def changed_inputs(read: dict[Path, tuple[int, str]]) -> list[tuple[Path, str, s
 
     Returns ``(path, sha256 pinned, sha256 read here)`` for each; nothing when no pins are set.
     """
-    text = os.environ.get(PIN_ENV)
-    if not text:
-        return []
-    try:
-        pins = json.loads(text)
-    except ValueError:
+    pins = _pins(os.environ.get(PIN_ENV))
+    if not pins:
         return []
     return [(p, pins[str(p)], digest) for p, (_, digest) in read.items()
             if str(p) in pins and pins[str(p)] != digest]

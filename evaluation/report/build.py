@@ -73,6 +73,12 @@ EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", "r
 # write the exports and figures of ours.
 BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY, RECORD)
 INJECTED_ID = "injected-parameters"
+# What the report notebook's first cell imports and starts, done by its kernel while the command checks
+# the inputs (start_kernel).  Only a head start: the cell itself imports and starts what it uses.
+KERNEL_STARTUP = ("import IPython.display, evaluation.engine.pipeline, evaluation.report.export, "
+                  "evaluation.report.present, evaluation.report.present_detail, evaluation.report.present_sensitivity",
+                  "import evaluation.report.charts; evaluation.report.charts.start_fork_server()",
+                  "del IPython, evaluation")
 
 log = logging.getLogger("evaluation.report.build")
 T = TypeVar("T")
@@ -219,12 +225,56 @@ def _strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+# The kernel's own start-up notices are not the report's business.
+_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+
+
+def start_kernel(kernel_name: str, cwd: Path, startup: Sequence[str] = ()):
+    """A kernel started now, for :func:`execute` to run a notebook in later (``kernel=``).
+
+    A report's command starts it before checking the inputs: the kernel starts, and runs the lines
+    of Python ``startup`` (imports the notebook's first cell makes, :data:`KERNEL_STARTUP`), while
+    the command reads them, instead of after.  Those lines leave the namespace as a fresh kernel's:
+    the notebook imports what it uses, as it must when an analyst opens it.  Stop the kernel with
+    :func:`stop_kernel` if it is not given to :func:`execute` (which stops it at the end).
+    """
+    from jupyter_core.utils import run_sync
+
+    km = kernel_manager_class()(kernel_name=kernel_name)
+    arguments = [*_KERNEL_ARGUMENTS, *(f"--IPKernelApp.exec_lines={line}" for line in startup)]
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=arguments)
+    return km
+
+
+def stop_kernel(km) -> None:
+    """Stop a kernel of :func:`start_kernel` at once, unless :func:`execute` has stopped it already."""
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):  # already gone: nothing to stop
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+def _adopting(km) -> type:
+    """A kernel manager class whose only instance is ``km``, a kernel already started.
+
+    nbclient makes its kernel manager from a class (papermill passes no manager through), then
+    sees that it has a kernel, connects to it, and stops it at the end as one it had started.
+    """
+    class Adopting(type(km)):
+        def __new__(cls, *args: object, **kwargs: object):
+            return km   # not an instance of this class: __init__ is not called again
+
+    return Adopting
+
+
 def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
-            kernel_name: str = "python3") -> nbformat.NotebookNode:
+            kernel_name: str = "python3", kernel=None) -> nbformat.NotebookNode:
     """Run ``notebook`` with papermill into ``output``; a failing cell becomes a ReportError.
 
     The error names the cell (its index and id, and the first line of its source) and
-    the exception raised inside it.
+    the exception raised inside it.  ``kernel``: one of :func:`start_kernel` to run it in
+    (stopped at the end); else papermill starts one.
     """
     import nbformat
     import papermill as pm
@@ -234,11 +284,10 @@ def execute(notebook: Path, output: Path, parameters: dict[str, object], *,
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
                             cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                            # the kernel's own start-up notices are not the report's business
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            extra_arguments=list(_KERNEL_ARGUMENTS),
                             # sockets in a private folder, not TCP ports: kernels started together
                             # in a batch cannot race for a port (papermill issue 511)
-                            kernel_manager_class=kernel_manager_class(),
+                            kernel_manager_class=kernel_manager_class() if kernel is None else _adopting(kernel),
                             # every output is collected when the last cell ends: stop the kernel at
                             # once rather than wait for a graceful exit (which sometimes took 2-3 s)
                             shutdown_kernel="immediate",
@@ -475,7 +524,7 @@ def _name_final_folder(nb: nbformat.NotebookNode, work: Path, final: Path, noteb
 def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[[Path], dict[str, object]], *,
            expected: Sequence[str], title: str, illustrative: bool, kernel_name: str,
            before_swap: Callable[[Path], None] | None = None, docx: bool = False,
-           font: Future[str] | None = None, parallel: bool = False) -> None:
+           font: Future[str] | None = None, parallel: bool = False, kernel=None) -> None:
     """Run ``notebook`` into a temporary folder beside ``final``, render it, then swap it into place.
 
     ``parameters`` receives the temporary folder (the notebook's ``output_dir``).
@@ -489,6 +538,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
     ``font``: the typeface check already started (:func:`font_check`), else it is made here.
     ``parallel``: the PDF has annexes worth laying out in worker processes (:class:`Renderers`);
     otherwise everything is made here, the Word document's pandoc running beside WeasyPrint.
+    ``kernel``: a kernel already started (:func:`start_kernel`) to run the notebook in.
 
     Raises
     ------
@@ -511,7 +561,8 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
             # Their fork server imports WeasyPrint while the notebook runs; for a page without annexes
             # it would cost more (0.5 s of 3.5 for an empty notebook) than it saves.
             renderers = Renderers() if parallel else Renderers(workers=1)
-            nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name)
+            nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name,
+                         **({"kernel": kernel} if kernel is not None else {}))
             _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
             html = render_html(nb, illustrative=illustrative, title=title)
             (work / f"{stem}.html").write_text(html, encoding="utf-8")
@@ -656,9 +707,9 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     that every output is still there, byte for byte (:func:`evaluation.files.reusable`): a build
     would give the same bytes.  ``force`` builds it anyway.
 
-    Otherwise the inputs are checked first, in this process: bad input raises
-    :class:`~evaluation.errors.InputError` before any kernel starts and
-    nothing is written.
+    Otherwise the inputs are checked first, in this process, while the notebook's kernel starts:
+    bad input raises :class:`~evaluation.errors.InputError` before any cell runs (the kernel is
+    stopped at once) and nothing is written.
 
     Raises
     ------
@@ -677,11 +728,10 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
     if why is None:
         return Built(year, final, reused=True)
 
-    from ..engine.pipeline import evaluate, handing_down
-    from ..inputs.provenance import pinned
+    from ..engine.pipeline import evaluate, handing_down_later
 
     font = font_check()
-    ev = evaluate(params_path, data_dir=data_dir)
+    _check_destination(final)
 
     def parameters(work: Path) -> dict[str, object]:
         return {
@@ -696,14 +746,23 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
         write_record(work, sources, ev.inputs.read, digests={p: d for p, (_, d) in ev.inputs.read.items()},
                      folders=input_folders(ev))
 
-    expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
+    ours = Path(notebook).resolve() == NOTEBOOK.resolve()
+    expected = EXPECTED_FILES if ours else BUILDER_FILES
     # The kernel takes the evaluation made here (it checks that the files still have the bytes it
     # was made from); should one have changed, it reads the inputs again, and must then read the
     # bytes checked here, whose checksums summary.json and the report's annex give (a file replaced
-    # meanwhile fails the build).
-    with pinned(ev.inputs.read), handing_down([ev]):
-        build_notebook(final, "report", notebook, parameters, expected=expected,
-               title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
-               kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font,
-               parallel=ev.detail is not None)  # score cards: an annex of a page per few units
+    # meanwhile fails the build).  It starts before they are checked, and imports what the notebook
+    # needs meanwhile; no cell runs before it is given the evaluation.
+    with handing_down_later() as give:
+        kernel = start_kernel(kernel_name, notebook.parent, KERNEL_STARTUP if ours else ())
+        try:
+            ev = evaluate(params_path, data_dir=data_dir)
+            give(ev)
+            build_notebook(final, "report", notebook, parameters, expected=expected,
+                   title=ev.params.params.report.title, illustrative=ev.params.params.illustrative,
+                   kernel_name=kernel_name, before_swap=before_swap, docx=True, font=font,
+                   parallel=ev.detail is not None,  # score cards: an annex of a page per few units
+                   kernel=kernel)
+        finally:
+            stop_kernel(kernel)   # bad input, a failure before the notebook ran: not left running
     return Built(year, final, why=why)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the kernel needs no pandas or matplotlib to start the worke
     from ..engine.sensitivity import Sensitivity
 
 __all__ = ["Charts", "KINDS", "WORKERS_ENV", "available_cores", "captions", "die_with", "draw_kind",
-           "workers_wanted"]
+           "start_fork_server", "workers_wanted"]
 
 # In the order the report shows them; the detailed kinds give nothing for a totals-only year.
 KINDS = ("scores", "answers", "criteria", "dumbbell", "ranks")
@@ -201,6 +201,14 @@ def _fork_server() -> multiprocessing.context.BaseContext | None:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     return ctx
+
+
+def start_fork_server() -> None:
+    """Start the workers' fork server now: it imports the plotting libraries (a second) before a
+    :class:`Charts` needs it (a report's kernel calls this as it starts).  Nothing with one worker."""
+    if workers_wanted() > 1 and _fork_server() is not None:
+        with contextlib.suppress(OSError):  # Charts says so, and draws here
+            multiprocessing.forkserver.ensure_running()
 
 
 class Charts:
