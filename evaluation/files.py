@@ -192,6 +192,25 @@ def _to_stderr(text: str) -> None:
 
 # -- what a folder was built from: reuse it while nothing it depends on has changed ---------------
 #
+def write_whole(path: Path | str, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` so that a reader finds the old file or the new one, never half of it:
+    a temporary file beside it (unique: writers at once do not meet), renamed into place.  ``mode``:
+    the new file's permissions (a temporary file is made readable by its owner only)."""
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 # A built folder holds ``build.json``: what it was made from (``sources``: the settings of the build,
 # the checksum of the code, the templates and the notebook, the package version, the installed
 # libraries), the SHA-256 of every input file the build read (``inputs``), the regular files of the

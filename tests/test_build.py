@@ -188,7 +188,7 @@ def test_a_kernel_started_early_has_imported_the_report_s_modules_runs_the_noteb
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
-        km = build.start_kernel("python3", tmp_path, build.KERNEL_STARTUP)
+        km = build.start_kernel("python3", tmp_path, build.kernel_startup(build.NOTEBOOK))
         try:
             out = build.execute(notebook, tmp_path / "out.ipynb", {"year": "2026"}, kernel=km)
         finally:

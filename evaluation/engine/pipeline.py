@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import InputError, Problem
+from ..files import write_whole
 from ..inputs.detail_checks import DETAIL_TABLES, criteria_coverage, detail_checks, period_coverage
 from ..inputs.domains import code_sets, value_bounds
 from ..inputs.limits import ROW
@@ -533,10 +534,8 @@ def _hand_off_folder() -> Iterator[str]:
 
 
 def _write_hand_off(folder: str, ev: Evaluation) -> None:
-    path = os.path.join(folder, _key(ev.params.path, ev.params.data_override))
-    with open(f"{path}.part", "wb") as fh:
-        pickle.dump(ev, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(f"{path}.part", path)  # whole or absent
+    write_whole(Path(folder) / _key(ev.params.path, ev.params.data_override),
+                pickle.dumps(ev, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 _HAND_OFF = "evaluation-handed-down-"

@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..files import write_whole
 
 __all__ = ["sha256", "provenance_table", "read_input", "recording", "inherited", "pinned", "pinned_later", "changed_inputs", "PIN_ENV",
            "TooLarge", "TRACE_FILE", "STATUS_FILE", "TRACE_COLUMNS", "STATUS_COLUMNS", "STATUS_RULE",
@@ -172,9 +173,12 @@ def pinned(read: dict[Path, tuple[int, str]]) -> contextlib.AbstractContextManag
 
     Nested blocks add to the pins of the outer one (a comparison pins every year).
     """
-    pins = _pins(os.environ.get(PIN_ENV))
-    pins.update({str(p): digest for p, (_, digest) in read.items()})
-    return inherited(PIN_ENV, json.dumps(pins, sort_keys=True))
+    return inherited(PIN_ENV, _with(_pins(os.environ.get(PIN_ENV)), read))
+
+
+def _with(pins: dict[str, str], read: dict[Path, tuple[int, str]]) -> str:
+    """``pins`` and the checksums of ``read``, as the JSON the environment carries."""
+    return json.dumps({**pins, **{str(p): digest for p, (_, digest) in read.items()}}, sort_keys=True)
 
 
 @contextlib.contextmanager
@@ -185,10 +189,7 @@ def pinned_later(file: Path) -> Iterator[Callable[[dict[Path, tuple[int, str]]],
     outer = _pins(os.environ.get(PIN_ENV))
 
     def pin(read: dict[Path, tuple[int, str]]) -> None:
-        pins = {**outer, **{str(p): digest for p, (_, digest) in read.items()}}
-        part = Path(f"{file}.part")
-        part.write_text(json.dumps(pins, sort_keys=True), encoding="utf-8")
-        os.replace(part, file)  # whole or absent, never half written
+        write_whole(file, _with(outer, read).encode("utf-8"))
 
     with inherited(PIN_ENV, f"@{file}"):
         yield pin

@@ -73,12 +73,6 @@ EXPECTED_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", "r
 # write the exports and figures of ours.
 BUILDER_FILES = ("report.ipynb", "report.html", "report.pdf", "report.docx", SUMMARY, RECORD)
 INJECTED_ID = "injected-parameters"
-# What the report notebook's first cell imports and starts, done by its kernel while the command checks
-# the inputs (start_kernel).  Only a head start: the cell itself imports and starts what it uses.
-KERNEL_STARTUP = ("import IPython.display, evaluation.engine.pipeline, evaluation.report.export, "
-                  "evaluation.report.present, evaluation.report.present_detail, evaluation.report.present_sensitivity",
-                  "import evaluation.report.charts; evaluation.report.charts.start_fork_server()",
-                  "del IPython, evaluation")
 
 log = logging.getLogger("evaluation.report.build")
 T = TypeVar("T")
@@ -233,9 +227,9 @@ def start_kernel(kernel_name: str, cwd: Path, startup: Sequence[str] = ()):
     """A kernel started now, for :func:`execute` to run a notebook in later (``kernel=``).
 
     A report's command starts it before checking the inputs: the kernel starts, and runs the lines
-    of Python ``startup`` (imports the notebook's first cell makes, :data:`KERNEL_STARTUP`), while
-    the command reads them, instead of after.  Those lines leave the namespace as a fresh kernel's:
-    the notebook imports what it uses, as it must when an analyst opens it.  Stop the kernel with
+    of Python ``startup`` (:func:`kernel_startup`: the notebook's imports), while the command reads
+    them, instead of after.  Those lines leave the namespace as a fresh kernel's: the notebook
+    imports what it uses, as it must when an analyst opens it.  Stop the kernel with
     :func:`stop_kernel` if it is not given to :func:`execute` (which stops it at the end).
     """
     from jupyter_core.utils import run_sync
@@ -244,6 +238,40 @@ def start_kernel(kernel_name: str, cwd: Path, startup: Sequence[str] = ()):
     arguments = [*_KERNEL_ARGUMENTS, *(f"--IPKernelApp.exec_lines={line}" for line in startup)]
     run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=arguments)
     return km
+
+
+def kernel_startup(notebook: Path) -> list[str]:
+    """What a kernel can do for ``notebook`` before its cells run (:func:`start_kernel`): import the
+    modules its code cells import (their top-level ``import`` statements), and start the chart
+    workers' fork server when it imports :mod:`.charts`.
+
+    One line of Python, which leaves no name behind; a module that cannot be imported is passed
+    over (the cell that imports it will say why).
+    """
+    import nbformat
+
+    modules: list[str] = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", ()):
+            continue
+        try:
+            body = ast.parse(cell.source).body
+        except SyntaxError:  # IPython syntax (magics): nothing to learn from it
+            continue
+        for node in body:
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                # ``from package import module`` imports a submodule: tried, as the cell would
+                modules += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    if not modules:
+        return []
+    charts = "evaluation.report.charts"
+    return ["import importlib as _i\n"
+            f"for _m in {list(dict.fromkeys(modules))!r}:\n"
+            "    try:\n        _i.import_module(_m)\n    except Exception:\n        pass\n"
+            + (f"_i.import_module({charts!r}).start_fork_server()\n" if charts in modules else "")
+            + "del _i, _m"]
 
 
 def stop_kernel(km) -> None:
@@ -562,7 +590,7 @@ def build_notebook(final: Path, stem: str, notebook: Path, parameters: Callable[
             # it would cost more (0.5 s of 3.5 for an empty notebook) than it saves.
             renderers = Renderers() if parallel else Renderers(workers=1)
             nb = execute(notebook, work / f"{stem}.ipynb", parameters(work), kernel_name=kernel_name,
-                         **({"kernel": kernel} if kernel is not None else {}))
+                         kernel=kernel)
             _name_final_folder(nb, work, final, notebook, work / f"{stem}.ipynb")
             html = render_html(nb, illustrative=illustrative, title=title)
             (work / f"{stem}.html").write_text(html, encoding="utf-8")
@@ -746,15 +774,14 @@ def build_report(params_path: Path | str, out_root: Path | str = "outputs", *,
         write_record(work, sources, ev.inputs.read, digests={p: d for p, (_, d) in ev.inputs.read.items()},
                      folders=input_folders(ev))
 
-    ours = Path(notebook).resolve() == NOTEBOOK.resolve()
-    expected = EXPECTED_FILES if ours else BUILDER_FILES
+    expected = EXPECTED_FILES if Path(notebook).resolve() == NOTEBOOK.resolve() else BUILDER_FILES
     # The kernel takes the evaluation made here (it checks that the files still have the bytes it
     # was made from); should one have changed, it reads the inputs again, and must then read the
     # bytes checked here, whose checksums summary.json and the report's annex give (a file replaced
     # meanwhile fails the build).  It starts before they are checked, and imports what the notebook
     # needs meanwhile; no cell runs before it is given the evaluation.
     with handing_down_later() as give:
-        kernel = start_kernel(kernel_name, notebook.parent, KERNEL_STARTUP if ours else ())
+        kernel = start_kernel(kernel_name, notebook.parent, kernel_startup(notebook))
         try:
             ev = evaluate(params_path, data_dir=data_dir)
             give(ev)

@@ -505,6 +505,7 @@ def save_figure(fig: Figure, folder: Path, name: str, svg: str | None = None, *,
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    _laid_out(fig)
     if stamp:
         with plt.rc_context(STYLE):
             fig.text(0.995, 0.995, stamp.upper(), ha="right", va="top", color="#b2182b", fontsize=7.5,
@@ -512,7 +513,6 @@ def save_figure(fig: Figure, folder: Path, name: str, svg: str | None = None, *,
         svg = None
     svg = svg if svg is not None else render_svg(fig)
     (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-    _laid_out(fig)
     with plt.rc_context(STYLE):
         # 150 dpi: 1080 px across a page-wide chart, sharp in a Word document, a third cheaper than 200
         fig.savefig(folder / f"{name}.png", format="png", dpi=150, metadata={"Software": None})

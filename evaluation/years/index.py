@@ -10,14 +10,13 @@ template is ``report/templates/fragments/index/page.html.j2``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..files import write_whole
 from ..report.build import SUMMARY, TEMPLATES
 from .build_compare import COMPARE_DIR
 
@@ -145,13 +144,5 @@ def write_index(out_root: Path | str, ids: Sequence[str], *, failed: Mapping[str
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     html = index_html(out_root, read_entries(out_root, ids, failed), compare_failed=compare_failed)
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_root / INDEX)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(out_root / INDEX, html.encode("utf-8"), mode=0o644)
     return out_root / INDEX
